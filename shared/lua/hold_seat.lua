@@ -1,0 +1,36 @@
+-- Hold one seat for one user. Exactly one of any number of concurrent holds of a seat wins,
+-- because this script is the only writer of the seat's entry and runs atomically.
+-- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds
+-- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId
+-- Returns {'OK', reservationJson} | {'ERR', code}
+local meta = redis.call('HMGET', KEYS[1], 'seatCount', 'price', 'concertId')
+if not meta[1] then
+  return {'ERR', 'SCHEDULE_NOT_FOUND'}
+end
+local seat = tonumber(ARGV[1])
+if seat > tonumber(meta[1]) then
+  return {'ERR', 'SEAT_NOT_FOUND'}
+end
+local now = tonumber(ARGV[4])
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current then
+  local id = string.match(current, '|([^|]+)$')
+  local old = cjson.decode(redis.call('HGET', KEYS[3], id))
+  -- A lapsed hold is released here, once, unless a payment was attempted on it: then only the
+  -- sweeper may release it, after making sure the debit can no longer happen.
+  if old.status ~= 'HELD' or old.expiresAt > now or old.paymentId then
+    return {'ERR', 'SEAT_TAKEN'}
+  end
+  old.status = 'EXPIRED'
+  redis.call('HSET', KEYS[3], id, cjson.encode(old))
+  redis.call('ZREM', KEYS[4], id)
+end
+local expiresAt = now + tonumber(ARGV[5])
+local reservation = cjson.encode({
+  reservationId = ARGV[2], userId = ARGV[3], concertId = meta[3], scheduleId = ARGV[6],
+  seatNumber = seat, price = tonumber(meta[2]), status = 'HELD', heldAt = now, expiresAt = expiresAt,
+})
+redis.call('HSET', KEYS[2], ARGV[1], 'H|' .. expiresAt .. '|' .. ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[2], reservation)
+redis.call('ZADD', KEYS[4], expiresAt, ARGV[2])
+return {'OK', reservation}

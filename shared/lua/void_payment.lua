@@ -1,0 +1,11 @@
+-- Decide, once and for all, the user's side of a payment attempt the schedule's side gave up on:
+-- if the debit happened, report it; otherwise make sure it never can.
+-- KEYS: {u:<id>}:payments
+-- ARGV: reservationId
+-- Returns the payment JSON, or 'VOID'.
+local payment = redis.call('HGET', KEYS[1], ARGV[1])
+if payment then
+  return payment
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'VOID')
+return 'VOID'

@@ -1,0 +1,126 @@
+//! Configuration from environment variables, read once per process. A missing or malformed value
+//! fails the cold start with a message naming the variable, instead of failing requests later.
+
+use std::time::Duration;
+
+/// Every setting the functions read. Durations are whole seconds or milliseconds as named.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379` (or `rediss://` for TLS).
+    pub redis_url: String,
+    /// `REDIS_POOL_SIZE`: connections per process. One is right for Lambda, which sends one
+    /// request at a time to a process; an in-process gateway wants a few.
+    pub redis_pool_size: usize,
+    /// `KEY_PREFIX`: namespace in front of every Redis key, so several deployments (or tests)
+    /// share one Redis.
+    pub key_prefix: String,
+    /// `AUTH_SECRET`: HMAC key for access and queue tokens, at least 32 bytes.
+    pub auth_secret: Vec<u8>,
+    /// `ADMIN_KEY`: the `X-Admin-Key` operators send to the admin endpoints. Unset disables them.
+    pub admin_key: Option<String>,
+    /// `ACCESS_TOKEN_TTL_SECONDS` (default 86400).
+    pub access_token_ttl: Duration,
+    /// `HOLD_SECONDS` (default 300): how long a held seat waits for payment.
+    pub hold: Duration,
+    /// `ACTIVE_TTL_SECONDS` (default 600): how long an admitted queue token stays ACTIVE.
+    pub active_ttl: Duration,
+    /// `WAIT_IDLE_SECONDS` (default 120): a WAITING token not polled for this long is dropped.
+    pub wait_idle: Duration,
+    /// `ADMIT_PER_TICK` (default 100): at most this many users leave the queue per tick.
+    pub admit_per_tick: u64,
+    /// `ACTIVE_CAP` (default 1000): never more ACTIVE users than this.
+    pub active_cap: u64,
+    /// `TICK_MILLIS` (default 1000): the admission tick.
+    pub tick: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {name} {problem}")]
+pub struct ConfigError {
+    name: &'static str,
+    problem: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let secret = get("AUTH_SECRET").ok_or(ConfigError {
+            name: "AUTH_SECRET",
+            problem: "is required (32 or more random bytes)".into(),
+        })?;
+        if secret.len() < 32 {
+            return Err(ConfigError {
+                name: "AUTH_SECRET",
+                problem: format!("must be at least 32 bytes, got {}", secret.len()),
+            });
+        }
+        let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(v) if v >= min => Ok(v),
+                    _ => Err(ConfigError { name, problem: format!("must be an integer >= {min}, got {raw:?}") }),
+                },
+            }
+        };
+        Ok(Config {
+            redis_url: get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_pool_size: number("REDIS_POOL_SIZE", 1, 1)? as usize,
+            key_prefix: get("KEY_PREFIX").unwrap_or_else(|| "tk".into()),
+            auth_secret: secret.into_bytes(),
+            admin_key: get("ADMIN_KEY"),
+            access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 86_400, 60)?),
+            hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),
+            active_ttl: Duration::from_secs(number("ACTIVE_TTL_SECONDS", 600, 1)?),
+            wait_idle: Duration::from_secs(number("WAIT_IDLE_SECONDS", 120, 1)?),
+            admit_per_tick: number("ADMIT_PER_TICK", 100, 1)?,
+            active_cap: number("ACTIVE_CAP", 1000, 1)?,
+            tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let c = with(&[("AUTH_SECRET", SECRET)]).unwrap();
+        assert_eq!(c.hold, Duration::from_secs(300));
+        assert_eq!(c.active_ttl, Duration::from_secs(600));
+        assert_eq!(c.wait_idle, Duration::from_secs(120));
+        assert_eq!(c.tick, Duration::from_secs(1));
+        assert_eq!(c.admin_key, None);
+    }
+
+    #[test]
+    fn a_missing_or_short_secret_names_the_variable() {
+        let err = with(&[]).unwrap_err().to_string();
+        assert!(err.contains("AUTH_SECRET"), "{err}");
+        let err = with(&[("AUTH_SECRET", "short")]).unwrap_err().to_string();
+        assert!(err.contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_number_names_the_variable() {
+        let err = with(&[("AUTH_SECRET", SECRET), ("ADMIT_PER_TICK", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("ADMIT_PER_TICK"), "{err}");
+        let err = with(&[("AUTH_SECRET", SECRET), ("ACTIVE_CAP", "0")]).unwrap_err();
+        assert!(err.to_string().contains("ACTIVE_CAP"), "{err}");
+    }
+}

@@ -1,0 +1,82 @@
+//! Identifiers are 128 random bits as 32 lowercase hex digits. Parsing one from a path or body
+//! also keeps arbitrary text out of Redis key names.
+
+use std::fmt;
+
+use crate::error::ApiError;
+
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn random() -> Self {
+                Self(format!("{:032x}", rand::random::<u128>()))
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, ApiError> {
+                if raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                    Ok(Self(raw.to_owned()))
+                } else {
+                    Err(ApiError::unprocessable(
+                        "INVALID_ID",
+                        format!("{} must be 32 lowercase hex digits", $what),
+                    ))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+random_id!(
+    /// A fan's account.
+    UserId, "userId"
+);
+random_id!(
+    /// A concert: title and venue, with one or more schedules.
+    ConcertId, "concertId"
+);
+random_id!(
+    /// One performance of a concert: a start time, a price and numbered seats.
+    ScheduleId, "scheduleId"
+);
+random_id!(
+    /// A hold of one seat by one user, which payment turns into a purchase.
+    ReservationId, "reservationId"
+);
+random_id!(
+    /// A completed (or in-flight) payment of one reservation.
+    PaymentId, "paymentId"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_parse_back() {
+        let id = UserId::random();
+        assert_eq!(UserId::parse(id.as_str()).unwrap(), id);
+    }
+
+    #[test]
+    fn anything_else_is_rejected() {
+        for bad in ["", "abc", "x".repeat(32).as_str(), "0123456789ABCDEF0123456789abcdef", "{q}:waiting"] {
+            let err = ScheduleId::parse(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_ID", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Scheduled functions fire at most once a minute, but admission and the hold sweeper should act
+//! every second. So one invocation runs a tick every `period`, on period boundaries, until its
+//! deadline is near. Overlapping invocations are harmless: each tick is idempotent per tick number.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::now_ms;
+use crate::error::ApiError;
+
+/// The longest one invocation keeps ticking, whatever its deadline: the next scheduled run takes
+/// over after this.
+pub const MAX_RUN: Duration = Duration::from_secs(60);
+
+/// Stop this long before the deadline, so the last tick finishes in time.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
+
+/// Calls `tick(now_ms)` at each multiple of `period` until `deadline_ms` (epoch ms) minus the
+/// margin, or [`MAX_RUN`], whichever is first. The first tick runs at once. Returns how many ran.
+/// A tick error is logged and the loop goes on: the next tick may well succeed.
+pub async fn run_ticks<F, Fut>(deadline_ms: u64, period: Duration, mut tick: F) -> u32
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    let start = now_ms();
+    let period_ms = period.as_millis().max(1) as u64;
+    let stop = deadline_ms
+        .saturating_sub(DEADLINE_MARGIN.as_millis() as u64)
+        .min(start + MAX_RUN.as_millis() as u64);
+    let mut ran = 0;
+    let mut now = start;
+    loop {
+        if let Err(e) = tick(now).await {
+            tracing::error!(error = %e, "tick failed");
+        }
+        ran += 1;
+        let next = (now / period_ms + 1) * period_ms;
+        if next >= stop {
+            return ran;
+        }
+        tokio::time::sleep(Duration::from_millis(next.saturating_sub(now_ms()))).await;
+        now = now_ms();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ticks_once_per_period_until_the_deadline() {
+        let deadline = now_ms() + DEADLINE_MARGIN.as_millis() as u64 + 250;
+        let mut seen = Vec::new();
+        let ran = run_ticks(deadline, Duration::from_millis(50), |now| {
+            seen.push(now);
+            async { Ok(()) }
+        })
+        .await;
+        assert_eq!(ran as usize, seen.len());
+        assert!((3..=7).contains(&ran), "ran {ran} ticks");
+        // After the first, every tick starts on a new period.
+        let periods: Vec<u64> = seen.iter().map(|t| t / 50).collect();
+        assert!(periods.windows(2).all(|w| w[1] > w[0]), "{periods:?}");
+    }
+
+    #[tokio::test]
+    async fn a_past_deadline_still_runs_one_tick() {
+        let ran = run_ticks(0, Duration::from_millis(10), |_| async { Ok(()) }).await;
+        assert_eq!(ran, 1);
+    }
+}
