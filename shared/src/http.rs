@@ -105,3 +105,31 @@ impl App {
         self.queue_ticket(req, &user)
     }
 }
+
+/// The answer of both queue endpoints: the token, its status and, while waiting, the position,
+/// the ETA from the observed admission rate and a `Retry-After` that grows with the distance.
+pub fn queue_status(status: u16, queue_token: &str, position: &crate::domain::queue::QueuePosition) -> Response<Body> {
+    use crate::domain::models::rfc3339;
+    use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition};
+    use serde_json::json;
+    let (body, retry_after) = match position {
+        QueuePosition::Waiting { position, admitted_per_second } => {
+            let eta = eta_seconds(*position, *admitted_per_second);
+            let retry = retry_after_seconds(*position, eta);
+            (
+                json!({ "queueToken": queue_token, "status": "WAITING", "position": position, "etaSeconds": eta, "retryAfterSeconds": retry }),
+                Some(retry),
+            )
+        }
+        QueuePosition::Active { expires_at_ms } => {
+            (json!({ "queueToken": queue_token, "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }), None)
+        }
+        QueuePosition::Expired => (json!({ "queueToken": queue_token, "status": "EXPIRED" }), None),
+    };
+    let mut resp = json(status, &body);
+    if let Some(seconds) = retry_after {
+        resp.headers_mut().insert("retry-after", seconds.into());
+    }
+    resp.headers_mut().insert("cache-control", "no-store".parse().unwrap());
+    resp
+}

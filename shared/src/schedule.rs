@@ -70,3 +70,13 @@ mod tests {
         assert_eq!(ran, 1);
     }
 }
+
+/// When an invocation must stop ticking: its Lambda deadline, or sooner when the event asks for
+/// it with `detail.maxSeconds` (handy for `cargo lambda invoke` and tests).
+pub fn stop_at(context_deadline_ms: u64, event: &serde_json::Value) -> u64 {
+    let asked = event.pointer("/detail/maxSeconds").and_then(serde_json::Value::as_u64);
+    match asked {
+        Some(seconds) => context_deadline_ms.min(now_ms() + seconds * 1000 + DEADLINE_MARGIN.as_millis() as u64),
+        None => context_deadline_ms,
+    }
+}

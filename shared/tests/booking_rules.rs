@@ -1,11 +1,15 @@
 //! The rules that must hold under concurrency, against the real Redis.
 
 use futures::future::join_all;
-use ticketing::domain::ids::{ReservationId, ScheduleId};
+use ticketing::domain::ids::{ConcertId, ReservationId, ScheduleId};
 use ticketing::domain::inputs::{Amount, IdempotencyKey, SeatNumber};
 use ticketing::domain::models::{ReservationStatus, SeatStatus};
 use ticketing::domain::now_ms;
 use ticketing::testing::TestApp;
+
+fn cid(concert: &ticketing::domain::models::Concert) -> ConcertId {
+    ConcertId::parse(&concert.concert_id).unwrap()
+}
 
 fn seat(n: i64) -> SeatNumber {
     SeatNumber::parse(n).unwrap()
@@ -31,7 +35,7 @@ async fn many_concurrent_holds_of_one_seat_have_exactly_one_winner() {
     let winners = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "{results:?}");
     assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code() == "SEAT_TAKEN"));
-    let map = app.store.seat_map(users[0].ticket.as_ref().unwrap(), &schedule, now).await.unwrap();
+    let map = app.store.seat_map(users[0].ticket.as_ref().unwrap(), &cid(&concert), &schedule, now).await.unwrap();
     assert_eq!(map.iter().filter(|s| s.status == SeatStatus::Held).count(), 1);
     assert_eq!(map[6].status, SeatStatus::Held);
 }
@@ -161,7 +165,7 @@ async fn a_short_balance_keeps_the_hold_and_a_later_payment_succeeds() {
     app.store.charge(&user.id, Amount::parse_charge(4_000).unwrap(), None).await.unwrap();
     let paid = app.store.pay(&ticket, &reservation, None, now_ms()).await.unwrap();
     assert_eq!(paid.payment.balance_after, 0);
-    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &schedule, now_ms()).await.unwrap();
+    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, now_ms()).await.unwrap();
     assert_eq!(map[2].status, SeatStatus::Sold);
 }
 
@@ -186,7 +190,7 @@ async fn the_sweeper_finishes_payments_a_crash_left_half_done() {
 
     let report = app.store.sweep_schedule(&sid, t0 + 1_000).await.unwrap();
     assert_eq!(report, SweepReport { released: 0, settled_paid: 1, settled_void: 1 });
-    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &schedule, t0 + 1_000).await.unwrap();
+    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, t0 + 1_000).await.unwrap();
     assert_eq!(map[0].status, SeatStatus::Sold);
     assert_eq!(map[1].status, SeatStatus::Available);
     assert_eq!(app.store.balance(&user.id).await.unwrap(), 8_000);

@@ -25,7 +25,7 @@ use fred::prelude::*;
 
 use super::users::parse_u64;
 use super::{from_json, script_error, RedisStore};
-use crate::domain::ids::{PaymentId, ReservationId, ScheduleId, UserId};
+use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{IdempotencyKey, SeatNumber};
 use crate::domain::models::{Payment, ReservationRecord, Seat, SeatStatus};
 use crate::domain::tokens::QueueTicket;
@@ -57,16 +57,26 @@ impl RedisStore {
         names.iter().map(|n| self.keys.schedule_by_id(schedule, n)).collect()
     }
 
-    /// Every seat of a schedule with its status, for an ACTIVE ticket: one round trip (the gate,
-    /// the seat count and the taken seats in one pipeline).
-    pub async fn seat_map(&self, ticket: &QueueTicket, schedule: &ScheduleId, now_ms: u64) -> Result<Vec<Seat>, ApiError> {
+    /// Every seat of a schedule of `concert` with its status, for an ACTIVE ticket: one round trip
+    /// (the gate, the schedule's meta and its taken seats in one pipeline).
+    pub async fn seat_map(
+        &self,
+        ticket: &QueueTicket,
+        concert: &ConcertId,
+        schedule: &ScheduleId,
+        now_ms: u64,
+    ) -> Result<Vec<Seat>, ApiError> {
         let pipe = self.client().pipeline();
         self.gate_in(&pipe, ticket).await?;
-        pipe.hget::<(), _, _>(self.keys.schedule(schedule, "meta"), "seatCount").await?;
+        pipe.hmget::<(), _, _>(self.keys.schedule(schedule, "meta"), vec!["seatCount", "concertId"]).await?;
         pipe.hgetall::<(), _>(self.keys.schedule(schedule, "seats")).await?;
-        let (active_until, seat_count, taken): (Option<f64>, Option<u32>, HashMap<u32, String>) = pipe.all().await?;
+        let (active_until, meta, taken): (Option<f64>, (Option<u32>, Option<String>), HashMap<u32, String>) =
+            pipe.all().await?;
         self.check_gate(active_until, ticket, now_ms).await?;
-        let seat_count = seat_count.ok_or_else(|| script_error("SCHEDULE_NOT_FOUND"))?;
+        let seat_count = match meta {
+            (Some(count), Some(owner)) if owner == concert.as_str() => count,
+            _ => return Err(script_error("SCHEDULE_NOT_FOUND")),
+        };
         Ok((1..=seat_count)
             .map(|number| Seat { number, status: seat_status(taken.get(&number).map(String::as_str), now_ms) })
             .collect())

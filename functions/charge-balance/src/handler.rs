@@ -1,0 +1,90 @@
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use ticketing::domain::inputs::Amount;
+use ticketing::http::{finish, idempotency_key, json, parse_json};
+use ticketing::{ApiError, App};
+
+#[derive(Deserialize)]
+struct ChargeRequest {
+    amount: i64,
+}
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(charge(app, &req).await)
+}
+
+async fn charge(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let user = app.authenticate(req)?;
+    let key = idempotency_key(req)?;
+    let body: ChargeRequest = parse_json(req)?;
+    let amount = Amount::parse_charge(body.amount)?;
+    let charged = app.store.charge(&user, amount, key.as_ref()).await?;
+    let mut resp = json(200, &json!({ "userId": user, "charged": amount.get(), "balance": charged.balance }));
+    if charged.replayed {
+        resp.headers_mut().insert("idempotency-replayed", "true".parse().unwrap());
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::testing::{read, request, signed, TestApp};
+
+    fn charge_request(user: &ticketing::testing::TestUser, amount: serde_json::Value, key: Option<&str>) -> Request {
+        let mut req = signed(request(Method::POST, "/users/me/balance", Some(json!({ "amount": amount }))), user);
+        if let Some(key) = key {
+            req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+        }
+        req
+    }
+
+    #[tokio::test]
+    async fn charges_add_up() {
+        let app = TestApp::spawn().await;
+        let user = app.user().await;
+        read(handle(&app, charge_request(&user, json!(1_000), None)).await.unwrap());
+        let (status, body) = read(handle(&app, charge_request(&user, json!(500), None)).await.unwrap());
+        assert_eq!(status, 200);
+        assert_eq!(body["balance"], 1_500);
+    }
+
+    #[tokio::test]
+    async fn a_retry_with_the_same_key_charges_once() {
+        let app = TestApp::spawn().await;
+        let user = app.user().await;
+        for _ in 0..3 {
+            let resp = handle(&app, charge_request(&user, json!(700), Some("charge-1"))).await.unwrap();
+            let (status, body) = read(resp);
+            assert_eq!((status, body["balance"].as_u64()), (200, Some(700)));
+        }
+        let resp = handle(&app, charge_request(&user, json!(700), Some("charge-1"))).await.unwrap();
+        assert_eq!(resp.headers()["idempotency-replayed"], "true");
+        let (status, body) = read(handle(&app, charge_request(&user, json!(900), Some("charge-1"))).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 700);
+    }
+
+    #[tokio::test]
+    async fn invalid_amounts_and_keys_are_refused_without_charging() {
+        let app = TestApp::spawn().await;
+        let user = app.user().await;
+        for (amount, key, status, code) in [
+            (json!(0), None, 422, "INVALID_AMOUNT"),
+            (json!(-100), None, 422, "INVALID_AMOUNT"),
+            (json!(10_000_001), None, 422, "INVALID_AMOUNT"),
+            (json!(1.5), None, 400, "INVALID_BODY"),
+            (json!("100"), None, 400, "INVALID_BODY"),
+            (json!(100), Some("has spaces"), 400, "INVALID_IDEMPOTENCY_KEY"),
+        ] {
+            let (got, body) = read(handle(&app, charge_request(&user, amount.clone(), key)).await.unwrap());
+            assert_eq!((got, body["code"].as_str().unwrap()), (status, code), "{amount}");
+        }
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 0);
+        let mut anonymous = request(Method::POST, "/users/me/balance", Some(json!({"amount": 5})));
+        anonymous.headers_mut().remove("authorization");
+        assert_eq!(read(handle(&app, anonymous).await.unwrap()).0, 401);
+    }
+}

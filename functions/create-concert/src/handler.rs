@@ -1,0 +1,87 @@
+use lambda_http::{Body, Error, Request, Response};
+use ticketing::domain::inputs::NewConcertRequest;
+use ticketing::http::{finish, header, json, parse_json};
+use ticketing::{ApiError, App};
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(create(app, &req).await)
+}
+
+async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    authorize_operator(app, req)?;
+    let body: NewConcertRequest = parse_json(req)?;
+    let concert = body.into_concert()?;
+    app.store.create_concert(&concert).await?;
+    Ok(json(201, &concert))
+}
+
+/// Operators send `X-Admin-Key: <ADMIN_KEY>`; with no ADMIN_KEY configured the endpoint is off.
+fn authorize_operator(app: &App, req: &Request) -> Result<(), ApiError> {
+    let expected = app
+        .config
+        .admin_key
+        .as_deref()
+        .ok_or_else(|| ApiError::forbidden("ADMIN_DISABLED", "set ADMIN_KEY to enable the admin endpoints"))?;
+    let given = header(req, "x-admin-key").unwrap_or_default();
+    // Compare in constant time, so the key cannot be guessed byte by byte from response times.
+    let same = given.len() == expected.len()
+        && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("INVALID_ADMIN_KEY", "send X-Admin-Key with the operator key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use serde_json::json;
+    use ticketing::testing::{read, request, TestApp};
+
+    fn admin_request(key: Option<&str>, body: serde_json::Value) -> Request {
+        let mut req = request(Method::POST, "/admin/concerts", Some(body));
+        if let Some(key) = key {
+            req.headers_mut().insert("x-admin-key", key.parse().unwrap());
+        }
+        req
+    }
+
+    fn concert() -> serde_json::Value {
+        json!({"title": "Winter Live", "venue": "Hall", "schedules": [
+            {"startsAt": "2026-12-24T19:00:00Z", "price": 50000, "seatCount": 50},
+            {"startsAt": "2026-12-25T19:00:00Z", "price": 60000, "seatCount": 40}
+        ]})
+    }
+
+    #[tokio::test]
+    async fn operators_create_concerts_fans_can_list() {
+        let app = TestApp::spawn().await;
+        let (status, body) = read(handle(&app, admin_request(Some("test-admin-key"), concert())).await.unwrap());
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["schedules"].as_array().unwrap().len(), 2);
+        let stored = app.store.concerts().await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].concert_id, body["concertId"].as_str().unwrap());
+        assert_eq!(app.store.schedule_ids().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn without_the_key_or_with_bad_data_nothing_is_created() {
+        let app = TestApp::spawn().await;
+        for (key, body, status, code) in [
+            (None, concert(), 401, "INVALID_ADMIN_KEY"),
+            (Some("wrong"), concert(), 401, "INVALID_ADMIN_KEY"),
+            (Some("test-admin-key"), json!({"title": "x", "schedules": []}), 422, "INVALID_SCHEDULES"),
+            (Some("test-admin-key"), json!({"title": "x"}), 400, "INVALID_BODY"),
+        ] {
+            let (got, problem) = read(handle(&app, admin_request(key, body)).await.unwrap());
+            assert_eq!((got, problem["code"].as_str().unwrap()), (status, code));
+        }
+        assert!(app.store.concerts().await.unwrap().is_empty());
+        let disabled = TestApp::spawn_with(|c| c.admin_key = None).await;
+        let (got, problem) = read(handle(&disabled, admin_request(Some("anything"), concert())).await.unwrap());
+        assert_eq!((got, problem["code"].as_str().unwrap()), (403, "ADMIN_DISABLED"));
+    }
+}

@@ -1,0 +1,93 @@
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use ticketing::domain::ids::ScheduleId;
+use ticketing::domain::inputs::SeatNumber;
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, json, parse_json};
+use ticketing::{ApiError, App};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldRequest {
+    schedule_id: String,
+    seat_number: i64,
+}
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(hold(app, &req).await)
+}
+
+async fn hold(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let ticket = app.admitted_caller(req)?;
+    let body: HoldRequest = parse_json(req)?;
+    let schedule = ScheduleId::parse(&body.schedule_id)?;
+    let seat = SeatNumber::parse(body.seat_number)?;
+    let now = now_ms();
+    let hold_ms = app.config.hold.as_millis() as u64;
+    let reservation = app.store.hold_seat(&ticket, &schedule, seat, now, hold_ms).await?;
+    Ok(json(201, &reservation.view(now)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use serde_json::json;
+    use ticketing::testing::{read, request, signed, TestApp, TestUser};
+
+    fn hold_request(user: &TestUser, body: serde_json::Value) -> Request {
+        signed(request(Method::POST, "/reservations", Some(body)), user)
+    }
+
+    #[tokio::test]
+    async fn holds_a_free_seat_for_the_configured_time() {
+        let app = TestApp::spawn_with(|c| c.hold = std::time::Duration::from_secs(120)).await;
+        let concert = app.concert(10, 5_000).await;
+        let user = app.admitted_user(0).await;
+        let sid = &concert.schedules[0].schedule_id;
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 4}))).await.unwrap());
+        assert_eq!(status, 201, "{body}");
+        assert_eq!((body["status"].as_str(), body["seatNumber"].as_u64(), body["price"].as_u64()), (Some("HELD"), Some(4), Some(5_000)));
+        let held = humantime::parse_rfc3339(body["heldAt"].as_str().unwrap()).unwrap();
+        let expires = humantime::parse_rfc3339(body["expiresAt"].as_str().unwrap()).unwrap();
+        assert_eq!(expires.duration_since(held).unwrap().as_secs(), 120);
+    }
+
+    #[tokio::test]
+    async fn a_taken_seat_is_409_and_bad_input_is_refused() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 5_000).await;
+        let sid = concert.schedules[0].schedule_id.clone();
+        let first = app.admitted_user(0).await;
+        let second = app.admitted_user(0).await;
+        assert_eq!(read(handle(&app, hold_request(&first, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap()).0, 201);
+        let unknown = "0123456789abcdef0123456789abcdef";
+        for (body, status, code) in [
+            (json!({"scheduleId": sid, "seatNumber": 1}), 409, "SEAT_TAKEN"),
+            (json!({"scheduleId": sid, "seatNumber": 11}), 404, "SEAT_NOT_FOUND"),
+            (json!({"scheduleId": sid, "seatNumber": 0}), 422, "INVALID_SEAT"),
+            (json!({"scheduleId": unknown, "seatNumber": 1}), 404, "SCHEDULE_NOT_FOUND"),
+            (json!({"scheduleId": "../../etc", "seatNumber": 1}), 422, "INVALID_ID"),
+            (json!({"scheduleId": sid}), 400, "INVALID_BODY"),
+        ] {
+            let (got, problem) = read(handle(&app, hold_request(&second, body.clone())).await.unwrap());
+            assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body}");
+        }
+        // None of the refused attempts left anything in the second user's reservations.
+        assert!(app.store.reservations_of(&second.id, now_ms()).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn only_active_queue_tokens_may_hold() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 5_000).await;
+        let sid = &concert.schedules[0].schedule_id;
+        let mut user = app.user().await;
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_QUEUE_TOKEN"));
+        let someone_else = app.admitted_user(0).await;
+        user.queue_token = someone_else.queue_token.clone();
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "INVALID_QUEUE_TOKEN"));
+    }
+}

@@ -1,0 +1,47 @@
+use lambda_http::{Body, Error, Request, Response};
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, queue_status};
+use ticketing::{ApiError, App};
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(issue(app, &req).await)
+}
+
+/// 201 with a new place at the back of the line, or 200 with the caller's live token: asking
+/// again never gives a second place.
+async fn issue(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let user = app.authenticate(req)?;
+    let now = now_ms();
+    let (ticket, created) = app.store.issue_ticket(&user, now).await?;
+    let position = app.store.queue_position(&ticket, now).await?;
+    Ok(queue_status(if created { 201 } else { 200 }, &app.signer.queue_token(&ticket), &position))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::testing::{read, request, signed, TestApp};
+
+    #[tokio::test]
+    async fn a_new_user_joins_the_back_of_the_line_and_keeps_the_place() {
+        let app = TestApp::spawn().await;
+        let first = app.user().await;
+        let second = app.user().await;
+        let (status, a) = read(handle(&app, signed(request(Method::POST, "/queue/tokens", None), &first)).await.unwrap());
+        assert_eq!((status, a["status"].as_str(), a["position"].as_u64()), (201, Some("WAITING"), Some(1)));
+        let (_, b) = read(handle(&app, signed(request(Method::POST, "/queue/tokens", None), &second)).await.unwrap());
+        assert_eq!(b["position"], 2);
+        let resp = handle(&app, signed(request(Method::POST, "/queue/tokens", None), &first)).await.unwrap();
+        assert!(resp.headers().contains_key("retry-after"));
+        let (status, again) = read(resp);
+        assert_eq!((status, &again["queueToken"], again["position"].as_u64()), (200, &a["queueToken"], Some(1)));
+    }
+
+    #[tokio::test]
+    async fn needs_an_access_token() {
+        let app = TestApp::spawn().await;
+        let (status, body) = read(handle(&app, request(Method::POST, "/queue/tokens", None)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_TOKEN"));
+    }
+}

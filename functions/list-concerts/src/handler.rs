@@ -1,0 +1,54 @@
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, json};
+use ticketing::{ApiError, App};
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(list(app, &req).await)
+}
+
+async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let ticket = app.admitted_caller(req)?;
+    let concerts = app.store.list_concerts(&ticket, now_ms()).await?;
+    Ok(json(200, &json!({ "concerts": concerts })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::domain::ids::ScheduleId;
+    use ticketing::domain::inputs::SeatNumber;
+    use ticketing::testing::{read, request, signed, TestApp};
+
+    #[tokio::test]
+    async fn lists_schedules_with_available_seats() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(50, 80_000).await;
+        let user = app.admitted_user(0).await;
+        let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+        let ticket = user.ticket.clone().unwrap();
+        app.store.hold_seat(&ticket, &schedule, SeatNumber::parse(5).unwrap(), now_ms(), 60_000).await.unwrap();
+
+        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &user)).await.unwrap());
+        assert_eq!(status, 200);
+        let s = &body["concerts"][0]["schedules"][0];
+        assert_eq!(body["concerts"][0]["concertId"], concert.concert_id.as_str());
+        assert_eq!((s["seatCount"].as_u64(), s["availableSeats"].as_u64(), s["price"].as_u64()), (Some(50), Some(49), Some(80_000)));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_token_gets_403_and_no_token_401() {
+        let app = TestApp::spawn_with(|c| c.admit_per_tick = 1).await;
+        app.admitted_user(0).await;
+        let mut waiting = app.user().await;
+        let (ticket, _) = app.store.issue_ticket(&waiting.id, now_ms()).await.unwrap();
+        waiting.queue_token = Some(app.signer.queue_token(&ticket));
+        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &waiting)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (403, "QUEUE_TOKEN_NOT_ACTIVE"));
+        waiting.queue_token = None;
+        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &waiting)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_QUEUE_TOKEN"));
+    }
+}

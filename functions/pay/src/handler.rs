@@ -1,0 +1,139 @@
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use ticketing::domain::ids::ReservationId;
+use ticketing::domain::models::rfc3339;
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, idempotency_key, json, parse_json};
+use ticketing::{ApiError, App};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PayRequest {
+    reservation_id: String,
+}
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(pay(app, &req).await)
+}
+
+/// 201 for a new payment; 200 with the same payment for a retry, which charges nothing.
+async fn pay(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let ticket = app.admitted_caller(req)?;
+    let key = idempotency_key(req)?;
+    let body: PayRequest = parse_json(req)?;
+    let reservation = ReservationId::parse(&body.reservation_id)?;
+    let paid = app.store.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
+    let p = &paid.payment;
+    let mut resp = json(
+        if paid.replayed { 200 } else { 201 },
+        &json!({
+            "paymentId": p.payment_id,
+            "reservationId": p.reservation_id,
+            "concertId": p.concert_id,
+            "scheduleId": p.schedule_id,
+            "seatNumber": p.seat_number,
+            "amount": p.amount,
+            "balanceAfter": p.balance_after,
+            "paidAt": rfc3339(p.paid_at),
+        }),
+    );
+    if paid.replayed {
+        resp.headers_mut().insert("idempotency-replayed", "true".parse().unwrap());
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::domain::ids::ScheduleId;
+    use ticketing::domain::inputs::SeatNumber;
+    use ticketing::domain::queue::QueuePosition;
+    use ticketing::testing::{read, request, signed, TestApp, TestUser};
+
+    fn pay_request(user: &TestUser, reservation: &str, key: Option<&str>) -> Request {
+        let mut req = signed(request(Method::POST, "/payments", Some(json!({ "reservationId": reservation }))), user);
+        if let Some(key) = key {
+            req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+        }
+        req
+    }
+
+    async fn held(app: &TestApp, user: &TestUser, seats: u32, price: u64) -> String {
+        let concert = app.concert(seats, price).await;
+        let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+        let r = app.store.hold_seat(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000).await;
+        r.unwrap().reservation_id
+    }
+
+    #[tokio::test]
+    async fn pays_sells_the_seat_and_ends_the_queue_token() {
+        let app = TestApp::spawn().await;
+        let user = app.admitted_user(50_000).await;
+        let reservation = held(&app, &user, 5, 30_000).await;
+        let (status, body) = read(handle(&app, pay_request(&user, &reservation, Some("k1"))).await.unwrap());
+        assert_eq!(status, 201, "{body}");
+        assert_eq!((body["amount"].as_u64(), body["balanceAfter"].as_u64()), (Some(30_000), Some(20_000)));
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 20_000);
+        let ticket = user.ticket.as_ref().unwrap();
+        assert_eq!(app.store.queue_position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired);
+
+        // A retry, with or without the key, after the token ended: the same payment, no charge.
+        for key in [Some("k1"), None] {
+            let resp = handle(&app, pay_request(&user, &reservation, key)).await.unwrap();
+            assert_eq!(resp.headers()["idempotency-replayed"], "true");
+            let (status, again) = read(resp);
+            assert_eq!((status, &again["paymentId"]), (200, &body["paymentId"]));
+        }
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 20_000);
+    }
+
+    #[tokio::test]
+    async fn a_short_balance_is_409_and_charges_nothing() {
+        let app = TestApp::spawn().await;
+        let user = app.admitted_user(100).await;
+        let reservation = held(&app, &user, 5, 30_000).await;
+        let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (409, "INSUFFICIENT_BALANCE"));
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 100);
+    }
+
+    #[tokio::test]
+    async fn nobody_pays_for_a_seat_they_do_not_hold() {
+        let app = TestApp::spawn().await;
+        let owner = app.admitted_user(50_000).await;
+        let other = app.admitted_user(50_000).await;
+        let reservation = held(&app, &owner, 5, 30_000).await;
+        let unknown = "0123456789abcdef0123456789abcdef";
+        for (who, id, status, code) in [
+            (&other, reservation.as_str(), 404, "RESERVATION_NOT_FOUND"),
+            (&owner, unknown, 404, "RESERVATION_NOT_FOUND"),
+            (&owner, "nope", 422, "INVALID_ID"),
+        ] {
+            let (got, body) = read(handle(&app, pay_request(who, id, None)).await.unwrap());
+            assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
+        }
+        assert_eq!(app.store.balance(&other.id).await.unwrap(), 50_000);
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_cannot_pay_a_second_reservation() {
+        let app = TestApp::spawn().await;
+        let mut user = app.admitted_user(100_000).await;
+        let first = held(&app, &user, 5, 10_000).await;
+        let second = held(&app, &user, 5, 10_000).await;
+        assert_eq!(read(handle(&app, pay_request(&user, &first, Some("same"))).await.unwrap()).0, 201);
+        // Paying ended the ticket: queue again to pay the second hold.
+        let (ticket, created) = app.store.issue_ticket(&user.id, now_ms()).await.unwrap();
+        assert!(created);
+        app.admit_waiting().await;
+        user.queue_token = Some(app.signer.queue_token(&ticket));
+        let (status, body) = read(handle(&app, pay_request(&user, &second, Some("same"))).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 90_000);
+        assert_eq!(read(handle(&app, pay_request(&user, &second, Some("other"))).await.unwrap()).0, 201);
+        assert_eq!(app.store.balance(&user.id).await.unwrap(), 80_000);
+    }
+}

@@ -1,0 +1,10 @@
+//! Pays a held seat from the balance (POST /payments).
+
+mod handler;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ticketing::telemetry::init();
+    let app = ticketing::App::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|req| handler::handle(&app, req))).await
+}

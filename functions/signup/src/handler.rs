@@ -1,0 +1,82 @@
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use ticketing::domain::ids::UserId;
+use ticketing::domain::inputs::UserName;
+use ticketing::domain::models::rfc3339;
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, json, parse_json};
+use ticketing::{ApiError, App};
+
+#[derive(Deserialize)]
+struct SignupRequest {
+    name: String,
+}
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(signup(app, &req).await)
+}
+
+async fn signup(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: SignupRequest = parse_json(req)?;
+    let name = UserName::parse(&body.name)?;
+    let user = UserId::random();
+    let now = now_ms();
+    app.store.create_user(&user, &name, now).await?;
+    let expires_at = now / 1000 + app.config.access_token_ttl.as_secs();
+    Ok(json(
+        201,
+        &json!({
+            "userId": user,
+            "name": name.as_str(),
+            "balance": 0,
+            "accessToken": app.signer.access_token(&user, expires_at),
+            "expiresAt": rfc3339(expires_at * 1000),
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::testing::{read, request, TestApp};
+
+    #[tokio::test]
+    async fn signs_up_with_a_zero_balance_and_a_working_token() {
+        let app = TestApp::spawn().await;
+        let (status, body) = read(handle(&app, request(Method::POST, "/users", Some(json!({"name": " Kim "})))).await.unwrap());
+        assert_eq!(status, 201);
+        assert_eq!(body["name"], "Kim");
+        assert_eq!(body["balance"], 0);
+        let user = app.signer.verify_access(body["accessToken"].as_str().unwrap(), now_ms() / 1000).unwrap();
+        assert_eq!(body["userId"], user.as_str());
+        assert_eq!(app.store.balance(&user).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_clear_errors_and_create_nothing() {
+        let app = TestApp::spawn().await;
+        for (body, status, code) in [
+            (None, 400, "INVALID_BODY"),
+            (Some(json!("just a string")), 400, "INVALID_BODY"),
+            (Some(json!({"nom": "Kim"})), 400, "INVALID_BODY"),
+            (Some(json!({"name": 7})), 400, "INVALID_BODY"),
+            (Some(json!({"name": "   "})), 422, "INVALID_NAME"),
+        ] {
+            let resp = handle(&app, request(Method::POST, "/users", body.clone())).await.unwrap();
+            assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            let (got, problem) = read(resp);
+            assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_real_api_gateway_payload_is_understood() {
+        let app = TestApp::spawn().await;
+        let event = include_str!("../../../local/events/signup.json");
+        let req = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
+        let (status, body) = read(handle(&app, req).await.unwrap());
+        assert_eq!(status, 201, "{body}");
+    }
+}

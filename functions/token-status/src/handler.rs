@@ -1,0 +1,75 @@
+use lambda_http::{Body, Error, Request, Response};
+use ticketing::domain::now_ms;
+use ticketing::http::{finish, header, queue_status, QUEUE_TOKEN_HEADER};
+use ticketing::{ApiError, App};
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(status(app, &req).await)
+}
+
+async fn status(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let user = app.authenticate(req)?;
+    let ticket = app.queue_ticket(req, &user)?;
+    let position = app.store.queue_position(&ticket, now_ms()).await?;
+    let token = header(req, QUEUE_TOKEN_HEADER).unwrap_or_default().trim();
+    Ok(queue_status(200, token, &position))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::testing::{read, request, signed, TestApp, TestUser};
+
+    async fn waiting_user(app: &TestApp) -> TestUser {
+        let mut user = app.user().await;
+        let (ticket, _) = app.store.issue_ticket(&user.id, now_ms()).await.unwrap();
+        user.queue_token = Some(app.signer.queue_token(&ticket));
+        user
+    }
+
+    fn status_request(user: &TestUser) -> Request {
+        signed(request(Method::GET, "/queue/tokens/current", None), user)
+    }
+
+    #[tokio::test]
+    async fn waiting_then_active_then_expired() {
+        let app = TestApp::spawn_with(|c| c.admit_per_tick = 1).await;
+        let first = waiting_user(&app).await;
+        let second = waiting_user(&app).await;
+        let resp = handle(&app, status_request(&second)).await.unwrap();
+        assert!(resp.headers().contains_key("retry-after"));
+        let (status, body) = read(resp);
+        assert_eq!((status, body["status"].as_str(), body["position"].as_u64()), (200, Some("WAITING"), Some(2)));
+
+        app.admit_waiting().await;
+        let (_, body) = read(handle(&app, status_request(&first)).await.unwrap());
+        assert_eq!(body["status"], "ACTIVE");
+        assert!(body["expiresAt"].is_string());
+        let (_, body) = read(handle(&app, status_request(&second)).await.unwrap());
+        assert_eq!((body["status"].as_str(), body["position"].as_u64()), (Some("WAITING"), Some(1)));
+        // One tick with someone still waiting: the rate is observed, so there is an ETA.
+        assert_eq!(body["etaSeconds"], 1);
+    }
+
+    #[tokio::test]
+    async fn another_users_or_a_forged_queue_token_gets_401() {
+        let app = TestApp::spawn().await;
+        let owner = waiting_user(&app).await;
+        let mut other = app.user().await;
+        other.queue_token = owner.queue_token.clone();
+        let (status, body) = read(handle(&app, status_request(&other)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "INVALID_QUEUE_TOKEN"));
+        let mut forged = waiting_user(&app).await;
+        // Move the ticket to the front of the line: the signature no longer matches.
+        let mut parts: Vec<String> = forged.queue_token.unwrap().split('.').map(String::from).collect();
+        parts[2] = "0".into();
+        forged.queue_token = Some(parts.join("."));
+        let (status, _) = read(handle(&app, status_request(&forged)).await.unwrap());
+        assert_eq!(status, 401);
+        let mut none = waiting_user(&app).await;
+        none.queue_token = None;
+        let (status, body) = read(handle(&app, status_request(&none)).await.unwrap());
+        assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_QUEUE_TOKEN"));
+    }
+}
