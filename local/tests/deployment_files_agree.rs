@@ -63,9 +63,20 @@ fn http_routes_match_the_watch_router() {
 }
 
 #[test]
+fn the_kafka_trigger_has_both_event_sources_with_partial_batch_responses() {
+    let text = read("template.yaml");
+    for mapping in ["SelfManagedKafkaTrigger:", "MskTrigger:"] {
+        let at = text.find(mapping).unwrap_or_else(|| panic!("{mapping} missing"));
+        let block = &text[at..text[at..].find("\n\n").map_or(text.len(), |e| at + e)];
+        assert!(block.contains("FunctionName: !Ref OnPaymentCompletedFunction"), "{mapping}");
+        assert!(block.contains("ReportBatchItemFailures"), "{mapping}");
+    }
+}
+
+#[test]
 fn every_schedule_function_has_a_schedule() {
     let text = read("template.yaml");
-    for name in ["activate-queue", "expire-holds"] {
+    for name in ["activate-queue", "expire-holds", "outbox-relay"] {
         let at = text.find(&format!("Binary: {name}")).unwrap();
         let block = &text[at..text[at..].find("\n\n").map_or(text.len(), |e| at + e)];
         assert!(block.contains("Type: ScheduleV2") && block.contains("rate(1 minute)"), "{name}");

@@ -1,8 +1,10 @@
 -- Last step of a payment, on the schedule's side, following what the user's side decided:
--- 'PAID' sells the seat, 'VOID' releases it. Repeating a settle changes nothing.
--- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds
--- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs
--- Returns {status, reservationJson} | {'ERR', code}
+-- 'PAID' sells the seat and, in the same atomic step, appends the PaymentCompleted event to the
+-- schedule's outbox (no sale without its event, no event without its sale); 'VOID' releases the
+-- seat. Repeating a settle changes nothing and appends nothing.
+-- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox
+-- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
+-- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ERR', code}
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 if not raw then
   return {'ERR', 'RESERVATION_NOT_FOUND'}
@@ -12,15 +14,23 @@ if r.status ~= 'HELD' then
   return {r.status, raw}
 end
 local seat = tostring(r.seatNumber)
-if ARGV[2] == 'PAID' then
-  r.status = 'PAID'
-  r.paidAt = tonumber(ARGV[3])
-  redis.call('HSET', KEYS[1], seat, 'S|0|' .. ARGV[1])
-else
+redis.call('ZREM', KEYS[3], ARGV[1])
+if ARGV[2] ~= 'PAID' then
   r.status = 'EXPIRED'
   redis.call('HDEL', KEYS[1], seat)
+  raw = cjson.encode(r)
+  redis.call('HSET', KEYS[2], ARGV[1], raw)
+  return {r.status, raw}
 end
-redis.call('ZREM', KEYS[3], ARGV[1])
+r.status = 'PAID'
+r.paidAt = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], seat, 'S|0|' .. ARGV[1])
 raw = cjson.encode(r)
 redis.call('HSET', KEYS[2], ARGV[1], raw)
-return {r.status, raw}
+local event = cjson.encode({
+  schemaVersion = 1, type = 'PaymentCompleted', eventId = ARGV[4], paymentId = r.paymentId,
+  reservationId = r.reservationId, userId = r.userId, concertId = r.concertId,
+  scheduleId = r.scheduleId, seatNumber = r.seatNumber, amount = r.price, paidAt = ARGV[5],
+})
+local id = redis.call('XADD', KEYS[4], '*', 'event', event)
+return {r.status, raw, id, event, tostring(redis.call('XLEN', KEYS[4]))}

@@ -32,7 +32,27 @@ pub struct Config {
     pub active_cap: u64,
     /// `TICK_MILLIS` (default 1000): the admission tick.
     pub tick: Duration,
+    /// `KAFKA_BROKERS`: bootstrap servers, e.g. `127.0.0.1:9092`. Unset: events wait in the outbox.
+    pub kafka_brokers: Option<String>,
+    /// `PAYMENTS_TOPIC` (default `payment-completed`).
+    pub payments_topic: String,
+    /// `KAFKA_PUBLISH_TIMEOUT_MILLIS` (default 1000): how long `pay` waits for Kafka before leaving
+    /// the event to the relay.
+    pub kafka_publish_timeout: Duration,
+    /// `KAFKA_IDEMPOTENCE` (default true): the idempotent producer. Turn off only for brokers
+    /// that mishandle it (see the README); then one request is in flight, so order still holds.
+    pub kafka_idempotence: bool,
+    /// `KAFKA_SECURITY_PROTOCOL` and friends: passed to librdkafka as they are (see the README).
+    pub kafka_client_settings: Vec<(String, String)>,
 }
+
+/// Optional librdkafka settings for secured clusters (MSK, Confluent, ...), by variable name.
+const KAFKA_CLIENT_SETTINGS: [(&str, &str); 4] = [
+    ("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
+    ("KAFKA_SASL_MECHANISM", "sasl.mechanism"),
+    ("KAFKA_SASL_USERNAME", "sasl.username"),
+    ("KAFKA_SASL_PASSWORD", "sasl.password"),
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {name} {problem}")]
@@ -82,6 +102,20 @@ impl Config {
             admit_per_tick: number("ADMIT_PER_TICK", 100, 1)?,
             active_cap: number("ACTIVE_CAP", 1000, 1)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
+            kafka_brokers: get("KAFKA_BROKERS"),
+            payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),
+            kafka_publish_timeout: Duration::from_millis(number("KAFKA_PUBLISH_TIMEOUT_MILLIS", 1000, 10)?),
+            kafka_idempotence: match get("KAFKA_IDEMPOTENCE").as_deref().map(str::trim) {
+                None | Some("true") | Some("1") => true,
+                Some("false") | Some("0") => false,
+                Some(other) => {
+                    return Err(ConfigError { name: "KAFKA_IDEMPOTENCE", problem: format!("must be true or false, got {other:?}") })
+                }
+            },
+            kafka_client_settings: KAFKA_CLIENT_SETTINGS
+                .iter()
+                .filter_map(|(env, key)| get(env).map(|v| (key.to_string(), v)))
+                .collect(),
         })
     }
 }

@@ -99,6 +99,25 @@ impl App {
         }
     }
 
+    /// Operators send `X-Admin-Key: <ADMIN_KEY>`; with no ADMIN_KEY configured the admin
+    /// endpoints are off.
+    pub fn authorize_operator(&self, req: &Request) -> Result<(), ApiError> {
+        let expected = self
+            .config
+            .admin_key
+            .as_deref()
+            .ok_or_else(|| ApiError::forbidden("ADMIN_DISABLED", "set ADMIN_KEY to enable the admin endpoints"))?;
+        let given = header(req, "x-admin-key").unwrap_or_default();
+        // Compare in constant time, so the key cannot be guessed byte by byte from response times.
+        let same = given.len() == expected.len()
+            && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized("INVALID_ADMIN_KEY", "send X-Admin-Key with the operator key"))
+        }
+    }
+
     /// Both tokens, for the endpoints behind the waiting room.
     pub fn admitted_caller(&self, req: &Request) -> Result<QueueTicket, ApiError> {
         let user = self.authenticate(req)?;

@@ -7,6 +7,7 @@
 //!   code with no I/O.
 //! - [`store`]: [`store::RedisStore`], the only code that talks to Redis. Every state change is one
 //!   Lua script over keys that share a `{hash tag}`; `store/keys.rs` lists the key layout.
+//! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
 //! - [`error`]: [`ApiError`], the one error type, rendered as RFC 9457 `application/problem+json`.
 //! - [`http`]: what every HTTP handler does alike: bearer and queue tokens, JSON bodies, responses.
 //! - [`app`]: [`App`], the clients and settings a function builds once per process.
@@ -18,6 +19,8 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "kafka")]
+pub mod events;
 pub mod http;
 pub mod schedule;
 pub mod store;

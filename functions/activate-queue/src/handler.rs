@@ -1,3 +1,6 @@
+//! Scheduled: admits waiting users every tick until the invocation's deadline.
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use lambda_runtime::{Error, LambdaEvent};

@@ -1,3 +1,6 @@
+//! Adds to the caller's balance, once per Idempotency-Key (POST /users/me/balance).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;

@@ -1,10 +1,8 @@
 //! Adds to the caller's balance, once per Idempotency-Key (POST /users/me/balance).
 
-mod handler;
-
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ticketing::telemetry::init();
     let app = ticketing::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| handler::handle(&app, req))).await
+    lambda_http::run(lambda_http::service_fn(|req| charge_balance::handle(&app, req))).await
 }

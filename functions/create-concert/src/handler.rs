@@ -1,6 +1,9 @@
+//! Operators: creates a concert with schedules and seats (POST /admin/concerts).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use ticketing::domain::inputs::NewConcertRequest;
-use ticketing::http::{finish, header, json, parse_json};
+use ticketing::http::{finish, json, parse_json};
 use ticketing::{ApiError, App};
 
 pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
@@ -8,29 +11,11 @@ pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
 }
 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    authorize_operator(app, req)?;
+    app.authorize_operator(req)?;
     let body: NewConcertRequest = parse_json(req)?;
     let concert = body.into_concert()?;
     app.store.create_concert(&concert).await?;
     Ok(json(201, &concert))
-}
-
-/// Operators send `X-Admin-Key: <ADMIN_KEY>`; with no ADMIN_KEY configured the endpoint is off.
-fn authorize_operator(app: &App, req: &Request) -> Result<(), ApiError> {
-    let expected = app
-        .config
-        .admin_key
-        .as_deref()
-        .ok_or_else(|| ApiError::forbidden("ADMIN_DISABLED", "set ADMIN_KEY to enable the admin endpoints"))?;
-    let given = header(req, "x-admin-key").unwrap_or_default();
-    // Compare in constant time, so the key cannot be guessed byte by byte from response times.
-    let same = given.len() == expected.len()
-        && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized("INVALID_ADMIN_KEY", "send X-Admin-Key with the operator key"))
-    }
 }
 
 #[cfg(test)]

@@ -1,3 +1,6 @@
+//! Scheduled: releases seats whose hold ran out, every tick until the deadline.
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use lambda_runtime::{Error, LambdaEvent};

@@ -1,3 +1,6 @@
+//! Returns the caller's balance (GET /users/me/balance).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use ticketing::http::{finish, json};

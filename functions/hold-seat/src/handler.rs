@@ -1,3 +1,6 @@
+//! Holds a seat for HOLD_SECONDS (POST /reservations).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use ticketing::domain::ids::ScheduleId;

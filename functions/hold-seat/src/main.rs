@@ -1,10 +1,8 @@
 //! Holds a seat for HOLD_SECONDS (POST /reservations).
 
-mod handler;
-
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ticketing::telemetry::init();
     let app = ticketing::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| handler::handle(&app, req))).await
+    lambda_http::run(lambda_http::service_fn(|req| hold_seat::handle(&app, req))).await
 }

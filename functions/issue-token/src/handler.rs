@@ -1,3 +1,6 @@
+//! Enters the waiting room or returns the caller's live queue token (POST /queue/tokens).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use ticketing::domain::now_ms;
 use ticketing::http::{finish, queue_status};

@@ -1,3 +1,6 @@
+//! Lists the seats of a schedule (GET /concerts/{concertId}/schedules/{scheduleId}/seats).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use ticketing::domain::ids::{ConcertId, ScheduleId};

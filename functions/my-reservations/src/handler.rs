@@ -1,3 +1,6 @@
+//! Lists the caller's holds and purchases (GET /users/me/reservations).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use ticketing::domain::now_ms;

@@ -1,9 +1,13 @@
+//! Pays a held seat from the balance (POST /payments).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use ticketing::domain::ids::ReservationId;
 use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
+use ticketing::events::PaymentEvents;
 use ticketing::http::{finish, idempotency_key, json, parse_json};
 use ticketing::{ApiError, App};
 
@@ -13,17 +17,21 @@ struct PayRequest {
     reservation_id: String,
 }
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(pay(app, &req).await)
+/// `events` publishes the payment's event at once; without Kafka it waits in the outbox.
+pub async fn handle(app: &App, events: Option<&PaymentEvents>, req: Request) -> Result<Response<Body>, Error> {
+    finish(pay(app, events, &req).await)
 }
 
 /// 201 for a new payment; 200 with the same payment for a retry, which charges nothing.
-async fn pay(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn pay(app: &App, events: Option<&PaymentEvents>, req: &Request) -> Result<Response<Body>, ApiError> {
     let ticket = app.admitted_caller(req)?;
     let key = idempotency_key(req)?;
     let body: PayRequest = parse_json(req)?;
     let reservation = ReservationId::parse(&body.reservation_id)?;
     let paid = app.store.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
+    if let (Some(events), Some(entry)) = (events, &paid.event) {
+        events.publish_fresh(&app.store, entry).await;
+    }
     let p = &paid.payment;
     let mut resp = json(
         if paid.replayed { 200 } else { 201 },
@@ -73,7 +81,7 @@ mod tests {
         let app = TestApp::spawn().await;
         let user = app.admitted_user(50_000).await;
         let reservation = held(&app, &user, 5, 30_000).await;
-        let (status, body) = read(handle(&app, pay_request(&user, &reservation, Some("k1"))).await.unwrap());
+        let (status, body) = read(handle(&app, None, pay_request(&user, &reservation, Some("k1"))).await.unwrap());
         assert_eq!(status, 201, "{body}");
         assert_eq!((body["amount"].as_u64(), body["balanceAfter"].as_u64()), (Some(30_000), Some(20_000)));
         assert_eq!(app.store.balance(&user.id).await.unwrap(), 20_000);
@@ -82,7 +90,7 @@ mod tests {
 
         // A retry, with or without the key, after the token ended: the same payment, no charge.
         for key in [Some("k1"), None] {
-            let resp = handle(&app, pay_request(&user, &reservation, key)).await.unwrap();
+            let resp = handle(&app, None, pay_request(&user, &reservation, key)).await.unwrap();
             assert_eq!(resp.headers()["idempotency-replayed"], "true");
             let (status, again) = read(resp);
             assert_eq!((status, &again["paymentId"]), (200, &body["paymentId"]));
@@ -95,7 +103,7 @@ mod tests {
         let app = TestApp::spawn().await;
         let user = app.admitted_user(100).await;
         let reservation = held(&app, &user, 5, 30_000).await;
-        let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await.unwrap());
+        let (status, body) = read(handle(&app, None, pay_request(&user, &reservation, None)).await.unwrap());
         assert_eq!((status, body["code"].as_str().unwrap()), (409, "INSUFFICIENT_BALANCE"));
         assert_eq!(app.store.balance(&user.id).await.unwrap(), 100);
     }
@@ -112,7 +120,7 @@ mod tests {
             (&owner, unknown, 404, "RESERVATION_NOT_FOUND"),
             (&owner, "nope", 422, "INVALID_ID"),
         ] {
-            let (got, body) = read(handle(&app, pay_request(who, id, None)).await.unwrap());
+            let (got, body) = read(handle(&app, None, pay_request(who, id, None)).await.unwrap());
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         }
         assert_eq!(app.store.balance(&other.id).await.unwrap(), 50_000);
@@ -124,16 +132,16 @@ mod tests {
         let mut user = app.admitted_user(100_000).await;
         let first = held(&app, &user, 5, 10_000).await;
         let second = held(&app, &user, 5, 10_000).await;
-        assert_eq!(read(handle(&app, pay_request(&user, &first, Some("same"))).await.unwrap()).0, 201);
+        assert_eq!(read(handle(&app, None, pay_request(&user, &first, Some("same"))).await.unwrap()).0, 201);
         // Paying ended the ticket: queue again to pay the second hold.
         let (ticket, created) = app.store.issue_ticket(&user.id, now_ms()).await.unwrap();
         assert!(created);
         app.admit_waiting().await;
         user.queue_token = Some(app.signer.queue_token(&ticket));
-        let (status, body) = read(handle(&app, pay_request(&user, &second, Some("same"))).await.unwrap());
+        let (status, body) = read(handle(&app, None, pay_request(&user, &second, Some("same"))).await.unwrap());
         assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
         assert_eq!(app.store.balance(&user.id).await.unwrap(), 90_000);
-        assert_eq!(read(handle(&app, pay_request(&user, &second, Some("other"))).await.unwrap()).0, 201);
+        assert_eq!(read(handle(&app, None, pay_request(&user, &second, Some("other"))).await.unwrap()).0, 201);
         assert_eq!(app.store.balance(&user.id).await.unwrap(), 80_000);
     }
 }

@@ -1,3 +1,6 @@
+//! Creates a user with balance 0 and returns a signed access token (POST /users).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;

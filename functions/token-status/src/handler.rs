@@ -1,3 +1,6 @@
+//! Reports a queue token's status, position and ETA (GET /queue/tokens/current).
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
 use lambda_http::{Body, Error, Request, Response};
 use ticketing::domain::now_ms;
 use ticketing::http::{finish, header, queue_status, QUEUE_TOKEN_HEADER};

@@ -5,7 +5,9 @@
 //! - [`tokens`]: HMAC-signed access tokens and queue tokens.
 //! - [`queue`]: queue statuses, the ETA from the observed admission rate, and `Retry-After`.
 //! - [`models`]: what the API returns.
+//! - [`events`]: the events published to Kafka.
 
+pub mod events;
 pub mod ids;
 pub mod inputs;
 pub mod models;

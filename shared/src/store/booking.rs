@@ -17,13 +17,16 @@
 //!   first runs `void_payment` on the user's side, which returns the payment if the debit happened
 //!   (then it settles PAID) or writes `VOID` so the debit can never happen (then it releases).
 //!   So a debited reservation always ends SOLD, and a released one was never debited;
-//! - every step is idempotent, so a retried or duplicated request repeats none of them.
+//! - every step is idempotent, so a retried or duplicated request repeats none of them;
+//! - the settle that sells the seat also appends the PaymentCompleted event to the schedule's
+//!   outbox, atomically, so every sale is published exactly as it happened (see `outbox.rs`).
 
 use std::collections::HashMap;
 
 use fred::prelude::*;
 
 use super::users::parse_u64;
+use super::outbox::OutboxEntry;
 use super::{from_json, script_error, RedisStore};
 use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{IdempotencyKey, SeatNumber};
@@ -37,6 +40,8 @@ pub struct Paid {
     pub payment: Payment,
     /// True when this request found the payment already made (a retry).
     pub replayed: bool,
+    /// The PaymentCompleted event this request put in the outbox, to publish at once.
+    pub event: Option<OutboxEntry>,
 }
 
 /// What one sweep of lapsed holds did.
@@ -142,19 +147,19 @@ impl RedisStore {
         let schedule = schedule.ok_or_else(|| script_error("RESERVATION_NOT_FOUND"))?;
         if let Some(payment) = Self::parse_payment(paid)? {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).
-            self.settle(&schedule, reservation, "PAID", payment.paid_at).await?;
-            return Ok(Paid { payment, replayed: true });
+            let event = self.settle(&schedule, reservation, "PAID", payment.paid_at).await?;
+            return Ok(Paid { payment, replayed: true, event });
         }
         self.check_gate(active_until, ticket, now_ms).await?;
 
         let record = self.claim(&schedule, reservation, user, now_ms).await?;
         let (payment, replayed) = self.debit(&record, user, key, now_ms).await?;
         // 3. settle on the schedule's side and end the ticket, concurrently (different tags)
-        tokio::try_join!(
+        let (event, ()) = tokio::try_join!(
             self.settle(&schedule, reservation, "PAID", payment.paid_at),
             self.end_ticket(ticket),
         )?;
-        Ok(Paid { payment, replayed })
+        Ok(Paid { payment, replayed, event })
     }
 
     /// Step 1, on the schedule's side: the caller's live hold, with its payment id.
@@ -219,11 +224,28 @@ impl RedisStore {
         debit && self.debit(&record, &ticket.user, None, now_ms).await.is_ok()
     }
 
-    async fn settle(&self, schedule: &str, reservation: &ReservationId, outcome: &str, at_ms: u64) -> Result<(), ApiError> {
-        let keys = self.booking_keys(schedule, &["seats", "reservations", "holds"]);
-        let args = vec![reservation.to_string(), outcome.to_owned(), at_ms.to_string()];
-        let _: Vec<String> = self.scripts.settle_payment.evalsha_with_reload(self.client(), keys, args).await?;
-        Ok(())
+    /// Step 3, on the schedule's side. Returns the outbox entry when this call sold the seat.
+    async fn settle(&self, schedule: &str, reservation: &ReservationId, outcome: &str, at_ms: u64) -> Result<Option<OutboxEntry>, ApiError> {
+        let keys = self.booking_keys(schedule, &["seats", "reservations", "holds", "outbox"]);
+        let args = vec![
+            reservation.to_string(),
+            outcome.to_owned(),
+            at_ms.to_string(),
+            format!("{:032x}", rand::random::<u128>()),
+            crate::domain::models::rfc3339(at_ms),
+        ];
+        let answer: Vec<String> = self.scripts.settle_payment.evalsha_with_reload(self.client(), keys, args).await?;
+        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["PAID", _, id, event, outbox_len] => Ok(Some(OutboxEntry {
+                schedule_id: schedule.to_owned(),
+                id: id.to_string(),
+                event: event.to_string(),
+                oldest: *outbox_len == "1",
+            })),
+            ["ERR", code] => Err(script_error(code)),
+            [_, _] => Ok(None),
+            other => Err(ApiError::Internal(format!("settle_payment answered {other:?}"))),
+        }
     }
 
     /// Releases every lapsed hold of one schedule. A lapsed hold with a payment attempt is settled

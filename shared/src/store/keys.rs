@@ -18,6 +18,9 @@
 //! | `P:{s:ID}:seats` | hash | seat number → `H|expiresAtMs|reservationId` or `S|0|reservationId` |
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
+//! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
+//! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
+//! | `P:{s:ID}:ledger-events` | set | event ids already counted |
 //!
 //! The waiting room is one tag on purpose: a single FIFO order is one structure. It costs O(log n)
 //! per operation, so one slot serves millions of waiting tickets.

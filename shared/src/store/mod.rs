@@ -10,10 +10,12 @@
 //! - [`queue`]: the waiting room (tickets, status, admission ticks) and the ACTIVE gate.
 //! - [`catalog`]: concerts and schedules, created by operators.
 //! - [`booking`]: seat maps, holds, payments and the sweeper of lapsed holds.
+//! - [`outbox`]: the PaymentCompleted events waiting for Kafka, and the sales ledger they feed.
 
 pub mod booking;
 pub mod catalog;
 pub mod keys;
+pub mod outbox;
 pub mod queue;
 pub mod users;
 
@@ -37,6 +39,7 @@ pub(crate) struct Scripts {
     pub void_payment: Script,
     pub settle_payment: Script,
     pub expire_holds: Script,
+    pub apply_sale: Script,
 }
 
 impl Scripts {
@@ -57,10 +60,11 @@ impl Scripts {
             void_payment: lua!("void_payment"),
             settle_payment: lua!("settle_payment"),
             expire_holds: lua!("expire_holds"),
+            apply_sale: lua!("apply_sale"),
         }
     }
 
-    fn all(&self) -> [&Script; 10] {
+    fn all(&self) -> [&Script; 11] {
         [
             &self.issue_ticket,
             &self.queue_status,
@@ -72,6 +76,7 @@ impl Scripts {
             &self.void_payment,
             &self.settle_payment,
             &self.expire_holds,
+            &self.apply_sale,
         ]
     }
 }

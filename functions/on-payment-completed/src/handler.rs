@@ -1,0 +1,149 @@
+//! Kafka trigger: counts each PaymentCompleted event once in the sales ledger.
+//! `main.rs` runs this handler on Lambda (MSK or self-managed Kafka event source); the local
+//! event-source runner calls it in-process with the same payload.
+//!
+//! Each record is applied idempotently (deduplicated by `eventId`), so redelivery is harmless. A
+//! malformed record is logged and skipped: it could never succeed, and must not block its
+//! partition. A record that fails for a passing reason (Redis down) is reported as a batch item
+//! failure, and so are the records after it in its partition, so Lambda retries from there and
+//! the ledger sees each partition in order.
+
+use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use lambda_runtime::{Error, LambdaEvent};
+use serde::Serialize;
+use ticketing::domain::events::PaymentCompleted;
+use ticketing::App;
+
+/// The partial batch response (`ReportBatchItemFailures`).
+#[derive(Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    pub item_identifier: ItemIdentifier,
+}
+
+/// A Kafka record: `partition` is the `topic-partition` key of the event's record map.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ItemIdentifier {
+    pub partition: String,
+    pub offset: i64,
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
+    let mut response = BatchResponse::default();
+    let (mut counted, mut duplicates, mut malformed) = (0u32, 0u32, 0u32);
+    for (partition, records) in event.payload.records {
+        let mut records = records;
+        records.sort_by_key(|r| r.offset);
+        for record in records {
+            let parsed = decode(&record);
+            let event = match parsed {
+                Ok(event) => event,
+                Err(reason) => {
+                    tracing::error!(%partition, offset = record.offset, %reason, "skipping a malformed record");
+                    malformed += 1;
+                    continue;
+                }
+            };
+            match app.store.apply_sale(&event).await {
+                Ok(true) => counted += 1,
+                Ok(false) => duplicates += 1,
+                Err(e) => {
+                    tracing::warn!(%partition, offset = record.offset, error = %e, "will be retried from here");
+                    response.batch_item_failures.push(BatchItemFailure {
+                        item_identifier: ItemIdentifier { partition: partition.clone(), offset: record.offset },
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!(counted, duplicates, malformed, failed = response.batch_item_failures.len(), "batch applied");
+    Ok(response)
+}
+
+fn decode(record: &KafkaRecord) -> Result<PaymentCompleted, String> {
+    let value = record.value.as_deref().ok_or("the record has no value")?;
+    let bytes = STANDARD.decode(value).map_err(|e| format!("value is not base64: {e}"))?;
+    PaymentCompleted::parse(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use ticketing::testing::TestApp;
+
+    fn record(offset: i64, value: Option<String>) -> KafkaRecord {
+        let mut r = KafkaRecord::default();
+        r.topic = Some("payment-completed".into());
+        r.partition = 0;
+        r.offset = offset;
+        r.value = value.map(|v| STANDARD.encode(v));
+        r
+    }
+
+    fn sale(schedule: &str, event_id: &str, amount: u64) -> String {
+        serde_json::json!({
+            "schemaVersion": 1, "type": "PaymentCompleted", "eventId": event_id, "paymentId": "p",
+            "reservationId": "r", "userId": "u", "concertId": "c", "scheduleId": schedule,
+            "seatNumber": 1, "amount": amount, "paidAt": "2026-11-25T12:00:00.000Z"
+        })
+        .to_string()
+    }
+
+    fn batch(records: Vec<KafkaRecord>) -> LambdaEvent<KafkaEvent> {
+        let mut event = KafkaEvent::default();
+        event.event_source = Some("aws:SelfManagedKafka".into());
+        event.records.insert("payment-completed-0".into(), records);
+        LambdaEvent::new(event, Context::default())
+    }
+
+    #[tokio::test]
+    async fn the_same_batch_twice_and_a_malformed_record_leave_the_ledger_exact() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 100).await;
+        let sid = concert.schedules[0].schedule_id.clone();
+        let records = || {
+            vec![
+                record(0, Some(sale(&sid, "e1", 100))),
+                record(1, Some("{not json".into())),
+                record(2, None),
+                record(3, Some(sale(&sid, "e2", 250))),
+                record(4, Some(sale(&sid, "e1", 100))),
+            ]
+        };
+        for _ in 0..2 {
+            let response = handle(&app, batch(records())).await.unwrap();
+            assert_eq!(response, BatchResponse::default());
+        }
+        let sales = app.store.sales().await.unwrap();
+        assert_eq!((sales[0].sold_seats, sales[0].revenue), (2, 350));
+    }
+
+    #[tokio::test]
+    async fn the_real_lambda_payload_shape_is_understood() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 100).await;
+        let sid = &concert.schedules[0].schedule_id;
+        let mut event: KafkaEvent = serde_json::from_str(include_str!("../../../local/events/on-payment-completed.json")).unwrap();
+        // The fixture's event names a demo schedule; point it at this test's.
+        for record in event.records.values_mut().flatten() {
+            record.value = Some(STANDARD.encode(sale(sid, "fixture-event", 55_000)));
+        }
+        let response = handle(&app, LambdaEvent::new(event, Context::default())).await.unwrap();
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(app.store.sales().await.unwrap()[0].revenue, 55_000);
+        let json = serde_json::to_value(BatchResponse {
+            batch_item_failures: vec![BatchItemFailure { item_identifier: ItemIdentifier { partition: "t-0".into(), offset: 7 } }],
+        })
+        .unwrap();
+        assert_eq!(json, serde_json::json!({"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 7}}]}));
+    }
+}

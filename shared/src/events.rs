@@ -1,0 +1,149 @@
+//! Publishing PaymentCompleted events to Kafka (feature `kafka`).
+//!
+//! One idempotent `FutureProducer` per process (`enable.idempotence`, `acks=all`), built once at
+//! cold start. (`KAFKA_IDEMPOTENCE=false` is for brokers that mishandle idempotent producers, such
+//! as the Tansu build used on machines without Docker: see the README.) Events reach Kafka two ways, both from the outbox (`store/outbox.rs`):
+//! - `pay` publishes its own event right after the payment, waiting at most
+//!   `KAFKA_PUBLISH_TIMEOUT_MILLIS`; its answer to the user never depends on Kafka;
+//! - the `outbox-relay` schedule publishes whatever is still waiting, oldest first per schedule,
+//!   and deletes what Kafka acknowledged.
+//! Either may publish an event twice (at-least-once); consumers deduplicate on `eventId`.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::store::outbox::OutboxEntry;
+use crate::store::RedisStore;
+
+/// Outbox entries read and published per schedule per relay round.
+const RELAY_BATCH: u64 = 500;
+
+pub struct PaymentEvents {
+    producer: FutureProducer,
+    topic: String,
+    publish_timeout: Duration,
+}
+
+/// What one relay round did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RelayReport {
+    pub published: u64,
+    /// Schedules whose outbox still holds events because Kafka refused or timed out.
+    pub stalled_schedules: u64,
+}
+
+impl PaymentEvents {
+    /// The producer for `KAFKA_BROKERS`; `None` when Kafka is not configured.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, ApiError> {
+        let Some(brokers) = &config.kafka_brokers else { return Ok(None) };
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", brokers)
+            .set("acks", "all")
+            // A publish that cannot finish in this time fails; the outbox keeps the event.
+            .set("message.timeout.ms", "10000")
+            .set("linger.ms", "1");
+        if config.kafka_idempotence {
+            client.set("enable.idempotence", "true");
+        } else {
+            // Without idempotence a retry may duplicate (consumers deduplicate) but, with one
+            // request in flight, never reorders.
+            client.set("enable.idempotence", "false").set("max.in.flight.requests.per.connection", "1");
+        }
+        for (key, value) in &config.kafka_client_settings {
+            client.set(key, value);
+        }
+        let producer = client.create().map_err(|e| ApiError::Internal(format!("Kafka producer: {e}")))?;
+        Ok(Some(PaymentEvents {
+            producer,
+            topic: config.payments_topic.clone(),
+            publish_timeout: config.kafka_publish_timeout,
+        }))
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    async fn send(&self, entry: &OutboxEntry) -> Result<(), KafkaError> {
+        let record = FutureRecord::to(&self.topic).key(&entry.schedule_id).payload(&entry.event);
+        self.producer.send(record, Timeout::After(Duration::ZERO)).await.map(|_| ()).map_err(|(e, _)| e)
+    }
+
+    /// Publishes the event a payment just wrote, if nothing older of its schedule is waiting, and
+    /// deletes it from the outbox once Kafka acknowledged it. Never fails: what is not published
+    /// here stays in the outbox for the relay.
+    pub async fn publish_fresh(&self, store: &RedisStore, entry: &OutboxEntry) {
+        if !entry.oldest {
+            return;
+        }
+        match tokio::time::timeout(self.publish_timeout, self.send(entry)).await {
+            Ok(Ok(())) => {
+                if let Err(e) = store.outbox_ack(&entry.schedule_id, std::slice::from_ref(&entry.id)).await {
+                    tracing::warn!(error = %e, "published, but the outbox entry stays for the relay");
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "Kafka refused the event; the relay will publish it"),
+            Err(_) => tracing::warn!("Kafka did not acknowledge in time; the relay will publish it"),
+        }
+    }
+
+    /// Publishes every waiting event of every schedule, oldest first, and trims what Kafka
+    /// acknowledged. Within a schedule a batch is sent at once (the idempotent producer keeps its
+    /// order) and only the acknowledged prefix is trimmed, so nothing is skipped.
+    pub async fn relay(&self, store: &RedisStore) -> Result<RelayReport, ApiError> {
+        let mut report = RelayReport::default();
+        for schedule in store.schedule_ids().await? {
+            loop {
+                let batch = store.outbox_batch(&schedule, RELAY_BATCH).await?;
+                if batch.is_empty() {
+                    break;
+                }
+                let results = join_all(batch.iter().map(|e| self.send(e))).await;
+                let delivered = results.iter().take_while(|r| r.is_ok()).count();
+                let ids: Vec<String> = batch[..delivered].iter().map(|e| e.id.clone()).collect();
+                store.outbox_ack(&schedule, &ids).await?;
+                report.published += delivered as u64;
+                if let Some(Err(e)) = results.get(delivered) {
+                    tracing::warn!(schedule = %schedule, error = %e, "Kafka refused an event; retrying next round");
+                    report.stalled_schedules += 1;
+                    break;
+                }
+                if (batch.len() as u64) < RELAY_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Waits for in-flight messages; for the graceful-shutdown hook.
+    pub fn flush(&self, timeout: Duration) {
+        if let Err(e) = self.producer.flush(Timeout::After(timeout)) {
+            tracing::warn!(error = %e, "Kafka flush at shutdown did not finish");
+        }
+    }
+}
+
+/// Builds the producer once for the life of the process and, on Lambda, flushes it when the
+/// runtime shuts the process down (SIGTERM), so no acknowledged-but-unsent event is left behind.
+pub async fn producer_for_process(config: &Config) -> Result<Option<&'static PaymentEvents>, ApiError> {
+    let Some(events) = PaymentEvents::from_config(config)? else { return Ok(None) };
+    let events: &'static PaymentEvents = Box::leak(Box::new(events));
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // The hook registers with the Lambda Extensions API; an emulator without it must not
+        // keep the function from starting (the registration panics on failure).
+        let hook = lambda_runtime::spawn_graceful_shutdown_handler(move || async move { events.flush(Duration::from_secs(2)) });
+        if tokio::spawn(hook).await.is_err() {
+            tracing::warn!("no Lambda Extensions API here: the producer is not flushed at shutdown");
+        }
+    }
+    Ok(Some(events))
+}
