@@ -1,6 +1,5 @@
 //! template.yaml, the `cargo lambda watch` router in Cargo.toml and `functions/` must name the
-//! same functions with the same routes. (The template uses CloudFormation tags that plain YAML
-//! parsers reject, so this reads the regular shape the template is written in.)
+//! same functions with the same routes.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,26 +12,9 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap()
 }
 
-fn value_after<'a>(lines: &[&'a str], from: usize, key: &str) -> Option<&'a str> {
-    lines[from..].iter().map(|l| l.trim()).find_map(|l| l.strip_prefix(key)).map(str::trim)
-}
-
-/// (function, Some((method, path))) for each function in template.yaml.
+/// (function, route) for each function in template.yaml.
 fn template_functions() -> BTreeSet<(String, Option<(String, String)>)> {
-    let text = read("template.yaml");
-    let lines: Vec<&str> = text.lines().collect();
-    let mut found = BTreeSet::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(binary) = line.trim().strip_prefix("Binary:") else { continue };
-        let end = lines[i..].iter().position(|l| l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':')).map_or(lines.len(), |p| i + p);
-        let block = &lines[i..end];
-        let route = match (value_after(block, 0, "Method:"), value_after(block, 0, "Path:")) {
-            (Some(m), Some(p)) => Some((m.to_string(), p.to_string())),
-            _ => None,
-        };
-        found.insert((binary.trim().to_string(), route));
-    }
-    found
+    local_stack::template::functions(&read("template.yaml")).into_iter().map(|f| (f.binary, f.route)).collect()
 }
 
 #[test]

@@ -1,0 +1,296 @@
+//! One process that serves every function's route from `template.yaml` on one port by calling
+//! the handlers in-process, and runs what the cloud would run around them: the schedules (each
+//! scheduled handler invoked back to back, so it ticks every second) and the Kafka event source.
+//!
+//! Requests reach a handler as API Gateway (HTTP API, v2) would hand them over: path parameters,
+//! query string parameters and a request context in the request's extensions. `GET /__ping` is a
+//! trivial handler for measuring the gateway itself.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::json;
+use ticketing::events::PaymentEvents;
+use ticketing::App;
+use tokio::net::TcpListener;
+
+use crate::template::{functions, TEMPLATE};
+
+type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, lambda_http::Error>> + Send + 'a>>;
+type HttpHandler = fn(&'static App, Option<&'static PaymentEvents>, Request) -> HandlerFuture<'static>;
+
+/// The in-process handler of each HTTP function of the template.
+fn http_handler(function: &str) -> Option<HttpHandler> {
+    Some(match function {
+        "signup" => |app, _, req| Box::pin(signup::handle(app, req)),
+        "get-balance" => |app, _, req| Box::pin(get_balance::handle(app, req)),
+        "charge-balance" => |app, _, req| Box::pin(charge_balance::handle(app, req)),
+        "issue-token" => |app, _, req| Box::pin(issue_token::handle(app, req)),
+        "token-status" => |app, _, req| Box::pin(token_status::handle(app, req)),
+        "list-concerts" => |app, _, req| Box::pin(list_concerts::handle(app, req)),
+        "list-seats" => |app, _, req| Box::pin(list_seats::handle(app, req)),
+        "hold-seat" => |app, _, req| Box::pin(hold_seat::handle(app, req)),
+        "pay" => |app, events, req| Box::pin(pay::handle(app, events, req)),
+        "my-reservations" => |app, _, req| Box::pin(my_reservations::handle(app, req)),
+        "create-concert" => |app, _, req| Box::pin(create_concert::handle(app, req)),
+        "sales-report" => |app, _, req| Box::pin(sales_report::handle(app, req)),
+        _ => return None,
+    })
+}
+
+struct Route {
+    method: String,
+    /// Path segments; `Some(name)` is a `{name}` parameter.
+    segments: Vec<(String, Option<String>)>,
+    function: String,
+    handler: HttpHandler,
+}
+
+impl Route {
+    /// The path parameters when `path` matches.
+    fn matches(&self, path: &str) -> Option<HashMap<String, String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        let mut params = HashMap::new();
+        for (part, (literal, param)) in parts.iter().zip(&self.segments) {
+            match param {
+                Some(name) if !part.is_empty() => {
+                    params.insert(name.clone(), percent_decode(part));
+                }
+                None if part == literal => {}
+                _ => return None,
+            }
+        }
+        Some(params)
+    }
+}
+
+pub struct Gateway {
+    app: &'static App,
+    events: Option<&'static PaymentEvents>,
+    routes: Vec<Route>,
+}
+
+impl Gateway {
+    /// The routes of `template.yaml`. Fails when the template names an HTTP function this
+    /// gateway cannot call, so the two cannot drift apart silently.
+    pub fn new(app: &'static App, events: Option<&'static PaymentEvents>) -> Result<Self, String> {
+        let mut routes = Vec::new();
+        for f in functions(TEMPLATE) {
+            let Some((method, path)) = f.route else { continue };
+            let handler = http_handler(&f.binary).ok_or(format!("no in-process handler for {}", f.binary))?;
+            let segments = path
+                .trim_matches('/')
+                .split('/')
+                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => (String::new(), Some(name.to_owned())),
+                    None => (s.to_owned(), None),
+                })
+                .collect();
+            routes.push(Route { method, segments, function: f.binary, handler });
+        }
+        Ok(Gateway { app, events, routes })
+    }
+
+    /// Serves HTTP on `listener` until the process ends.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let gateway = self.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let gateway = gateway.clone();
+                    async move { Ok::<_, Infallible>(gateway.call(req).await) }
+                });
+                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    }
+
+    async fn call(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_owned();
+        if parts.method == hyper::Method::GET && path == "/__ping" {
+            return plain(200, "application/json", Bytes::from_static(b"{\"ok\":true}"));
+        }
+        let mut allowed = false;
+        let found = self.routes.iter().find_map(|r| {
+            let params = r.matches(&path)?;
+            allowed = true;
+            (r.method == parts.method.as_str()).then_some((r, params))
+        });
+        let Some((route, params)) = found else {
+            let (status, code) = if allowed { (405, "METHOD_NOT_ALLOWED") } else { (404, "NO_ROUTE") };
+            let body = json!({"type": "about:blank", "status": status, "code": code, "detail": format!("{} {path}", parts.method)});
+            return plain(status, "application/problem+json", Bytes::from(body.to_string()));
+        };
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return plain(400, "text/plain", Bytes::from_static(b"unreadable body")),
+        };
+        let query: HashMap<String, String> = parts
+            .uri
+            .query()
+            .map(|q| q.split('&').filter_map(|kv| kv.split_once('=').or(Some((kv, "")))).map(|(k, v)| (percent_decode(k), percent_decode(v))).collect())
+            .unwrap_or_default();
+        let context = request_context(&parts.method, &path, &route.function);
+        let lambda_body = match String::from_utf8(bytes.to_vec()) {
+            _ if bytes.is_empty() => Body::Empty,
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        };
+        let request = hyper::Request::from_parts(parts, lambda_body)
+            .with_path_parameters(params)
+            .with_query_string_parameters(query)
+            .with_request_context(context);
+        match (route.handler)(self.app, self.events, request).await {
+            Ok(response) => {
+                let (parts, body) = response.into_parts();
+                let bytes = match body {
+                    Body::Empty => Bytes::new(),
+                    Body::Text(text) => Bytes::from(text),
+                    Body::Binary(bin) => Bytes::from(bin),
+                    _ => Bytes::new(),
+                };
+                hyper::Response::from_parts(parts, Full::new(bytes))
+            }
+            Err(e) => {
+                tracing::error!(function = %route.function, error = %e, "handler failed");
+                plain(502, "application/json", Bytes::from_static(b"{\"message\":\"Internal Server Error\"}"))
+            }
+        }
+    }
+}
+
+fn plain(status: u16, content_type: &str, body: Bytes) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder().status(status).header("content-type", content_type).body(Full::new(body)).expect("valid response")
+}
+
+fn request_context(method: &hyper::Method, path: &str, function: &str) -> RequestContext {
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = method.clone();
+    http.path = Some(path.to_owned());
+    http.protocol = Some("HTTP/1.1".into());
+    http.source_ip = Some("127.0.0.1".into());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http = http;
+    context.stage = Some("$default".into());
+    context.route_key = Some(function.to_owned());
+    context.request_id = Some(format!("{:032x}", rand_id()));
+    context.time_epoch = ticketing::domain::now_ms() as i64;
+    RequestContext::ApiGatewayV2(context)
+}
+
+fn rand_id() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    ((ticketing::domain::now_ms() as u128) << 64) | NEXT.fetch_add(1, Ordering::Relaxed) as u128
+}
+
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Runs a scheduled handler back to back forever, as the once-a-minute schedule would, each
+/// invocation with a deadline a little over a minute away, so it ticks every second.
+pub fn spawn_schedule<F, Fut>(name: &'static str, mut invoke: F)
+where
+    F: FnMut(LambdaEvent<serde_json::Value>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            let mut context = Context::default();
+            context.deadline = ticketing::domain::now_ms() + 61_500;
+            context.request_id = format!("{name}-{:x}", rand_id());
+            let event = json!({"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}});
+            if let Err(e) = invoke(LambdaEvent::new(event, context)).await {
+                tracing::error!(schedule = name, error = %e, "scheduled run failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+}
+
+/// Everything on one port: the HTTP routes, the schedules and, with Kafka configured, the
+/// event-source runner. Returns the address it listens on.
+pub async fn start(app: &'static App, events: Option<&'static PaymentEvents>, addr: SocketAddr) -> Result<SocketAddr, String> {
+    let gateway = Arc::new(Gateway::new(app, events)?);
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(gateway.serve(listener));
+
+    spawn_schedule("activate-queue", move |event| activate_queue::handle(app, event));
+    spawn_schedule("expire-holds", move |event| expire_holds::handle(app, event));
+    if let Some(events) = events {
+        spawn_schedule("outbox-relay", move |event| outbox_relay::handle(app, events, event));
+        let brokers = app.config.kafka_brokers.clone().unwrap_or_default();
+        let consumer = crate::kafka_trigger::consumer(&brokers, "on-payment-completed", &app.config.payments_topic)
+            .map_err(|e| format!("Kafka consumer: {e}"))?;
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = crate::kafka_trigger::run_batch(app, &consumer, 100, Duration::from_secs(1)).await {
+                    tracing::error!(error = %e, "Kafka batch failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        });
+    }
+    Ok(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("AVAILABLE"), "AVAILABLE");
+        assert_eq!(percent_decode("a%20b+c"), "a b c");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,96 @@
+//! The whole flow over HTTP through the gateway, with admission running inside it, against the
+//! real Redis.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use ticketing::testing::TestApp;
+
+/// A minimal HTTP/1.1 client: one request per connection.
+async fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null), head.to_ascii_lowercase())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_to_payment_through_the_gateway() {
+    let app = TestApp::spawn_with(|c| {
+        c.tick = Duration::from_millis(100);
+        c.admit_per_tick = 5;
+    })
+    .await;
+    let app: &'static TestApp = Box::leak(Box::new(app));
+    let addr = local_stack::gateway::start(&app.app, None, "127.0.0.1:0".parse().unwrap()).await.unwrap().to_string();
+
+    let concert = json!({"title": "Gateway Live", "venue": "Hall", "schedules": [{"startsAt": "2030-01-01T19:00:00Z", "price": 30000, "seatCount": 50}]});
+    let (status, created, _) = call(&addr, "POST", "/admin/concerts", &[("x-admin-key", "test-admin-key")], Some(concert)).await;
+    assert_eq!(status, 201, "{created}");
+
+    let (status, user, _) = call(&addr, "POST", "/users", &[], Some(json!({"name": "Kim"}))).await;
+    assert_eq!(status, 201);
+    let bearer = format!("Bearer {}", user["accessToken"].as_str().unwrap());
+    let auth = [("authorization", bearer.as_str())];
+    let (status, charged, _) = call(&addr, "POST", "/users/me/balance", &auth, Some(json!({"amount": 100000}))).await;
+    assert_eq!((status, charged["balance"].as_u64()), (200, Some(100_000)));
+    let (status, token, _) = call(&addr, "POST", "/queue/tokens", &auth, None).await;
+    assert_eq!(status, 201);
+    let queue_token = token["queueToken"].as_str().unwrap().to_owned();
+    let both = [("authorization", bearer.as_str()), ("queue-token", queue_token.as_str())];
+
+    // The activation schedule runs inside the gateway: the token turns ACTIVE by itself.
+    let started = Instant::now();
+    loop {
+        let (status, body, _) = call(&addr, "GET", "/queue/tokens/current", &both, None).await;
+        assert_eq!(status, 200);
+        if body["status"] == "ACTIVE" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never admitted: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (status, concerts, _) = call(&addr, "GET", "/concerts", &both, None).await;
+    assert_eq!(status, 200);
+    let c = &concerts["concerts"][0];
+    let (cid, sid) = (c["concertId"].as_str().unwrap(), c["schedules"][0]["scheduleId"].as_str().unwrap());
+    let seats_path = format!("/concerts/{cid}/schedules/{sid}/seats?status=AVAILABLE");
+    let (status, seats, _) = call(&addr, "GET", &seats_path, &both, None).await;
+    assert_eq!((status, seats["seats"].as_array().unwrap().len()), (200, 50));
+
+    let (status, held, _) = call(&addr, "POST", "/reservations", &both, Some(json!({"scheduleId": sid, "seatNumber": 12}))).await;
+    assert_eq!(status, 201, "{held}");
+    let (status, taken, _) = call(&addr, "POST", "/reservations", &both, Some(json!({"scheduleId": sid, "seatNumber": 12}))).await;
+    assert_eq!((status, taken["code"].as_str()), (409, Some("SEAT_TAKEN")));
+    let pay_headers = [("authorization", bearer.as_str()), ("queue-token", queue_token.as_str()), ("idempotency-key", "pay-1")];
+    let (status, paid, _) = call(&addr, "POST", "/payments", &pay_headers, Some(json!({"reservationId": held["reservationId"]}))).await;
+    assert_eq!((status, paid["balanceAfter"].as_u64()), (201, Some(70_000)), "{paid}");
+
+    let (_, balance, _) = call(&addr, "GET", "/users/me/balance", &auth, None).await;
+    assert_eq!(balance["balance"], 70_000);
+    let (_, mine, _) = call(&addr, "GET", "/users/me/reservations", &auth, None).await;
+    assert_eq!(mine["reservations"][0]["status"], "PAID");
+    let (_, seats, _) = call(&addr, "GET", &seats_path.replace("AVAILABLE", "SOLD"), &[("authorization", bearer.as_str()), ("queue-token", queue_token.as_str())], None).await;
+    // The payment ended the queue token, so the seat map is closed to it now.
+    assert_eq!(seats["code"], "QUEUE_TOKEN_EXPIRED");
+
+    let (status, _, _) = call(&addr, "GET", "/nowhere", &[], None).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = call(&addr, "DELETE", "/users", &[], None).await;
+    assert_eq!(status, 405);
+    let (status, _, head) = call(&addr, "GET", "/__ping", &[], None).await;
+    assert!(status == 200 && head.contains("application/json"));
+}
