@@ -269,6 +269,7 @@ pub async fn start(app: &'static App, events: Option<&'static PaymentEvents>, ad
     if let Some(events) = events {
         spawn_schedule("outbox-relay", move |event| outbox_relay::handle(app, events, event));
         let brokers = app.config.kafka_brokers.clone().unwrap_or_default();
+        crate::kafka_trigger::ensure_topic(&brokers, &app.config.payments_topic, 3).await?;
         let consumer = crate::kafka_trigger::consumer(&brokers, "on-payment-completed", &app.config.payments_topic)
             .map_err(|e| format!("Kafka consumer: {e}"))?;
         tokio::spawn(async move {

@@ -31,6 +31,28 @@ pub fn consumer(brokers: &str, group: &str, topic: &str) -> Result<StreamConsume
     Ok(consumer)
 }
 
+/// Creates `topic` with `partitions` partitions unless it exists. Production topics are created
+/// by operators; on one machine the gateway makes sure its topic is there.
+pub async fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> Result<(), String> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::types::RDKafkaErrorCode;
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers).create().map_err(|e| e.to_string())?;
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics(&[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &options)
+        .await
+        .map_err(|e| format!("create topic {topic}: {e}"))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(format!("create topic {topic}: {code}")),
+        }
+    }
+    Ok(())
+}
+
 /// What one batch did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct BatchReport {

@@ -64,3 +64,36 @@ fn every_schedule_function_has_a_schedule() {
         assert!(block.contains("Type: ScheduleV2") && block.contains("rate(1 minute)"), "{name}");
     }
 }
+
+#[test]
+fn every_function_has_an_invoke_event_that_matches_its_route_and_the_dev_secret() {
+    use lambda_http::RequestExt;
+    let secret = read("local/dev.env")
+        .lines()
+        .find_map(|l| l.strip_prefix("AUTH_SECRET="))
+        .unwrap()
+        .to_owned();
+    let signer = ticketing::domain::tokens::TokenSigner::new(secret.as_bytes());
+    for f in local_stack::template::functions(&read("template.yaml")) {
+        let text = std::fs::read_to_string(root().join(format!("local/events/{}.json", f.binary)))
+            .unwrap_or_else(|_| panic!("local/events/{}.json is missing", f.binary));
+        let Some((method, route)) = f.route else {
+            serde_json::from_str::<serde_json::Value>(&text).unwrap();
+            continue;
+        };
+        let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.binary));
+        assert_eq!(req.method().as_str(), method, "{}", f.binary);
+        let mut path = route.clone();
+        for (name, value) in req.path_parameters().iter() {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        assert_eq!(req.uri().path(), path, "{}", f.binary);
+        if let Some(auth) = req.headers().get("authorization") {
+            let token = auth.to_str().unwrap().trim_start_matches("Bearer ");
+            assert!(signer.verify_access(token, ticketing::domain::now_ms() / 1000).is_ok(), "{}", f.binary);
+        }
+        if let Some(queue) = req.headers().get("queue-token") {
+            assert_eq!(signer.verify_queue(queue.to_str().unwrap()).unwrap().number, 0, "{}", f.binary);
+        }
+    }
+}

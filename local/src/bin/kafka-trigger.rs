@@ -14,6 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let brokers = config.kafka_brokers.clone().ok_or("KAFKA_BROKERS is required")?;
     let topic = config.payments_topic.clone();
     let app = App::new(config).await?;
+    local_stack::kafka_trigger::ensure_topic(&brokers, &topic, 3).await?;
     let consumer = local_stack::kafka_trigger::consumer(&brokers, "on-payment-completed", &topic)?;
     tracing::info!(%brokers, %topic, "feeding Kafka batches to on-payment-completed");
     loop {

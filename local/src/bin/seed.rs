@@ -1,12 +1,24 @@
-//! Loads demo concerts into the Redis named by `REDIS_URL` / `KEY_PREFIX`, unless the catalog
-//! already has some (pass `--force` to add more anyway).
+//! Loads demo data into the Redis named by `REDIS_URL` / `KEY_PREFIX`:
+//! - demo concerts (two schedules of `--seats` seats each), unless the catalog already has some
+//!   (`--force` adds more anyway);
+//! - the fixture user and concert that `local/events/*.json` name, so `cargo lambda invoke` with
+//!   those events works: user `FIXTURE_USER` with a balance, its queue ticket 0 ACTIVE for a day,
+//!   and a concert with fixed ids.
 //!
 //! `cargo run -p local-stack --bin seed -- [--concerts N] [--seats N] [--force]`
 
-use ticketing::domain::inputs::{NewConcertRequest, NewScheduleRequest};
+use ticketing::domain::ids::UserId;
+use ticketing::domain::inputs::{Amount, NewConcertRequest, NewScheduleRequest, UserName};
+use ticketing::domain::now_ms;
+use ticketing::domain::tokens::QueueTicket;
 use ticketing::{App, Config};
 
 const TITLES: [&str; 5] = ["Winter Live", "Spring Tour", "Summer Festival", "Autumn Jazz Night", "New Year Gala"];
+
+/// The ids the invoke fixtures use.
+pub const FIXTURE_USER: &str = "00000000000000000000000000000001";
+pub const FIXTURE_CONCERT: &str = "000000000000000000000000000000c1";
+pub const FIXTURE_SCHEDULE: &str = "0000000000000000000000000000005c";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,29 +32,55 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let concerts = number("--concerts", 3)?.clamp(1, TITLES.len() as i64) as usize;
     let seats = number("--seats", 50)?;
     let force = args.iter().any(|a| a == "--force");
-
     let app = App::new(Config::from_env()?).await?;
-    let existing = app.store.concerts().await?;
-    if !existing.is_empty() && !force {
-        println!("catalog already has {} concert(s); nothing added (use --force to add more)", existing.len());
+
+    seed_fixtures(&app).await?;
+    let existing = app.store.concerts().await?.into_iter().filter(|c| c.concert_id != FIXTURE_CONCERT).count();
+    if existing > 0 && !force {
+        println!("catalog already has {existing} demo concert(s); nothing added (use --force to add more)");
         return Ok(());
     }
     for (i, title) in TITLES.iter().take(concerts).enumerate() {
-        let concert = NewConcertRequest {
-            title: title.to_string(),
-            venue: "Olympic Hall, Seoul".into(),
-            schedules: (0..2)
-                .map(|day| NewScheduleRequest {
-                    starts_at: format!("2026-12-{:02}T19:00:00Z", 10 + i * 3 + day),
-                    price: 50_000 + 10_000 * i as i64,
-                    seat_count: seats,
-                })
-                .collect(),
-        }
-        .into_concert()?;
+        let concert = demo_concert(title, i, seats).into_concert()?;
         app.store.create_concert(&concert).await?;
-        println!("{}  {}  schedules: {}", concert.concert_id, concert.title,
-            concert.schedules.iter().map(|s| s.schedule_id.as_str()).collect::<Vec<_>>().join(", "));
+        let schedules: Vec<&str> = concert.schedules.iter().map(|s| s.schedule_id.as_str()).collect();
+        println!("{}  {}  schedules: {}", concert.concert_id, concert.title, schedules.join(", "));
     }
+    Ok(())
+}
+
+fn demo_concert(title: &str, i: usize, seats: i64) -> NewConcertRequest {
+    NewConcertRequest {
+        title: title.to_string(),
+        venue: "Olympic Hall, Seoul".into(),
+        schedules: (0..2)
+            .map(|day| NewScheduleRequest {
+                starts_at: format!("2026-12-{:02}T19:00:00Z", 10 + i * 3 + day),
+                price: 50_000 + 10_000 * i as i64,
+                seat_count: seats,
+            })
+            .collect(),
+    }
+}
+
+/// The fixture user (re-funded on every run), its ACTIVE ticket, and the fixture concert.
+async fn seed_fixtures(app: &App) -> Result<(), Box<dyn std::error::Error>> {
+    let user = UserId::parse(FIXTURE_USER)?;
+    if app.store.balance(&user).await.is_err() {
+        app.store.create_user(&user, &UserName::parse("Fixture Fan")?, now_ms()).await?;
+    }
+    let balance = app.store.balance(&user).await?;
+    if balance < 1_000_000 {
+        app.store.charge(&user, Amount::parse_charge((1_000_000 - balance).min(Amount::MAX_CHARGE) as i64)?, None).await?;
+    }
+    app.store.grant_active(&QueueTicket { user, number: 0 }, now_ms() + 86_400_000).await?;
+    if !app.store.concerts().await?.iter().any(|c| c.concert_id == FIXTURE_CONCERT) {
+        let mut concert = demo_concert("Fixture Concert", 0, 50).into_concert()?;
+        concert.concert_id = FIXTURE_CONCERT.into();
+        concert.schedules.truncate(1);
+        concert.schedules[0].schedule_id = FIXTURE_SCHEDULE.into();
+        app.store.create_concert(&concert).await?;
+    }
+    println!("fixture user {FIXTURE_USER} ready (ticket 0 ACTIVE for a day), fixture concert {FIXTURE_CONCERT}");
     Ok(())
 }

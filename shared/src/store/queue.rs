@@ -97,6 +97,16 @@ impl RedisStore {
         })
     }
 
+    /// Makes `ticket` ACTIVE until `until_ms` without queueing: operator tooling for smoke checks
+    /// and the local demo fixtures, never called by a request path.
+    pub async fn grant_active(&self, ticket: &QueueTicket, until_ms: u64) -> Result<(), ApiError> {
+        let pipe = self.client().pipeline();
+        pipe.zadd::<(), _, _>(self.keys.queue("active"), None, None, false, false, (until_ms as f64, ticket.number.to_string())).await?;
+        pipe.hset::<(), _, _>(self.keys.queue("holder"), (ticket.user.as_str(), ticket.number.to_string())).await?;
+        let _: Vec<i64> = pipe.all().await?;
+        Ok(())
+    }
+
     /// Ends a ticket (after its holder paid), so the slot goes to the next in line.
     pub(crate) async fn end_ticket(&self, ticket: &QueueTicket) -> Result<(), ApiError> {
         let pipe = self.client().pipeline();
