@@ -15,7 +15,8 @@ async fn report(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let schedules = app.store.sales().await?;
     let sold: u64 = schedules.iter().map(|s| s.sold_seats).sum();
     let revenue: u64 = schedules.iter().map(|s| s.revenue).sum();
-    Ok(json(200, &json!({ "soldSeats": sold, "revenue": revenue, "schedules": schedules })))
+    let seat_map_sold: u64 = schedules.iter().map(|s| s.seat_map_sold).sum();
+    Ok(json(200, &json!({ "soldSeats": sold, "revenue": revenue, "seatMapSold": seat_map_sold, "schedules": schedules })))
 }
 
 #[cfg(test)]
@@ -51,6 +52,8 @@ mod tests {
         app.store.apply_sale(&event).await.unwrap();
         let (status, body) = read(handle(&app, admin(Some("test-admin-key"))).await.unwrap());
         assert_eq!((status, body["soldSeats"].as_u64(), body["revenue"].as_u64()), (200, Some(1), Some(100)));
+        // The event was applied without a payment in this test, so the seat map shows none sold.
+        assert_eq!(body["seatMapSold"], 0);
         assert_eq!(body["schedules"][0]["scheduleId"], concert.schedules[0].schedule_id.as_str());
         assert_eq!(read(handle(&app, admin(Some("nope"))).await.unwrap()).0, 401);
         assert_eq!(read(handle(&app, admin(None)).await.unwrap()).0, 401);

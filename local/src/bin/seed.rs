@@ -1,11 +1,11 @@
 //! Loads demo data into the Redis named by `REDIS_URL` / `KEY_PREFIX`:
-//! - demo concerts (two schedules of `--seats` seats each), unless the catalog already has some
+//! - demo concerts (`--schedules` schedules of `--seats` seats each), unless the catalog already has some
 //!   (`--force` adds more anyway);
 //! - the fixture user and concert that `local/events/*.json` name, so `cargo lambda invoke` with
 //!   those events works: user `FIXTURE_USER` with a balance, its queue ticket 0 ACTIVE for a day,
 //!   and a concert with fixed ids.
 //!
-//! `cargo run -p local-stack --bin seed -- [--concerts N] [--seats N] [--force]`
+//! `cargo run -p local-stack --bin seed -- [--concerts N] [--schedules N] [--seats N] [--force]`
 
 use ticketing::domain::ids::UserId;
 use ticketing::domain::inputs::{Amount, NewConcertRequest, NewScheduleRequest, UserName};
@@ -31,6 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let concerts = number("--concerts", 3)?.clamp(1, TITLES.len() as i64) as usize;
     let seats = number("--seats", 50)?;
+    let schedules = number("--schedules", 2)?.clamp(1, 100) as usize;
     let force = args.iter().any(|a| a == "--force");
     let app = App::new(Config::from_env()?).await?;
 
@@ -41,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     for (i, title) in TITLES.iter().take(concerts).enumerate() {
-        let concert = demo_concert(title, i, seats).into_concert()?;
+        let concert = demo_concert(title, i, schedules, seats).into_concert()?;
         app.store.create_concert(&concert).await?;
         let schedules: Vec<&str> = concert.schedules.iter().map(|s| s.schedule_id.as_str()).collect();
         println!("{}  {}  schedules: {}", concert.concert_id, concert.title, schedules.join(", "));
@@ -49,13 +50,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn demo_concert(title: &str, i: usize, seats: i64) -> NewConcertRequest {
+fn demo_concert(title: &str, i: usize, schedules: usize, seats: i64) -> NewConcertRequest {
     NewConcertRequest {
         title: title.to_string(),
         venue: "Olympic Hall, Seoul".into(),
-        schedules: (0..2)
+        schedules: (0..schedules)
             .map(|day| NewScheduleRequest {
-                starts_at: format!("2026-12-{:02}T19:00:00Z", 10 + i * 3 + day),
+                starts_at: format!("2027-{:02}-{:02}T19:00:00Z", 1 + i, 1 + day % 28),
                 price: 50_000 + 10_000 * i as i64,
                 seat_count: seats,
             })
@@ -75,7 +76,7 @@ async fn seed_fixtures(app: &App) -> Result<(), Box<dyn std::error::Error>> {
     }
     app.store.grant_active(&QueueTicket { user, number: 0 }, now_ms() + 86_400_000).await?;
     if !app.store.concerts().await?.iter().any(|c| c.concert_id == FIXTURE_CONCERT) {
-        let mut concert = demo_concert("Fixture Concert", 0, 50).into_concert()?;
+        let mut concert = demo_concert("Fixture Concert", 0, 1, 50).into_concert()?;
         concert.concert_id = FIXTURE_CONCERT.into();
         concert.schedules.truncate(1);
         concert.schedules[0].schedule_id = FIXTURE_SCHEDULE.into();

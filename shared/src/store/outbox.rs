@@ -26,14 +26,19 @@ pub struct OutboxEntry {
     pub oldest: bool,
 }
 
-/// One schedule's sales as counted from the events.
+/// One schedule's sales as counted from the events, beside what its seat map says. The two agree
+/// once Kafka has caught up; more events than SOLD seats would mean a seat sold twice.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleSales {
     pub concert_id: String,
     pub schedule_id: String,
+    pub seat_count: u32,
+    /// From the PaymentCompleted events.
     pub sold_seats: u64,
     pub revenue: u64,
+    /// Seats SOLD in the seat map right now.
+    pub seat_map_sold: u64,
 }
 
 impl RedisStore {
@@ -78,29 +83,34 @@ impl RedisStore {
 
     /// The ledger of every schedule in the catalog.
     pub async fn sales(&self) -> Result<Vec<ScheduleSales>, ApiError> {
-        let schedules: Vec<(String, String)> = self
+        let schedules: Vec<(String, String, u32)> = self
             .concerts()
             .await?
             .into_iter()
-            .flat_map(|c| c.schedules.into_iter().map(move |s| (c.concert_id.clone(), s.schedule_id)))
+            .flat_map(|c| c.schedules.into_iter().map(move |s| (c.concert_id.clone(), s.schedule_id, s.seat_count)))
             .collect();
         if schedules.is_empty() {
             return Ok(Vec::new());
         }
         let pipe = self.client().pipeline();
-        for (_, schedule) in &schedules {
+        for (_, schedule, _) in &schedules {
             pipe.hmget::<(), _, _>(self.keys.schedule_by_id(schedule, "ledger"), vec!["soldSeats", "revenue"]).await?;
+            pipe.hvals::<(), _>(self.keys.schedule_by_id(schedule, "seats")).await?;
         }
-        let counts: Vec<(Option<u64>, Option<u64>)> = pipe.all().await?;
-        Ok(schedules
-            .into_iter()
-            .zip(counts)
-            .map(|((concert_id, schedule_id), (sold, revenue))| ScheduleSales {
+        let answers: Vec<fred::types::Value> = pipe.all().await?;
+        let mut out = Vec::with_capacity(schedules.len());
+        for ((concert_id, schedule_id, seat_count), pair) in schedules.into_iter().zip(answers.chunks(2)) {
+            let (sold, revenue): (Option<u64>, Option<u64>) = pair[0].clone().convert()?;
+            let entries: Vec<String> = pair[1].clone().convert()?;
+            out.push(ScheduleSales {
                 concert_id,
                 schedule_id,
+                seat_count,
                 sold_seats: sold.unwrap_or(0),
                 revenue: revenue.unwrap_or(0),
-            })
-            .collect())
+                seat_map_sold: entries.iter().filter(|e| e.starts_with("S|")).count() as u64,
+            });
+        }
+        Ok(out)
     }
 }

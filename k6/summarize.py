@@ -1,0 +1,33 @@
+"""Prints the key figures of a k6 --summary-export file."""
+import json
+import sys
+
+summary = json.load(open(sys.argv[1]))
+m = summary["metrics"]
+
+
+def metric(name):
+    return m.get(name, {})
+
+
+reqs = metric("http_reqs")
+dur = metric("http_req_duration{kind:api}") or metric("http_req_duration")
+failed = metric("http_req_failed")
+print(f"requests      {reqs.get('count', 0):>10,.0f}   {reqs.get('rate', 0):,.1f} req/s")
+print(f"failed        {failed.get('passes', 0):>10,.0f}   ({failed.get('value', 0) * 100:.2f}%)")
+for stat in ("avg", "med", "p(90)", "p(95)", "p(99)", "max"):
+    if stat in dur:
+        print(f"latency {stat:<6}{dur[stat]:>10.2f} ms")
+for name in ("purchases_completed", "seats_gave_up", "seats_oversold", "dropped_iterations"):
+    if name in m:
+        print(f"{name:<22}{m[name].get('count', 0):>6,.0f}")
+if "queue_wait" in m:
+    q = m["queue_wait"]
+    print(f"queue wait    med {q['med'] / 1000:.2f} s   p95 {q['p(95)'] / 1000:.2f} s")
+steps = sorted(
+    (int(k.split("step:")[1].rstrip("}")), v) for k, v in m.items() if k.startswith("http_req_duration{kind:api,step:")
+)
+if steps:
+    print("arrival rate (journeys/s)   p95 ms   p99 ms")
+    for rate, v in steps:
+        print(f"{rate:>25}   {v.get('p(95)', 0):>6.2f}   {v.get('p(99)', 0):>6.2f}")
