@@ -24,6 +24,11 @@ for name in ("purchases_completed", "seats_gave_up", "seats_oversold", "dropped_
 if "queue_wait" in m:
     q = m["queue_wait"]
     print(f"queue wait    med {q['med'] / 1000:.2f} s   p95 {q['p(95)'] / 1000:.2f} s")
+names = sorted((k.split("name:")[1].rstrip("}"), v) for k, v in m.items() if k.startswith("http_req_duration{name:"))
+if names:
+    print("endpoint            p95 ms   p99 ms")
+    for name, v in names:
+        print(f"{name:<18}{v.get('p(95)', 0):>8.2f} {v.get('p(99)', 0):>8.2f}")
 steps = sorted(
     (int(k.split("step:")[1].rstrip("}")), v) for k, v in m.items() if k.startswith("http_req_duration{kind:api,step:")
 )

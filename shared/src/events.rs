@@ -49,7 +49,7 @@ impl PaymentEvents {
             .set("acks", "all")
             // A publish that cannot finish in this time fails; the outbox keeps the event.
             .set("message.timeout.ms", "10000")
-            .set("linger.ms", "1");
+            .set("linger.ms", "0");
         if config.kafka_idempotence {
             client.set("enable.idempotence", "true");
         } else {

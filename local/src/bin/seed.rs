@@ -44,8 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, title) in TITLES.iter().take(concerts).enumerate() {
         let concert = demo_concert(title, i, schedules, seats).into_concert()?;
         app.store.create_concert(&concert).await?;
-        let schedules: Vec<&str> = concert.schedules.iter().map(|s| s.schedule_id.as_str()).collect();
-        println!("{}  {}  schedules: {}", concert.concert_id, concert.title, schedules.join(", "));
+        println!("{}  {}: {} schedule(s) of {seats} seats", concert.concert_id, concert.title, concert.schedules.len());
     }
     Ok(())
 }
