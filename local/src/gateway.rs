@@ -4,7 +4,7 @@
 //!
 //! Requests reach a handler as API Gateway (HTTP API, v2) would hand them over: path parameters,
 //! query string parameters and a request context in the request's extensions. `GET /__ping` is a
-//! trivial handler for measuring the gateway itself.
+//! trivial handler served the same way, the baseline for measuring the functions behind it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -106,6 +106,14 @@ impl Gateway {
                 .collect();
             routes.push(Route { method, segments, function: f.binary, handler });
         }
+        // A trivial handler on the same path as every function (request conversion, extensions,
+        // response conversion): the baseline the functions' request rates are compared with.
+        routes.push(Route {
+            method: "GET".into(),
+            segments: vec![("__ping".into(), None)],
+            function: "ping".into(),
+            handler: |_, _, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({ "ok": true }))) }),
+        });
         Ok(Gateway { app, events, routes })
     }
 
@@ -134,9 +142,6 @@ impl Gateway {
     async fn call(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
-        if parts.method == hyper::Method::GET && path == "/__ping" {
-            return plain(200, "application/json", Bytes::from_static(b"{\"ok\":true}"));
-        }
         let mut allowed = false;
         let found = self.routes.iter().find_map(|r| {
             let params = r.matches(&path)?;
