@@ -154,7 +154,7 @@ impl RedisStore {
 
         let record = self.claim(&schedule, reservation, user, now_ms).await?;
         let (payment, replayed) = self.debit(&record, user, key, now_ms).await?;
-        // 3. settle on the schedule's side and end the ticket, concurrently (different tags)
+        // Step 3 with the end of the ticket, concurrently (different tags).
         let (event, ()) = tokio::try_join!(
             self.settle(&schedule, reservation, "PAID", payment.paid_at),
             self.end_ticket(ticket),
