@@ -151,6 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn kafka_settings_are_optional_and_checked() {
+        let c = with(&[("AUTH_SECRET", SECRET)]).unwrap();
+        assert_eq!((c.kafka_brokers.as_deref(), c.kafka_idempotence), (None, true));
+        assert_eq!(c.payments_topic, "payment-completed");
+        let c = with(&[
+            ("AUTH_SECRET", SECRET),
+            ("KAFKA_BROKERS", "b1:9092,b2:9092"),
+            ("KAFKA_IDEMPOTENCE", "false"),
+            ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+        ])
+        .unwrap();
+        assert!(!c.kafka_idempotence);
+        assert_eq!(c.kafka_client_settings, vec![("security.protocol".to_string(), "SASL_SSL".to_string())]);
+        let err = with(&[("AUTH_SECRET", SECRET), ("KAFKA_IDEMPOTENCE", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("KAFKA_IDEMPOTENCE"), "{err}");
+    }
+
+    #[test]
     fn a_malformed_number_names_the_variable() {
         let err = with(&[("AUTH_SECRET", SECRET), ("ADMIT_PER_TICK", "lots")]).unwrap_err();
         assert!(err.to_string().contains("ADMIT_PER_TICK"), "{err}");
