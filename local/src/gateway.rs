@@ -1,10 +1,8 @@
-//! One process that serves every function's route from `template.yaml` on one port by calling
-//! the handlers in-process, and runs what the cloud would run around them: the schedules (each
-//! scheduled handler invoked back to back, so it ticks every second) and the Kafka event source.
-//!
-//! Requests reach a handler as API Gateway (HTTP API, v2) would hand them over: path parameters,
-//! query string parameters and a request context in the request's extensions. `GET /__ping` is a
+//! Serving every function's route from `template.yaml` on one port by calling the handlers
+//! in-process, as API Gateway (HTTP API, v2) would hand requests over: path parameters, query
+//! string parameters and a request context in the request's extensions. `GET /__ping` is a
 //! trivial handler served the same way, the baseline for measuring the functions behind it.
+//! [`start`] also starts what the cloud runs around the functions (`runners.rs`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,7 +10,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -22,33 +19,32 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription};
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
-use lambda_runtime::{Context, LambdaEvent};
+use lambda_http::{Body, Request, RequestExt};
 use serde_json::json;
-use ticketing::events::PaymentEvents;
+use ticketing::http::{respond, HttpResult};
 use ticketing::App;
 use tokio::net::TcpListener;
 
 use crate::template::{functions, TEMPLATE};
 
-type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, lambda_http::Error>> + Send + 'a>>;
-type HttpHandler = fn(&'static App, Option<&'static PaymentEvents>, Request) -> HandlerFuture<'static>;
+type HandlerFuture = Pin<Box<dyn Future<Output = HttpResult> + Send>>;
+type HttpHandler = fn(&'static App, Request) -> HandlerFuture;
 
 /// The in-process handler of each HTTP function of the template.
 fn http_handler(function: &str) -> Option<HttpHandler> {
     Some(match function {
-        "signup" => |app, _, req| Box::pin(signup::handle(app, req)),
-        "get-balance" => |app, _, req| Box::pin(get_balance::handle(app, req)),
-        "charge-balance" => |app, _, req| Box::pin(charge_balance::handle(app, req)),
-        "issue-token" => |app, _, req| Box::pin(issue_token::handle(app, req)),
-        "token-status" => |app, _, req| Box::pin(token_status::handle(app, req)),
-        "list-concerts" => |app, _, req| Box::pin(list_concerts::handle(app, req)),
-        "list-seats" => |app, _, req| Box::pin(list_seats::handle(app, req)),
-        "hold-seat" => |app, _, req| Box::pin(hold_seat::handle(app, req)),
-        "pay" => |app, events, req| Box::pin(pay::handle(app, events, req)),
-        "my-reservations" => |app, _, req| Box::pin(my_reservations::handle(app, req)),
-        "create-concert" => |app, _, req| Box::pin(create_concert::handle(app, req)),
-        "sales-report" => |app, _, req| Box::pin(sales_report::handle(app, req)),
+        "signup" => |app, req| Box::pin(signup::handle(app, req)),
+        "get-balance" => |app, req| Box::pin(get_balance::handle(app, req)),
+        "charge-balance" => |app, req| Box::pin(charge_balance::handle(app, req)),
+        "issue-token" => |app, req| Box::pin(issue_token::handle(app, req)),
+        "token-status" => |app, req| Box::pin(token_status::handle(app, req)),
+        "list-concerts" => |app, req| Box::pin(list_concerts::handle(app, req)),
+        "list-seats" => |app, req| Box::pin(list_seats::handle(app, req)),
+        "hold-seat" => |app, req| Box::pin(hold_seat::handle(app, req)),
+        "pay" => |app, req| Box::pin(pay::handle(app, req)),
+        "my-reservations" => |app, req| Box::pin(my_reservations::handle(app, req)),
+        "create-concert" => |app, req| Box::pin(create_concert::handle(app, req)),
+        "sales-report" => |app, req| Box::pin(sales_report::handle(app, req)),
         _ => return None,
     })
 }
@@ -84,14 +80,13 @@ impl Route {
 
 pub struct Gateway {
     app: &'static App,
-    events: Option<&'static PaymentEvents>,
     routes: Vec<Route>,
 }
 
 impl Gateway {
     /// The routes of `template.yaml`. Fails when the template names an HTTP function this
     /// gateway cannot call, so the two cannot drift apart silently.
-    pub fn new(app: &'static App, events: Option<&'static PaymentEvents>) -> Result<Self, String> {
+    pub fn new(app: &'static App) -> Result<Self, String> {
         let mut routes = Vec::new();
         for f in functions(TEMPLATE) {
             let Some((method, path)) = f.route else { continue };
@@ -112,9 +107,9 @@ impl Gateway {
             method: "GET".into(),
             segments: vec![("__ping".into(), None)],
             function: "ping".into(),
-            handler: |_, _, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({ "ok": true }))) }),
+            handler: |_, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({ "ok": true }))) }),
         });
-        Ok(Gateway { app, events, routes })
+        Ok(Gateway { app, routes })
     }
 
     /// Serves HTTP on `listener` until the process ends.
@@ -160,7 +155,12 @@ impl Gateway {
         let query: HashMap<String, String> = parts
             .uri
             .query()
-            .map(|q| q.split('&').filter_map(|kv| kv.split_once('=').or(Some((kv, "")))).map(|(k, v)| (percent_decode(k), percent_decode(v))).collect())
+            .map(|q| {
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+                    .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+                    .collect()
+            })
             .unwrap_or_default();
         let context = request_context(&parts.method, &path, &route.function);
         let lambda_body = match String::from_utf8(bytes.to_vec()) {
@@ -172,22 +172,13 @@ impl Gateway {
             .with_path_parameters(params)
             .with_query_string_parameters(query)
             .with_request_context(context);
-        match (route.handler)(self.app, self.events, request).await {
-            Ok(response) => {
-                let (parts, body) = response.into_parts();
-                let bytes = match body {
-                    Body::Empty => Bytes::new(),
-                    Body::Text(text) => Bytes::from(text),
-                    Body::Binary(bin) => Bytes::from(bin),
-                    _ => Bytes::new(),
-                };
-                hyper::Response::from_parts(parts, Full::new(bytes))
-            }
-            Err(e) => {
-                tracing::error!(function = %route.function, error = %e, "handler failed");
-                plain(502, "application/json", Bytes::from_static(b"{\"message\":\"Internal Server Error\"}"))
-            }
-        }
+        let (parts, body) = respond((route.handler)(self.app, request).await).into_parts();
+        let bytes = match body {
+            Body::Text(text) => Bytes::from(text),
+            Body::Binary(bin) => Bytes::from(bin),
+            _ => Bytes::new(),
+        };
+        hyper::Response::from_parts(parts, Full::new(bytes))
     }
 }
 
@@ -222,16 +213,14 @@ fn percent_decode(raw: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -240,52 +229,14 @@ fn percent_decode(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Runs a scheduled handler back to back forever, as the once-a-minute schedule would, each
-/// invocation with a deadline a little over a minute away, so it ticks every second.
-pub fn spawn_schedule<F, Fut>(name: &'static str, mut invoke: F)
-where
-    F: FnMut(LambdaEvent<serde_json::Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send,
-{
-    tokio::spawn(async move {
-        loop {
-            let mut context = Context::default();
-            context.deadline = ticketing::domain::now_ms() + 61_500;
-            context.request_id = format!("{name}-{:x}", rand_id());
-            let event = json!({"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}});
-            if let Err(e) = invoke(LambdaEvent::new(event, context)).await {
-                tracing::error!(schedule = name, error = %e, "scheduled run failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    });
-}
-
-/// Everything on one port: the HTTP routes, the schedules and, with Kafka configured, the
-/// event-source runner. Returns the address it listens on.
-pub async fn start(app: &'static App, events: Option<&'static PaymentEvents>, addr: SocketAddr) -> Result<SocketAddr, String> {
-    let gateway = Arc::new(Gateway::new(app, events)?);
+/// Everything on one port: the HTTP routes and, beside them, the schedules and (when the app has
+/// a Kafka producer) the Kafka event source. Returns the address it listens on.
+pub async fn start(app: &'static App, addr: SocketAddr) -> Result<SocketAddr, String> {
+    let gateway = Arc::new(Gateway::new(app)?);
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(gateway.serve(listener));
-
-    spawn_schedule("activate-queue", move |event| activate_queue::handle(app, event));
-    spawn_schedule("expire-holds", move |event| expire_holds::handle(app, event));
-    if let Some(events) = events {
-        spawn_schedule("outbox-relay", move |event| outbox_relay::handle(app, events, event));
-        let brokers = app.config.kafka_brokers.clone().unwrap_or_default();
-        crate::kafka_trigger::ensure_topic(&brokers, &app.config.payments_topic, 3).await?;
-        let consumer = crate::kafka_trigger::consumer(&brokers, "on-payment-completed", &app.config.payments_topic)
-            .map_err(|e| format!("Kafka consumer: {e}"))?;
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = crate::kafka_trigger::run_batch(app, &consumer, 100, Duration::from_secs(1)).await {
-                    tracing::error!(error = %e, "Kafka batch failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        });
-    }
+    crate::runners::start(app).await?;
     Ok(local)
 }
 

@@ -90,17 +90,13 @@ pub async fn run_batch(app: &App, consumer: &StreamConsumer, max_records: usize,
     let mut event = KafkaEvent::default();
     event.event_source = Some("aws:SelfManagedKafka".into());
     event.records = records.clone();
-    let response: BatchResponse = on_payment_completed::handle(app, LambdaEvent::new(event, Context::default()))
-        .await
-        .map_err(|e| format!("handler: {e}"))?;
+    let response: BatchResponse =
+        on_payment_completed::handle(app, LambdaEvent::new(event, Context::default())).await.map_err(|e| format!("handler: {e}"))?;
 
     // Commit each partition up to its first failure (or past its last record), and rewind a
     // failed partition so the next batch starts at the failure, as Lambda does.
-    let failed: HashMap<&str, i64> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| (f.item_identifier.partition.as_str(), f.item_identifier.offset))
-        .collect();
+    let failed: HashMap<&str, i64> =
+        response.batch_item_failures.iter().map(|f| (f.item_identifier.partition.as_str(), f.item_identifier.offset)).collect();
     let mut commit = TopicPartitionList::new();
     for (key, list) in &records {
         let Some(first) = list.first() else { continue };

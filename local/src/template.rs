@@ -39,10 +39,7 @@ mod tests {
     fn reads_binaries_and_routes() {
         let all = functions(TEMPLATE);
         let seats = all.iter().find(|f| f.binary == "list-seats").unwrap();
-        assert_eq!(
-            seats.route,
-            Some(("GET".into(), "/concerts/{concertId}/schedules/{scheduleId}/seats".into()))
-        );
+        assert_eq!(seats.route, Some(("GET".into(), "/concerts/{concertId}/schedules/{scheduleId}/seats".into())));
         assert_eq!(all.iter().find(|f| f.binary == "activate-queue").unwrap().route, None);
     }
 }

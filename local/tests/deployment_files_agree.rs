@@ -19,10 +19,8 @@ fn template_functions() -> BTreeSet<(String, Option<(String, String)>)> {
 
 #[test]
 fn every_function_is_in_the_template_and_nothing_else() {
-    let packages: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let packages: BTreeSet<String> =
+        std::fs::read_dir(root().join("functions")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     let in_template: BTreeSet<String> = template_functions().into_iter().map(|(name, _)| name).collect();
     assert_eq!(packages, in_template);
 }
@@ -68,11 +66,7 @@ fn every_schedule_function_has_a_schedule() {
 #[test]
 fn every_function_has_an_invoke_event_that_matches_its_route_and_the_dev_secret() {
     use lambda_http::RequestExt;
-    let secret = read("local/dev.env")
-        .lines()
-        .find_map(|l| l.strip_prefix("AUTH_SECRET="))
-        .unwrap()
-        .to_owned();
+    let secret = read("local/dev.env").lines().find_map(|l| l.strip_prefix("AUTH_SECRET=")).unwrap().to_owned();
     let signer = ticketing::domain::tokens::TokenSigner::new(secret.as_bytes());
     for f in local_stack::template::functions(&read("template.yaml")) {
         let text = std::fs::read_to_string(root().join(format!("local/events/{}.json", f.binary)))

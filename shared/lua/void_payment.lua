@@ -2,10 +2,13 @@
 -- if the debit happened, report it; otherwise make sure it never can.
 -- KEYS: {u:<id>}:payments
 -- ARGV: reservationId
--- Returns the payment JSON, or 'VOID'.
+-- Returns {'PAID', paymentJson} | {'VOID'}
 local payment = redis.call('HGET', KEYS[1], ARGV[1])
+if payment == 'VOID' then
+  return {'VOID'}
+end
 if payment then
-  return payment
+  return {'PAID', payment}
 end
 redis.call('HSET', KEYS[1], ARGV[1], 'VOID')
-return 'VOID'
+return {'VOID'}

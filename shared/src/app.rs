@@ -1,15 +1,27 @@
-//! The clients and settings a function builds once per process and hands to its handler.
+//! [`App`]: the clients and settings a function builds once per process, and the caller checks
+//! every handler makes with them (who is calling, with which queue token, as an operator?).
+
+use lambda_http::Request;
 
 use crate::config::Config;
-use crate::domain::tokens::TokenSigner;
-use crate::error::ApiError;
+use crate::domain::ids::UserId;
+use crate::domain::now_ms;
+use crate::domain::tokens::{QueueTicket, TokenError, TokenSigner};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::header;
 use crate::store::queue::Admission;
-use crate::store::RedisStore;
+use crate::store::Store;
+
+/// The header that carries the queue token.
+pub const QUEUE_TOKEN_HEADER: &str = "queue-token";
 
 pub struct App {
     pub config: Config,
-    pub store: RedisStore,
+    pub store: Store,
     pub signer: TokenSigner,
+    /// The Kafka producer, for the functions that publish payment events (`pay`, `outbox-relay`).
+    #[cfg(feature = "kafka")]
+    events: Option<crate::events::PaymentEvents>,
 }
 
 impl App {
@@ -20,10 +32,29 @@ impl App {
         Ok(Self::new(config).await.map_err(|e| format!("cannot start: {e}"))?)
     }
 
-    pub async fn new(config: Config) -> Result<Self, ApiError> {
-        let store = RedisStore::connect(&config.redis_url, config.redis_pool_size, &config.key_prefix).await?;
+    pub async fn new(config: Config) -> Result<Self, crate::store::StoreError> {
+        let store = Store::connect(&config.redis_url, config.redis_pool_size, &config.key_prefix).await?;
         let signer = TokenSigner::new(&config.auth_secret);
-        Ok(App { config, store, signer })
+        Ok(App {
+            config,
+            store,
+            signer,
+            #[cfg(feature = "kafka")]
+            events: None,
+        })
+    }
+
+    /// Adds the Kafka producer of `KAFKA_BROKERS` (none when it is unset: events wait in the
+    /// outbox).
+    #[cfg(feature = "kafka")]
+    pub fn with_payment_events(mut self) -> Result<Self, ApiError> {
+        self.events = crate::events::PaymentEvents::from_config(&self.config)?;
+        Ok(self)
+    }
+
+    #[cfg(feature = "kafka")]
+    pub fn events(&self) -> Option<&crate::events::PaymentEvents> {
+        self.events.as_ref()
     }
 
     /// The admission settings of one waiting-room tick.
@@ -34,6 +65,53 @@ impl App {
             active_ttl_ms: self.config.active_ttl.as_millis() as u64,
             wait_idle_ms: self.config.wait_idle.as_millis() as u64,
             tick_ms: self.config.tick.as_millis() as u64,
+        }
+    }
+
+    /// The user of the `Authorization: Bearer` access token.
+    pub fn authenticate(&self, req: &Request) -> Result<UserId, ApiError> {
+        let token = header(req, "authorization")
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "send Authorization: Bearer <accessToken>"))?;
+        self.signer.verify_access(token, now_ms() / 1000).map_err(|e| match e {
+            TokenError::Expired => ApiError::new(ErrorCode::TokenExpired, "the access token has expired; sign up again"),
+            _ => ApiError::new(ErrorCode::InvalidToken, "the access token is not valid"),
+        })
+    }
+
+    /// The caller's `Queue-Token`. A token issued to another user is rejected like a forged one.
+    pub fn queue_ticket(&self, req: &Request, user: &UserId) -> Result<QueueTicket, ApiError> {
+        let token =
+            header(req, QUEUE_TOKEN_HEADER).ok_or_else(|| ApiError::new(ErrorCode::MissingQueueToken, "send Queue-Token: <queueToken>"))?;
+        match self.signer.verify_queue(token.trim()) {
+            Ok(ticket) if &ticket.user == user => Ok(ticket),
+            _ => Err(ApiError::new(ErrorCode::InvalidQueueToken, "the queue token is not valid for this user")),
+        }
+    }
+
+    /// Both tokens, for the endpoints behind the waiting room. Whether the ticket is ACTIVE is
+    /// checked by the store, in the same round trip as the read or write it guards.
+    pub fn admitted_caller(&self, req: &Request) -> Result<QueueTicket, ApiError> {
+        let user = self.authenticate(req)?;
+        self.queue_ticket(req, &user)
+    }
+
+    /// Operators send `X-Admin-Key: <ADMIN_KEY>`; with no ADMIN_KEY configured the admin
+    /// endpoints are off.
+    pub fn authorize_operator(&self, req: &Request) -> Result<(), ApiError> {
+        let expected = self
+            .config
+            .admin_key
+            .as_deref()
+            .ok_or_else(|| ApiError::new(ErrorCode::AdminDisabled, "set ADMIN_KEY to enable the admin endpoints"))?;
+        let given = header(req, "x-admin-key").unwrap_or_default();
+        // Compare in constant time, so the key cannot be guessed byte by byte from response times.
+        let same = given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(ApiError::new(ErrorCode::InvalidAdminKey, "send X-Admin-Key with the operator key"))
         }
     }
 }

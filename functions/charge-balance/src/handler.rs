@@ -1,31 +1,27 @@
 //! Adds to the caller's balance, once per Idempotency-Key (POST /users/me/balance).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 use ticketing::domain::inputs::Amount;
-use ticketing::http::{finish, idempotency_key, json, parse_json};
-use ticketing::{ApiError, App};
+use ticketing::http::{idempotency_key, json, mark_replayed, parse_json, HttpResult};
+use ticketing::App;
 
 #[derive(Deserialize)]
 struct ChargeRequest {
     amount: i64,
 }
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(charge(app, &req).await)
-}
-
-async fn charge(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let user = app.authenticate(req)?;
-    let key = idempotency_key(req)?;
-    let body: ChargeRequest = parse_json(req)?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let user = app.authenticate(&req)?;
+    let key = idempotency_key(&req)?;
+    let body: ChargeRequest = parse_json(&req)?;
     let amount = Amount::parse_charge(body.amount)?;
-    let charged = app.store.charge(&user, amount, key.as_ref()).await?;
+    let charged = app.store.users.charge(&user, amount, key.as_ref()).await?;
     let mut resp = json(200, &json!({ "userId": user, "charged": amount.get(), "balance": charged.balance }));
     if charged.replayed {
-        resp.headers_mut().insert("idempotency-replayed", "true".parse().unwrap());
+        mark_replayed(&mut resp);
     }
     Ok(resp)
 }
@@ -48,8 +44,10 @@ mod tests {
     async fn charges_add_up() {
         let app = TestApp::spawn().await;
         let user = app.user().await;
-        read(handle(&app, charge_request(&user, json!(1_000), None)).await.unwrap());
-        let (status, body) = read(handle(&app, charge_request(&user, json!(500), None)).await.unwrap());
+        let (status, body) = read(handle(&app, charge_request(&user, json!(1_000), None)).await);
+        assert_eq!((status, body["charged"].as_u64(), body["balance"].as_u64()), (200, Some(1_000), Some(1_000)));
+        assert_eq!(body["userId"], user.id.as_str());
+        let (status, body) = read(handle(&app, charge_request(&user, json!(500), None)).await);
         assert_eq!(status, 200);
         assert_eq!(body["balance"], 1_500);
     }
@@ -65,9 +63,9 @@ mod tests {
         }
         let resp = handle(&app, charge_request(&user, json!(700), Some("charge-1"))).await.unwrap();
         assert_eq!(resp.headers()["idempotency-replayed"], "true");
-        let (status, body) = read(handle(&app, charge_request(&user, json!(900), Some("charge-1"))).await.unwrap());
+        let (status, body) = read(handle(&app, charge_request(&user, json!(900), Some("charge-1"))).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 700);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 700);
     }
 
     #[tokio::test]
@@ -82,12 +80,13 @@ mod tests {
             (json!("100"), None, 400, "INVALID_BODY"),
             (json!(100), Some("has spaces"), 400, "INVALID_IDEMPOTENCY_KEY"),
         ] {
-            let (got, body) = read(handle(&app, charge_request(&user, amount.clone(), key)).await.unwrap());
+            let (got, body) = read(handle(&app, charge_request(&user, amount.clone(), key)).await);
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code), "{amount}");
         }
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 0);
-        let mut anonymous = request(Method::POST, "/users/me/balance", Some(json!({"amount": 5})));
-        anonymous.headers_mut().remove("authorization");
-        assert_eq!(read(handle(&app, anonymous).await.unwrap()).0, 401);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 0);
+        let anonymous = request(Method::POST, "/users/me/balance", Some(json!({"amount": 5})));
+        let (status, body) = read(handle(&app, anonymous).await);
+        assert_eq!((status, body["code"].as_str()), (401, Some("MISSING_TOKEN")));
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 0);
     }
 }

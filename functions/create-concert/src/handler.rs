@@ -1,20 +1,16 @@
 //! Operators: creates a concert with schedules and seats (POST /admin/concerts).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use ticketing::domain::inputs::NewConcertRequest;
-use ticketing::http::{finish, json, parse_json};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, parse_json, HttpResult};
+use ticketing::App;
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(create(app, &req).await)
-}
-
-async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    app.authorize_operator(req)?;
-    let body: NewConcertRequest = parse_json(req)?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    app.authorize_operator(&req)?;
+    let body: NewConcertRequest = parse_json(&req)?;
     let concert = body.into_concert()?;
-    app.store.create_concert(&concert).await?;
+    app.store.catalog.create(&concert).await?;
     Ok(json(201, &concert))
 }
 
@@ -43,13 +39,13 @@ mod tests {
     #[tokio::test]
     async fn operators_create_concerts_fans_can_list() {
         let app = TestApp::spawn().await;
-        let (status, body) = read(handle(&app, admin_request(Some("test-admin-key"), concert())).await.unwrap());
+        let (status, body) = read(handle(&app, admin_request(Some("test-admin-key"), concert())).await);
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["schedules"].as_array().unwrap().len(), 2);
-        let stored = app.store.concerts().await.unwrap();
+        let stored = app.store.catalog.concerts().await.unwrap();
         assert_eq!(stored.len(), 1);
-        assert_eq!(stored[0].concert_id, body["concertId"].as_str().unwrap());
-        assert_eq!(app.store.schedule_ids().await.unwrap().len(), 2);
+        assert_eq!(stored[0].concert_id.as_str(), body["concertId"].as_str().unwrap());
+        assert_eq!(app.store.catalog.schedule_ids().await.unwrap().len(), 2);
     }
 
     #[tokio::test]
@@ -61,12 +57,12 @@ mod tests {
             (Some("test-admin-key"), json!({"title": "x", "schedules": []}), 422, "INVALID_SCHEDULES"),
             (Some("test-admin-key"), json!({"title": "x"}), 400, "INVALID_BODY"),
         ] {
-            let (got, problem) = read(handle(&app, admin_request(key, body)).await.unwrap());
+            let (got, problem) = read(handle(&app, admin_request(key, body)).await);
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code));
         }
-        assert!(app.store.concerts().await.unwrap().is_empty());
+        assert!(app.store.catalog.concerts().await.unwrap().is_empty());
         let disabled = TestApp::spawn_with(|c| c.admin_key = None).await;
-        let (got, problem) = read(handle(&disabled, admin_request(Some("anything"), concert())).await.unwrap());
+        let (got, problem) = read(handle(&disabled, admin_request(Some("anything"), concert())).await);
         assert_eq!((got, problem["code"].as_str().unwrap()), (403, "ADMIN_DISABLED"));
     }
 }

@@ -1,18 +1,14 @@
 //! Returns the caller's balance (GET /users/me/balance).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
-use ticketing::http::{finish, json};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, HttpResult};
+use ticketing::App;
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(balance(app, &req).await)
-}
-
-async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let user = app.authenticate(req)?;
-    let balance = app.store.balance(&user).await?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let user = app.authenticate(&req)?;
+    let balance = app.store.users.balance(&user).await?;
     Ok(json(200, &json!({ "userId": user, "balance": balance })))
 }
 
@@ -26,7 +22,7 @@ mod tests {
     async fn returns_the_callers_balance() {
         let app = TestApp::spawn().await;
         let user = app.admitted_user(12_345).await;
-        let (status, body) = read(handle(&app, signed(request(Method::GET, "/users/me/balance", None), &user)).await.unwrap());
+        let (status, body) = read(handle(&app, signed(request(Method::GET, "/users/me/balance", None), &user)).await);
         assert_eq!(status, 200);
         assert_eq!(body["balance"], 12_345);
         assert_eq!(body["userId"], user.id.as_str());
@@ -47,7 +43,7 @@ mod tests {
             if let Some(auth) = auth {
                 req.headers_mut().insert("authorization", auth.parse().unwrap());
             }
-            let (status, body) = read(handle(&app, req).await.unwrap());
+            let (status, body) = read(handle(&app, req).await);
             assert_eq!((status, body["code"].as_str().unwrap()), (401, code));
         }
     }

@@ -1,8 +1,6 @@
 //! Returns the caller's balance (GET /users/me/balance).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ticketing::telemetry::init();
-    let app = ticketing::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| get_balance::handle(&app, req))).await
+async fn main() -> Result<(), ticketing::entry::Error> {
+    ticketing::entry::Entry::new().await?.http(get_balance::handle).await
 }

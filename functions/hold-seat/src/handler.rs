@@ -1,13 +1,13 @@
 //! Holds a seat for HOLD_SECONDS (POST /reservations).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde::Deserialize;
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
-use ticketing::http::{finish, json, parse_json};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, parse_json, HttpResult};
+use ticketing::App;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -16,18 +16,14 @@ struct HoldRequest {
     seat_number: i64,
 }
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(hold(app, &req).await)
-}
-
-async fn hold(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let ticket = app.admitted_caller(req)?;
-    let body: HoldRequest = parse_json(req)?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let ticket = app.admitted_caller(&req)?;
+    let body: HoldRequest = parse_json(&req)?;
     let schedule = ScheduleId::parse(&body.schedule_id)?;
     let seat = SeatNumber::parse(body.seat_number)?;
     let now = now_ms();
     let hold_ms = app.config.hold.as_millis() as u64;
-    let reservation = app.store.hold_seat(&ticket, &schedule, seat, now, hold_ms).await?;
+    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, hold_ms).await?;
     Ok(json(201, &reservation.view(now)))
 }
 
@@ -48,7 +44,7 @@ mod tests {
         let concert = app.concert(10, 5_000).await;
         let user = app.admitted_user(0).await;
         let sid = &concert.schedules[0].schedule_id;
-        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 4}))).await.unwrap());
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 4}))).await);
         assert_eq!(status, 201, "{body}");
         assert_eq!((body["status"].as_str(), body["seatNumber"].as_u64(), body["price"].as_u64()), (Some("HELD"), Some(4), Some(5_000)));
         let held = humantime::parse_rfc3339(body["heldAt"].as_str().unwrap()).unwrap();
@@ -63,7 +59,7 @@ mod tests {
         let sid = concert.schedules[0].schedule_id.clone();
         let first = app.admitted_user(0).await;
         let second = app.admitted_user(0).await;
-        assert_eq!(read(handle(&app, hold_request(&first, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap()).0, 201);
+        assert_eq!(read(handle(&app, hold_request(&first, json!({"scheduleId": sid, "seatNumber": 1}))).await).0, 201);
         let unknown = "0123456789abcdef0123456789abcdef";
         for (body, status, code) in [
             (json!({"scheduleId": sid, "seatNumber": 1}), 409, "SEAT_TAKEN"),
@@ -73,11 +69,11 @@ mod tests {
             (json!({"scheduleId": "../../etc", "seatNumber": 1}), 422, "INVALID_ID"),
             (json!({"scheduleId": sid}), 400, "INVALID_BODY"),
         ] {
-            let (got, problem) = read(handle(&app, hold_request(&second, body.clone())).await.unwrap());
+            let (got, problem) = read(handle(&app, hold_request(&second, body.clone())).await);
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body}");
         }
         // None of the refused attempts left anything in the second user's reservations.
-        assert!(app.store.reservations_of(&second.id, now_ms()).await.unwrap().is_empty());
+        assert!(app.store.users.reservations(&second.id, now_ms()).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -86,11 +82,11 @@ mod tests {
         let concert = app.concert(10, 5_000).await;
         let sid = &concert.schedules[0].schedule_id;
         let mut user = app.user().await;
-        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap());
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_QUEUE_TOKEN"));
         let someone_else = app.admitted_user(0).await;
         user.queue_token = someone_else.queue_token.clone();
-        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await.unwrap());
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 1}))).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (401, "INVALID_QUEUE_TOKEN"));
     }
 }

@@ -1,8 +1,6 @@
 //! Holds a seat for HOLD_SECONDS (POST /reservations).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ticketing::telemetry::init();
-    let app = ticketing::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| hold_seat::handle(&app, req))).await
+async fn main() -> Result<(), ticketing::entry::Error> {
+    ticketing::entry::Entry::new().await?.http(hold_seat::handle).await
 }

@@ -1,8 +1,6 @@
 //! Lists concerts with their schedules and available seats (GET /concerts).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ticketing::telemetry::init();
-    let app = ticketing::App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|req| list_concerts::handle(&app, req))).await
+async fn main() -> Result<(), ticketing::entry::Error> {
+    ticketing::entry::Entry::new().await?.http(list_concerts::handle).await
 }

@@ -1,32 +1,26 @@
 //! Lists the seats of a schedule (GET /concerts/{concertId}/schedules/{scheduleId}/seats).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
 use ticketing::domain::ids::{ConcertId, ScheduleId};
 use ticketing::domain::models::SeatStatus;
 use ticketing::domain::now_ms;
-use ticketing::http::{finish, json, path_param, query_param};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, path_param, query_param, HttpResult};
+use ticketing::{ApiError, App, ErrorCode};
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(list(app, &req).await)
-}
-
-async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let ticket = app.admitted_caller(req)?;
-    let concert = ConcertId::parse(&path_param(req, "concertId")?)?;
-    let schedule = ScheduleId::parse(&path_param(req, "scheduleId")?)?;
-    let only = match query_param(req, "status").as_deref() {
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let ticket = app.admitted_caller(&req)?;
+    let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
+    let schedule = ScheduleId::parse(&path_param(&req, "scheduleId")?)?;
+    let only = match query_param(&req, "status").as_deref() {
         None => None,
         Some("AVAILABLE") => Some(SeatStatus::Available),
         Some("HELD") => Some(SeatStatus::Held),
         Some("SOLD") => Some(SeatStatus::Sold),
-        Some(_) => {
-            return Err(ApiError::bad_request("INVALID_STATUS_FILTER", "status must be AVAILABLE, HELD or SOLD"))
-        }
+        Some(_) => return Err(ApiError::new(ErrorCode::InvalidStatusFilter, "status must be AVAILABLE, HELD or SOLD")),
     };
-    let mut seats = app.store.seat_map(&ticket, &concert, &schedule, now_ms()).await?;
+    let mut seats = app.store.booking.seat_map(&ticket, &concert, &schedule, now_ms()).await?;
     if let Some(only) = only {
         seats.retain(|s| s.status == only);
     }
@@ -55,17 +49,18 @@ mod tests {
     async fn every_seat_with_its_status_and_a_filter() {
         let app = TestApp::spawn().await;
         let concert = app.concert(50, 1_000).await;
-        let sid = &concert.schedules[0].schedule_id;
+        let sid = concert.schedules[0].schedule_id.as_str();
+        let cid = concert.concert_id.as_str();
         let user = app.admitted_user(0).await;
-        let schedule = ScheduleId::parse(sid).unwrap();
-        app.store.hold_seat(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(3).unwrap(), now_ms(), 60_000).await.unwrap();
+        let schedule = concert.schedules[0].schedule_id.clone();
+        app.store.booking.hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(3).unwrap(), now_ms(), 60_000).await.unwrap();
 
-        let (status, body) = read(handle(&app, seats_request(&user, &concert.concert_id, sid, None)).await.unwrap());
+        let (status, body) = read(handle(&app, seats_request(&user, cid, sid, None)).await);
         assert_eq!(status, 200);
         let seats = body["seats"].as_array().unwrap();
         assert_eq!(seats.len(), 50);
         assert_eq!(seats[2], json!({"number": 3, "status": "HELD"}));
-        let (_, body) = read(handle(&app, seats_request(&user, &concert.concert_id, sid, Some("AVAILABLE"))).await.unwrap());
+        let (_, body) = read(handle(&app, seats_request(&user, cid, sid, Some("AVAILABLE"))).await);
         assert_eq!(body["seats"].as_array().unwrap().len(), 49);
         assert!(body["seats"].as_array().unwrap().iter().all(|s| s["number"] != 3));
     }
@@ -75,16 +70,16 @@ mod tests {
         let app = TestApp::spawn().await;
         let concert = app.concert(5, 1_000).await;
         let other = app.concert(5, 1_000).await;
-        let sid = &concert.schedules[0].schedule_id;
+        let sid = concert.schedules[0].schedule_id.as_str();
         let user = app.admitted_user(0).await;
         let cases = [
-            (other.concert_id.as_str(), sid.as_str(), None, 404, "SCHEDULE_NOT_FOUND"),
+            (other.concert_id.as_str(), sid, None, 404, "SCHEDULE_NOT_FOUND"),
             (concert.concert_id.as_str(), "0123456789abcdef0123456789abcdef", None, 404, "SCHEDULE_NOT_FOUND"),
             (concert.concert_id.as_str(), "not-an-id", None, 422, "INVALID_ID"),
-            (concert.concert_id.as_str(), sid.as_str(), Some("FREE"), 400, "INVALID_STATUS_FILTER"),
+            (concert.concert_id.as_str(), sid, Some("FREE"), 400, "INVALID_STATUS_FILTER"),
         ];
         for (c, s, filter, status, code) in cases {
-            let (got, body) = read(handle(&app, seats_request(&user, c, s, filter)).await.unwrap());
+            let (got, body) = read(handle(&app, seats_request(&user, c, s, filter)).await);
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         }
     }

@@ -51,14 +51,14 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
                     continue;
                 }
             };
-            match app.store.apply_sale(&event).await {
+            match app.store.outbox.apply_sale(&event).await {
                 Ok(true) => counted += 1,
                 Ok(false) => duplicates += 1,
                 Err(e) => {
                     tracing::warn!(%partition, offset = record.offset, error = %e, "will be retried from here");
-                    response.batch_item_failures.push(BatchItemFailure {
-                        item_identifier: ItemIdentifier { partition: partition.clone(), offset: record.offset },
-                    });
+                    response
+                        .batch_item_failures
+                        .push(BatchItemFailure { item_identifier: ItemIdentifier { partition: partition.clone(), offset: record.offset } });
                     break;
                 }
             }
@@ -78,6 +78,7 @@ fn decode(record: &KafkaRecord) -> Result<PaymentCompleted, String> {
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use ticketing::domain::ids::ScheduleId;
     use ticketing::testing::TestApp;
 
     fn record(offset: i64, value: Option<String>) -> KafkaRecord {
@@ -89,7 +90,7 @@ mod tests {
         r
     }
 
-    fn sale(schedule: &str, event_id: &str, amount: u64) -> String {
+    fn sale(schedule: &ScheduleId, event_id: &str, amount: u64) -> String {
         serde_json::json!({
             "schemaVersion": 1, "type": "PaymentCompleted", "eventId": event_id, "paymentId": "p",
             "reservationId": "r", "userId": "u", "concertId": "c", "scheduleId": schedule,

@@ -2,28 +2,26 @@
 //! the invocation's deadline, and trims what Kafka acknowledged.
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
-use ticketing::events::PaymentEvents;
-use ticketing::schedule::{run_ticks, stop_at};
+use ticketing::schedule::every_tick;
+use ticketing::store::StoreError;
 use ticketing::App;
 
-pub async fn handle(app: &App, events: &PaymentEvents, event: LambdaEvent<Value>) -> Result<Value, Error> {
-    let stop = stop_at(event.context.deadline, &event.payload);
-    let published = AtomicU64::new(0);
-    let ticks = run_ticks(stop, app.config.tick, |_now| {
-        let published = &published;
-        async move {
-            let report = events.relay(&app.store).await?;
-            published.fetch_add(report.published, Ordering::Relaxed);
-            if report.published > 0 || report.stalled_schedules > 0 {
-                tracing::info!(published = report.published, stalled = report.stalled_schedules, "outbox relayed");
-            }
-            Ok(())
-        }
-    })
-    .await;
-    Ok(json!({ "ticks": ticks, "published": published.into_inner() }))
+/// Without a Kafka producer (no `KAFKA_BROKERS`) there is nothing to publish to: the events wait.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    if app.events().is_none() {
+        tracing::warn!("KAFKA_BROKERS is not set: payment events wait in the outbox");
+        return Ok(json!({ "ticks": 0, "published": 0 }));
+    }
+    Ok(every_tick(app, &event, "published", |_now| relay(app)).await)
+}
+
+async fn relay(app: &App) -> Result<u64, StoreError> {
+    let Some(events) = app.events() else { return Ok(0) };
+    let report = events.relay(&app.store).await?;
+    if report.published > 0 || report.stalled_schedules > 0 {
+        tracing::info!(published = report.published, stalled = report.stalled_schedules, "outbox relayed");
+    }
+    Ok(report.published)
 }

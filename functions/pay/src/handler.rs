@@ -1,15 +1,14 @@
 //! Pays a held seat from the balance (POST /payments).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 use ticketing::domain::ids::ReservationId;
 use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
-use ticketing::events::PaymentEvents;
-use ticketing::http::{finish, idempotency_key, json, parse_json};
-use ticketing::{ApiError, App};
+use ticketing::http::{idempotency_key, json, mark_replayed, parse_json, HttpResult};
+use ticketing::App;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -17,19 +16,16 @@ struct PayRequest {
     reservation_id: String,
 }
 
-/// `events` publishes the payment's event at once; without Kafka it waits in the outbox.
-pub async fn handle(app: &App, events: Option<&PaymentEvents>, req: Request) -> Result<Response<Body>, Error> {
-    finish(pay(app, events, &req).await)
-}
-
-/// 201 for a new payment; 200 with the same payment for a retry, which charges nothing.
-async fn pay(app: &App, events: Option<&PaymentEvents>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let ticket = app.admitted_caller(req)?;
-    let key = idempotency_key(req)?;
-    let body: PayRequest = parse_json(req)?;
+/// 201 for a new payment; 200 with the same payment for a retry, which charges nothing. The
+/// payment's event is published at once when the app has a Kafka producer; otherwise, or when
+/// Kafka is slow, it waits in the outbox for the relay.
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let ticket = app.admitted_caller(&req)?;
+    let key = idempotency_key(&req)?;
+    let body: PayRequest = parse_json(&req)?;
     let reservation = ReservationId::parse(&body.reservation_id)?;
-    let paid = app.store.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
-    if let (Some(events), Some(entry)) = (events, &paid.event) {
+    let paid = app.store.booking.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
+    if let (Some(events), Some(entry)) = (app.events(), &paid.event) {
         events.publish_fresh(&app.store, entry).await;
     }
     let p = &paid.payment;
@@ -47,7 +43,7 @@ async fn pay(app: &App, events: Option<&PaymentEvents>, req: &Request) -> Result
         }),
     );
     if paid.replayed {
-        resp.headers_mut().insert("idempotency-replayed", "true".parse().unwrap());
+        mark_replayed(&mut resp);
     }
     Ok(resp)
 }
@@ -56,7 +52,6 @@ async fn pay(app: &App, events: Option<&PaymentEvents>, req: &Request) -> Result
 mod tests {
     use super::*;
     use lambda_http::http::Method;
-    use ticketing::domain::ids::ScheduleId;
     use ticketing::domain::inputs::SeatNumber;
     use ticketing::domain::queue::QueuePosition;
     use ticketing::testing::{read, request, signed, TestApp, TestUser};
@@ -71,9 +66,9 @@ mod tests {
 
     async fn held(app: &TestApp, user: &TestUser, seats: u32, price: u64) -> String {
         let concert = app.concert(seats, price).await;
-        let schedule = ScheduleId::parse(&concert.schedules[0].schedule_id).unwrap();
-        let r = app.store.hold_seat(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000).await;
-        r.unwrap().reservation_id
+        let schedule = concert.schedules[0].schedule_id.clone();
+        let r = app.store.booking.hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000).await;
+        r.unwrap().reservation_id.to_string()
     }
 
     #[tokio::test]
@@ -81,21 +76,21 @@ mod tests {
         let app = TestApp::spawn().await;
         let user = app.admitted_user(50_000).await;
         let reservation = held(&app, &user, 5, 30_000).await;
-        let (status, body) = read(handle(&app, None, pay_request(&user, &reservation, Some("k1"))).await.unwrap());
+        let (status, body) = read(handle(&app, pay_request(&user, &reservation, Some("k1"))).await);
         assert_eq!(status, 201, "{body}");
         assert_eq!((body["amount"].as_u64(), body["balanceAfter"].as_u64()), (Some(30_000), Some(20_000)));
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 20_000);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 20_000);
         let ticket = user.ticket.as_ref().unwrap();
-        assert_eq!(app.store.queue_position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired);
+        assert_eq!(app.store.queue.position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired);
 
         // A retry, with or without the key, after the token ended: the same payment, no charge.
         for key in [Some("k1"), None] {
-            let resp = handle(&app, None, pay_request(&user, &reservation, key)).await.unwrap();
+            let resp = handle(&app, pay_request(&user, &reservation, key)).await.unwrap();
             assert_eq!(resp.headers()["idempotency-replayed"], "true");
             let (status, again) = read(resp);
             assert_eq!((status, &again["paymentId"]), (200, &body["paymentId"]));
         }
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 20_000);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 20_000);
     }
 
     #[tokio::test]
@@ -103,9 +98,9 @@ mod tests {
         let app = TestApp::spawn().await;
         let user = app.admitted_user(100).await;
         let reservation = held(&app, &user, 5, 30_000).await;
-        let (status, body) = read(handle(&app, None, pay_request(&user, &reservation, None)).await.unwrap());
+        let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (409, "INSUFFICIENT_BALANCE"));
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 100);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 100);
     }
 
     #[tokio::test]
@@ -120,10 +115,10 @@ mod tests {
             (&owner, unknown, 404, "RESERVATION_NOT_FOUND"),
             (&owner, "nope", 422, "INVALID_ID"),
         ] {
-            let (got, body) = read(handle(&app, None, pay_request(who, id, None)).await.unwrap());
+            let (got, body) = read(handle(&app, pay_request(who, id, None)).await);
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         }
-        assert_eq!(app.store.balance(&other.id).await.unwrap(), 50_000);
+        assert_eq!(app.store.users.balance(&other.id).await.unwrap(), 50_000);
     }
 
     #[tokio::test]
@@ -132,16 +127,16 @@ mod tests {
         let mut user = app.admitted_user(100_000).await;
         let first = held(&app, &user, 5, 10_000).await;
         let second = held(&app, &user, 5, 10_000).await;
-        assert_eq!(read(handle(&app, None, pay_request(&user, &first, Some("same"))).await.unwrap()).0, 201);
+        assert_eq!(read(handle(&app, pay_request(&user, &first, Some("same"))).await).0, 201);
         // Paying ended the ticket: queue again to pay the second hold.
-        let (ticket, created) = app.store.issue_ticket(&user.id, now_ms()).await.unwrap();
+        let (ticket, created) = app.store.queue.issue_ticket(&user.id, now_ms()).await.unwrap();
         assert!(created);
         app.admit_waiting().await;
         user.queue_token = Some(app.signer.queue_token(&ticket));
-        let (status, body) = read(handle(&app, None, pay_request(&user, &second, Some("same"))).await.unwrap());
+        let (status, body) = read(handle(&app, pay_request(&user, &second, Some("same"))).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 90_000);
-        assert_eq!(read(handle(&app, None, pay_request(&user, &second, Some("other"))).await.unwrap()).0, 201);
-        assert_eq!(app.store.balance(&user.id).await.unwrap(), 80_000);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 90_000);
+        assert_eq!(read(handle(&app, pay_request(&user, &second, Some("other"))).await).0, 201);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 80_000);
     }
 }

@@ -1,17 +1,13 @@
 //! Operators: sold seats and revenue per schedule, as counted from the PaymentCompleted events
 //! (GET /admin/sales). `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde_json::json;
-use ticketing::http::{finish, json};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, HttpResult};
+use ticketing::App;
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(report(app, &req).await)
-}
-
-async fn report(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    app.authorize_operator(req)?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    app.authorize_operator(&req)?;
     let schedules = app.store.sales().await?;
     let sold: u64 = schedules.iter().map(|s| s.sold_seats).sum();
     let revenue: u64 = schedules.iter().map(|s| s.revenue).sum();
@@ -49,13 +45,16 @@ mod tests {
             .as_bytes(),
         )
         .unwrap();
-        app.store.apply_sale(&event).await.unwrap();
-        let (status, body) = read(handle(&app, admin(Some("test-admin-key"))).await.unwrap());
+        app.store.outbox.apply_sale(&event).await.unwrap();
+        let (status, body) = read(handle(&app, admin(Some("test-admin-key"))).await);
         assert_eq!((status, body["soldSeats"].as_u64(), body["revenue"].as_u64()), (200, Some(1), Some(100)));
         // The event was applied without a payment in this test, so the seat map shows none sold.
         assert_eq!(body["seatMapSold"], 0);
         assert_eq!(body["schedules"][0]["scheduleId"], concert.schedules[0].schedule_id.as_str());
-        assert_eq!(read(handle(&app, admin(Some("nope"))).await.unwrap()).0, 401);
-        assert_eq!(read(handle(&app, admin(None)).await.unwrap()).0, 401);
+        for key in [Some("nope"), None] {
+            let (status, body) = read(handle(&app, admin(key)).await);
+            assert_eq!((status, body["code"].as_str()), (401, Some("INVALID_ADMIN_KEY")), "{key:?}");
+            assert!(body.get("soldSeats").is_none());
+        }
     }
 }

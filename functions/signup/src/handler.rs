@@ -1,31 +1,27 @@
 //! Creates a user with balance 0 and returns a signed access token (POST /users).
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 use ticketing::domain::ids::UserId;
 use ticketing::domain::inputs::UserName;
 use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
-use ticketing::http::{finish, json, parse_json};
-use ticketing::{ApiError, App};
+use ticketing::http::{json, parse_json, HttpResult};
+use ticketing::App;
 
 #[derive(Deserialize)]
 struct SignupRequest {
     name: String,
 }
 
-pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    finish(signup(app, &req).await)
-}
-
-async fn signup(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let body: SignupRequest = parse_json(req)?;
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let body: SignupRequest = parse_json(&req)?;
     let name = UserName::parse(&body.name)?;
     let user = UserId::random();
     let now = now_ms();
-    app.store.create_user(&user, &name, now).await?;
+    app.store.users.create(&user, &name, now).await?;
     let expires_at = now / 1000 + app.config.access_token_ttl.as_secs();
     Ok(json(
         201,
@@ -43,18 +39,18 @@ async fn signup(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
-    use ticketing::testing::{read, request, TestApp};
+    use ticketing::testing::{read, request, response, TestApp};
 
     #[tokio::test]
     async fn signs_up_with_a_zero_balance_and_a_working_token() {
         let app = TestApp::spawn().await;
-        let (status, body) = read(handle(&app, request(Method::POST, "/users", Some(json!({"name": " Kim "})))).await.unwrap());
+        let (status, body) = read(handle(&app, request(Method::POST, "/users", Some(json!({"name": " Kim "})))).await);
         assert_eq!(status, 201);
         assert_eq!(body["name"], "Kim");
         assert_eq!(body["balance"], 0);
         let user = app.signer.verify_access(body["accessToken"].as_str().unwrap(), now_ms() / 1000).unwrap();
         assert_eq!(body["userId"], user.as_str());
-        assert_eq!(app.store.balance(&user).await.unwrap(), 0);
+        assert_eq!(app.store.users.balance(&user).await.unwrap(), 0);
     }
 
     #[tokio::test]
@@ -67,7 +63,7 @@ mod tests {
             (Some(json!({"name": 7})), 400, "INVALID_BODY"),
             (Some(json!({"name": "   "})), 422, "INVALID_NAME"),
         ] {
-            let resp = handle(&app, request(Method::POST, "/users", body.clone())).await.unwrap();
+            let resp = response(handle(&app, request(Method::POST, "/users", body.clone())).await);
             assert_eq!(resp.headers()["content-type"], "application/problem+json");
             let (got, problem) = read(resp);
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body:?}");
@@ -79,7 +75,9 @@ mod tests {
         let app = TestApp::spawn().await;
         let event = include_str!("../../../local/events/signup.json");
         let req = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
-        let (status, body) = read(handle(&app, req).await.unwrap());
-        assert_eq!(status, 201, "{body}");
+        let (status, body) = read(handle(&app, req).await);
+        assert_eq!((status, body["name"].as_str(), body["balance"].as_u64()), (201, Some("Kim"), Some(0)), "{body}");
+        let user = ticketing::domain::ids::UserId::parse(body["userId"].as_str().unwrap()).unwrap();
+        assert_eq!(app.store.users.balance(&user).await.unwrap(), 0, "the user was stored");
     }
 }

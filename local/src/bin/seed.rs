@@ -7,7 +7,7 @@
 //!
 //! `cargo run -p local-stack --bin seed -- [--concerts N] [--schedules N] [--seats N] [--force]`
 
-use ticketing::domain::ids::UserId;
+use ticketing::domain::ids::{ConcertId, ScheduleId, UserId};
 use ticketing::domain::inputs::{Amount, NewConcertRequest, NewScheduleRequest, UserName};
 use ticketing::domain::now_ms;
 use ticketing::domain::tokens::QueueTicket;
@@ -36,14 +36,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = App::new(Config::from_env()?).await?;
 
     seed_fixtures(&app).await?;
-    let existing = app.store.concerts().await?.into_iter().filter(|c| c.concert_id != FIXTURE_CONCERT).count();
+    let existing = app.store.catalog.concerts().await?.into_iter().filter(|c| c.concert_id.as_str() != FIXTURE_CONCERT).count();
     if existing > 0 && !force {
         println!("catalog already has {existing} demo concert(s); nothing added (use --force to add more)");
         return Ok(());
     }
     for (i, title) in TITLES.iter().take(concerts).enumerate() {
         let concert = demo_concert(title, i, schedules, seats).into_concert()?;
-        app.store.create_concert(&concert).await?;
+        app.store.catalog.create(&concert).await?;
         println!("{}  {}: {} schedule(s) of {seats} seats", concert.concert_id, concert.title, concert.schedules.len());
     }
     Ok(())
@@ -66,20 +66,20 @@ fn demo_concert(title: &str, i: usize, schedules: usize, seats: i64) -> NewConce
 /// The fixture user (re-funded on every run), its ACTIVE ticket, and the fixture concert.
 async fn seed_fixtures(app: &App) -> Result<(), Box<dyn std::error::Error>> {
     let user = UserId::parse(FIXTURE_USER)?;
-    if app.store.balance(&user).await.is_err() {
-        app.store.create_user(&user, &UserName::parse("Fixture Fan")?, now_ms()).await?;
+    if app.store.users.balance(&user).await.is_err() {
+        app.store.users.create(&user, &UserName::parse("Fixture Fan")?, now_ms()).await?;
     }
-    let balance = app.store.balance(&user).await?;
+    let balance = app.store.users.balance(&user).await?;
     if balance < 1_000_000 {
-        app.store.charge(&user, Amount::parse_charge((1_000_000 - balance).min(Amount::MAX_CHARGE) as i64)?, None).await?;
+        app.store.users.charge(&user, Amount::parse_charge((1_000_000 - balance).min(Amount::MAX_CHARGE) as i64)?, None).await?;
     }
-    app.store.grant_active(&QueueTicket { user, number: 0 }, now_ms() + 86_400_000).await?;
-    if !app.store.concerts().await?.iter().any(|c| c.concert_id == FIXTURE_CONCERT) {
+    app.store.queue.grant_active(&QueueTicket { user, number: 0 }, now_ms() + 86_400_000).await?;
+    if !app.store.catalog.concerts().await?.iter().any(|c| c.concert_id.as_str() == FIXTURE_CONCERT) {
         let mut concert = demo_concert("Fixture Concert", 0, 1, 50).into_concert()?;
-        concert.concert_id = FIXTURE_CONCERT.into();
+        concert.concert_id = ConcertId::parse(FIXTURE_CONCERT)?;
         concert.schedules.truncate(1);
-        concert.schedules[0].schedule_id = FIXTURE_SCHEDULE.into();
-        app.store.create_concert(&concert).await?;
+        concert.schedules[0].schedule_id = ScheduleId::parse(FIXTURE_SCHEDULE)?;
+        app.store.catalog.create(&concert).await?;
     }
     println!("fixture user {FIXTURE_USER} ready (ticket 0 ACTIVE for a day), fixture concert {FIXTURE_CONCERT}");
     Ok(())

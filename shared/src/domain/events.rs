@@ -3,14 +3,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::ScheduleId;
+
 /// The only version of [`PaymentCompleted`] so far.
 pub const PAYMENT_COMPLETED_VERSION: u32 = 1;
 
 /// A seat was paid for. Written to the schedule's outbox in the same atomic step that marks the
 /// seat SOLD, then published to Kafka keyed by `scheduleId`, so one schedule's events stay in
 /// order. `eventId` is unique per event: consumers deduplicate on it.
+///
+/// `settle_payment.lua` builds this JSON in the same atomic step that sells the seat; this struct
+/// is the one definition of its fields, and `deny_unknown_fields` plus
+/// `tests/script_contracts.rs` make the two fail loudly if they drift.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentCompleted {
     pub schema_version: u32,
     #[serde(rename = "type")]
@@ -20,7 +26,7 @@ pub struct PaymentCompleted {
     pub reservation_id: String,
     pub user_id: String,
     pub concert_id: String,
-    pub schedule_id: String,
+    pub schedule_id: ScheduleId,
     pub seat_number: u32,
     pub amount: u64,
     /// RFC 3339.
@@ -34,7 +40,6 @@ impl PaymentCompleted {
         if event.schema_version != PAYMENT_COMPLETED_VERSION || event.kind != "PaymentCompleted" {
             return Err(format!("unknown event {} v{}", event.kind, event.schema_version));
         }
-        super::ids::ScheduleId::parse(&event.schedule_id).map_err(|e| e.to_string())?;
         if event.event_id.is_empty() || event.event_id.len() > 64 {
             return Err("eventId must be 1 to 64 characters".into());
         }

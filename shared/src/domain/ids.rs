@@ -3,28 +3,38 @@
 
 use std::fmt;
 
-use crate::error::ApiError;
+use super::{Field, ValidationError};
 
 macro_rules! random_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-        #[serde(transparent)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(raw: String) -> Result<Self, ValidationError> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
 
         impl $name {
             pub fn random() -> Self {
                 Self(format!("{:032x}", rand::random::<u128>()))
             }
 
-            pub fn parse(raw: &str) -> Result<Self, ApiError> {
+            pub fn parse(raw: &str) -> Result<Self, ValidationError> {
                 if raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
                     Ok(Self(raw.to_owned()))
                 } else {
-                    Err(ApiError::unprocessable(
-                        "INVALID_ID",
-                        format!("{} must be 32 lowercase hex digits", $what),
-                    ))
+                    Err(ValidationError::new(Field::Id, format!("{} must be 32 lowercase hex digits", $what)))
                 }
             }
 
@@ -73,10 +83,18 @@ mod tests {
     }
 
     #[test]
+    fn stored_ids_are_checked_when_read() {
+        let id = ScheduleId::random();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(serde_json::from_str::<ScheduleId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ScheduleId>("\"{q}\"").is_err());
+    }
+
+    #[test]
     fn anything_else_is_rejected() {
         for bad in ["", "abc", "x".repeat(32).as_str(), "0123456789ABCDEF0123456789abcdef", "{q}:waiting"] {
             let err = ScheduleId::parse(bad).unwrap_err();
-            assert_eq!(err.code(), "INVALID_ID", "{bad}");
+            assert_eq!(err.field, Field::Id, "{bad}");
         }
     }
 }

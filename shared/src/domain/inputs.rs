@@ -1,20 +1,20 @@
 //! Values taken from requests, each with a `parse` that states the rule it enforces.
 
-use crate::error::ApiError;
+use super::{Field, ValidationError};
 
 /// A display name: trimmed, 1 to 50 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserName(String);
 
 impl UserName {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let name = raw.trim();
         let chars = name.chars().count();
         if chars == 0 || chars > 50 {
-            return Err(ApiError::unprocessable("INVALID_NAME", "name must be 1 to 50 characters"));
+            return Err(ValidationError::new(Field::Name, "name must be 1 to 50 characters"));
         }
         if name.chars().any(char::is_control) {
-            return Err(ApiError::unprocessable("INVALID_NAME", "name must not contain control characters"));
+            return Err(ValidationError::new(Field::Name, "name must not contain control characters"));
         }
         Ok(Self(name.to_owned()))
     }
@@ -32,22 +32,16 @@ pub struct Amount(u64);
 impl Amount {
     pub const MAX_CHARGE: u64 = 10_000_000;
 
-    pub fn parse_charge(raw: i64) -> Result<Self, ApiError> {
+    pub fn parse_charge(raw: i64) -> Result<Self, ValidationError> {
         if raw <= 0 || raw as u64 > Self::MAX_CHARGE {
-            return Err(ApiError::unprocessable(
-                "INVALID_AMOUNT",
-                format!("amount must be a whole number from 1 to {}", Self::MAX_CHARGE),
-            ));
+            return Err(ValidationError::new(Field::Amount, format!("amount must be a whole number from 1 to {}", Self::MAX_CHARGE)));
         }
         Ok(Self(raw as u64))
     }
 
-    pub fn parse_price(raw: i64) -> Result<Self, ApiError> {
+    pub fn parse_price(raw: i64) -> Result<Self, ValidationError> {
         if raw < 0 || raw as u64 > Self::MAX_CHARGE {
-            return Err(ApiError::unprocessable(
-                "INVALID_PRICE",
-                format!("price must be a whole number from 0 to {}", Self::MAX_CHARGE),
-            ));
+            return Err(ValidationError::new(Field::Price, format!("price must be a whole number from 0 to {}", Self::MAX_CHARGE)));
         }
         Ok(Self(raw as u64))
     }
@@ -63,12 +57,9 @@ impl Amount {
 pub struct SeatNumber(u32);
 
 impl SeatNumber {
-    pub fn parse(raw: i64) -> Result<Self, ApiError> {
+    pub fn parse(raw: i64) -> Result<Self, ValidationError> {
         if raw < 1 || raw > MAX_SEATS as i64 {
-            return Err(ApiError::unprocessable(
-                "INVALID_SEAT",
-                format!("seatNumber must be from 1 to {MAX_SEATS}"),
-            ));
+            return Err(ValidationError::new(Field::Seat, format!("seatNumber must be from 1 to {MAX_SEATS}")));
         }
         Ok(Self(raw as u32))
     }
@@ -86,12 +77,11 @@ pub const MAX_SEATS: u32 = 100_000;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let ok = (1..=64).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
-            return Err(ApiError::bad_request(
-                "INVALID_IDEMPOTENCY_KEY",
+            return Err(ValidationError::new(
+                Field::IdempotencyKey,
                 "Idempotency-Key must be 1 to 64 characters of letters, digits, '-' or '_'",
             ));
         }
@@ -162,34 +152,31 @@ pub struct NewScheduleRequest {
 
 impl NewConcertRequest {
     /// Validates every field and assigns fresh ids.
-    pub fn into_concert(self) -> Result<super::models::Concert, ApiError> {
+    pub fn into_concert(self) -> Result<super::models::Concert, ValidationError> {
         use super::ids::{ConcertId, ScheduleId};
         use super::models::{Concert, Schedule};
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 {
-            return Err(ApiError::unprocessable("INVALID_TITLE", "title must be 1 to 200 characters"));
+            return Err(ValidationError::new(Field::Title, "title must be 1 to 200 characters"));
         }
         if self.venue.chars().count() > 200 {
-            return Err(ApiError::unprocessable("INVALID_VENUE", "venue must be at most 200 characters"));
+            return Err(ValidationError::new(Field::Venue, "venue must be at most 200 characters"));
         }
         if self.schedules.is_empty() || self.schedules.len() > 100 {
-            return Err(ApiError::unprocessable("INVALID_SCHEDULES", "a concert needs 1 to 100 schedules"));
+            return Err(ValidationError::new(Field::Schedules, "a concert needs 1 to 100 schedules"));
         }
         let schedules = self
             .schedules
             .into_iter()
             .map(|s| {
                 let starts_at = humantime::parse_rfc3339(s.starts_at.trim()).map_err(|_| {
-                    ApiError::unprocessable("INVALID_STARTS_AT", "startsAt must be an RFC 3339 UTC time like 2026-12-24T19:00:00Z")
+                    ValidationError::new(Field::StartsAt, "startsAt must be an RFC 3339 UTC time like 2026-12-24T19:00:00Z")
                 })?;
                 if s.seat_count < 1 || s.seat_count > MAX_SEATS as i64 {
-                    return Err(ApiError::unprocessable(
-                        "INVALID_SEAT_COUNT",
-                        format!("seatCount must be from 1 to {MAX_SEATS}"),
-                    ));
+                    return Err(ValidationError::new(Field::SeatCount, format!("seatCount must be from 1 to {MAX_SEATS}")));
                 }
                 Ok(Schedule {
-                    schedule_id: ScheduleId::random().to_string(),
+                    schedule_id: ScheduleId::random(),
                     starts_at: humantime::format_rfc3339_seconds(starts_at).to_string(),
                     price: Amount::parse_price(s.price)?.get(),
                     seat_count: s.seat_count as u32,
@@ -197,12 +184,7 @@ impl NewConcertRequest {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Concert {
-            concert_id: ConcertId::random().to_string(),
-            title: title.to_owned(),
-            venue: self.venue.trim().to_owned(),
-            schedules,
-        })
+        Ok(Concert { concert_id: ConcertId::random(), title: title.to_owned(), venue: self.venue.trim().to_owned(), schedules })
     }
 }
 
@@ -224,17 +206,20 @@ mod concert_tests {
         assert_eq!(c.title, "Winter Live");
         assert_eq!(c.schedules[0].starts_at, "2026-12-24T19:00:00Z");
         assert_eq!(c.schedules[0].seat_count, 50);
-        assert_eq!(c.concert_id.len(), 32);
+        assert_eq!(c.concert_id.as_str().len(), 32);
     }
 
     #[test]
     fn bad_fields_are_named() {
-        let code = |r: NewConcertRequest| r.into_concert().unwrap_err().code();
-        assert_eq!(code(request("tomorrow", 1, 1)), "INVALID_STARTS_AT");
-        assert_eq!(code(request("2026-12-24T19:00:00Z", -1, 1)), "INVALID_PRICE");
-        assert_eq!(code(request("2026-12-24T19:00:00Z", 1, 0)), "INVALID_SEAT_COUNT");
+        let field = |r: NewConcertRequest| r.into_concert().unwrap_err().field;
+        assert_eq!(field(request("tomorrow", 1, 1)), Field::StartsAt);
+        assert_eq!(field(request("2026-12-24T19:00:00Z", -1, 1)), Field::Price);
+        assert_eq!(field(request("2026-12-24T19:00:00Z", 1, 0)), Field::SeatCount);
         let mut r = request("2026-12-24T19:00:00Z", 1, 1);
         r.schedules.clear();
-        assert_eq!(code(r), "INVALID_SCHEDULES");
+        assert_eq!(field(r), Field::Schedules);
+        let mut r = request("2026-12-24T19:00:00Z", 1, 1);
+        r.venue = "v".repeat(201);
+        assert_eq!(field(r), Field::Venue);
     }
 }

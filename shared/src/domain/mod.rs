@@ -1,10 +1,13 @@
-//! Pure domain code: no I/O, everything unit-tested.
+//! Pure domain code: no I/O and no HTTP, everything unit-tested. Invalid input is a
+//! [`ValidationError`] naming the [`Field`]; `error.rs` decides what a client sees of it.
 //!
 //! - [`ids`]: random identifiers and their `parse` constructors.
-//! - [`inputs`]: validated request values (names, amounts, seat numbers, idempotency keys).
+//! - [`inputs`]: validated request values (names, amounts, seat numbers, idempotency keys, new
+//!   concerts).
 //! - [`tokens`]: HMAC-signed access tokens and queue tokens.
-//! - [`queue`]: queue statuses, the ETA from the observed admission rate, and `Retry-After`.
-//! - [`models`]: what the API returns.
+//! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
+//! - [`models`]: what the API returns and what the scripts store, including the seat entry
+//!   encoding the Lua scripts share with Rust.
 //! - [`events`]: the events published to Kafka.
 
 pub mod events;
@@ -16,8 +19,35 @@ pub mod tokens;
 
 /// Milliseconds since the Unix epoch; every deadline in the store is in this unit.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_millis() as u64
+}
+
+/// The input a rule was about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Amount,
+    Price,
+    Seat,
+    Id,
+    IdempotencyKey,
+    Title,
+    Venue,
+    StartsAt,
+    SeatCount,
+    Schedules,
+}
+
+/// A value that breaks the rule of its field; `message` states the rule for people.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field:?}: {message}")]
+pub struct ValidationError {
+    pub field: Field,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
+        ValidationError { field, message: message.into() }
+    }
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
+
 /// Milliseconds since the epoch as an RFC 3339 UTC timestamp.
 pub fn rfc3339(ms: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
@@ -13,7 +15,7 @@ pub fn rfc3339(ms: u64) -> String {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Concert {
-    pub concert_id: String,
+    pub concert_id: ConcertId,
     pub title: String,
     pub venue: String,
     pub schedules: Vec<Schedule>,
@@ -22,7 +24,7 @@ pub struct Concert {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
-    pub schedule_id: String,
+    pub schedule_id: ScheduleId,
     /// RFC 3339.
     pub starts_at: String,
     pub price: u64,
@@ -59,17 +61,17 @@ pub enum ReservationStatus {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationRecord {
-    pub reservation_id: String,
-    pub user_id: String,
-    pub concert_id: String,
-    pub schedule_id: String,
+    pub reservation_id: ReservationId,
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
     pub seat_number: u32,
     pub price: u64,
     pub status: ReservationStatus,
     pub held_at: u64,
     pub expires_at: u64,
     #[serde(default)]
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
     #[serde(default)]
     pub paid_at: Option<u64>,
 }
@@ -79,16 +81,16 @@ pub struct ReservationRecord {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Reservation {
-    pub reservation_id: String,
-    pub concert_id: String,
-    pub schedule_id: String,
+    pub reservation_id: ReservationId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
     pub seat_number: u32,
     pub price: u64,
     pub status: ReservationStatus,
     pub held_at: String,
     pub expires_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<String>,
 }
@@ -118,16 +120,56 @@ impl ReservationRecord {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
-    pub payment_id: String,
-    pub reservation_id: String,
-    pub user_id: String,
-    pub concert_id: String,
-    pub schedule_id: String,
+    pub payment_id: PaymentId,
+    pub reservation_id: ReservationId,
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
     pub seat_number: u32,
     pub amount: u64,
     pub balance_after: u64,
     /// Epoch milliseconds.
     pub paid_at: u64,
+}
+
+/// A taken seat's entry in the schedule's seat map (`{s:ID}:seats`, seat number → entry). This is
+/// the one definition of the format: `hold_seat.lua` writes `H|expiresAtMs|reservationId`,
+/// `settle_payment.lua` writes `S|0|reservationId`, and the scripts read the reservation id back
+/// as the text after the last `|`. No entry, or a hold whose time has passed, is an available
+/// seat. `tests/script_contracts.rs` checks that what the scripts write decodes here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeatEntry {
+    Held { expires_at_ms: u64, reservation: ReservationId },
+    Sold { reservation: ReservationId },
+}
+
+impl SeatEntry {
+    pub fn parse(raw: &str) -> Option<SeatEntry> {
+        let mut parts = raw.splitn(3, '|');
+        let (kind, time, id) = (parts.next()?, parts.next()?, parts.next()?);
+        let reservation = ReservationId::parse(id).ok()?;
+        match kind {
+            "H" => Some(SeatEntry::Held { expires_at_ms: time.parse().ok()?, reservation }),
+            "S" if time == "0" => Some(SeatEntry::Sold { reservation }),
+            _ => None,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        match self {
+            SeatEntry::Held { expires_at_ms, reservation } => format!("H|{expires_at_ms}|{reservation}"),
+            SeatEntry::Sold { reservation } => format!("S|0|{reservation}"),
+        }
+    }
+
+    /// What fans see of a seat map entry at `now_ms`.
+    pub fn status(entry: Option<&SeatEntry>, now_ms: u64) -> SeatStatus {
+        match entry {
+            Some(SeatEntry::Sold { .. }) => SeatStatus::Sold,
+            Some(SeatEntry::Held { expires_at_ms, .. }) if *expires_at_ms > now_ms => SeatStatus::Held,
+            _ => SeatStatus::Available,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,10 +185,10 @@ mod tests {
     #[test]
     fn a_lapsed_hold_reads_as_expired() {
         let rec = ReservationRecord {
-            reservation_id: "r".into(),
-            user_id: "u".into(),
-            concert_id: "c".into(),
-            schedule_id: "s".into(),
+            reservation_id: ReservationId::random(),
+            user_id: UserId::random(),
+            concert_id: ConcertId::random(),
+            schedule_id: ScheduleId::random(),
             seat_number: 3,
             price: 10,
             status: ReservationStatus::Held,
@@ -157,5 +199,20 @@ mod tests {
         };
         assert_eq!(rec.view(99).status, ReservationStatus::Held);
         assert_eq!(rec.view(100).status, ReservationStatus::Expired);
+    }
+
+    #[test]
+    fn seat_entries_round_trip_and_decode_with_the_clock() {
+        let reservation = ReservationId::random();
+        let held = SeatEntry::Held { expires_at_ms: 10, reservation: reservation.clone() };
+        let sold = SeatEntry::Sold { reservation };
+        for entry in [&held, &sold] {
+            assert_eq!(SeatEntry::parse(&entry.encode()).as_ref(), Some(entry));
+        }
+        assert_eq!(SeatEntry::status(None, 5), SeatStatus::Available);
+        assert_eq!(SeatEntry::status(Some(&held), 5), SeatStatus::Held);
+        assert_eq!(SeatEntry::status(Some(&held), 10), SeatStatus::Available);
+        assert_eq!(SeatEntry::status(Some(&sold), 99), SeatStatus::Sold);
+        assert_eq!(SeatEntry::parse("X|0|r"), None);
     }
 }

@@ -1,22 +1,17 @@
 //! The waiting room's arithmetic: what a status check reports and when the client should ask again.
 
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum QueueState {
-    Waiting,
-    Active,
-    Expired,
-}
-
 /// A queue token's state as the store reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QueuePosition {
     /// `position` is 1 for the front of the line. `admitted_per_second` is the rate measured over
     /// recent admission ticks, `None` until one has been observed.
-    Waiting { position: u64, admitted_per_second: Option<f64> },
-    Active { expires_at_ms: u64 },
+    Waiting {
+        position: u64,
+        admitted_per_second: Option<f64>,
+    },
+    Active {
+        expires_at_ms: u64,
+    },
     Expired,
 }
 

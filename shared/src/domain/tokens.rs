@@ -45,8 +45,7 @@ impl TokenSigner {
     fn open<'t>(&self, kind: &str, token: &'t str) -> Result<(&'t str, &'t str), TokenError> {
         let (payload, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let mut parts = payload.split('.');
-        let (Some(k), Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(k), Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);
         };
         if k != kind {

@@ -25,14 +25,14 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::users::parse_u64;
 use super::outbox::OutboxEntry;
-use super::{from_json, script_error, RedisStore};
+use super::queue::Gate;
+use super::script::{lua, parse_id, FromReply, LuaScript, Redis, Reply};
+use super::{Rejection, StoreError, StoreResult};
 use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{IdempotencyKey, SeatNumber};
-use crate::domain::models::{Payment, ReservationRecord, Seat, SeatStatus};
+use crate::domain::models::{rfc3339, Payment, ReservationRecord, Seat, SeatEntry};
 use crate::domain::tokens::QueueTicket;
-use crate::error::ApiError;
 
 /// A payment as the API reports it.
 #[derive(Debug, PartialEq)]
@@ -54,61 +54,241 @@ pub struct SweepReport {
     pub settled_void: u64,
 }
 
+impl std::ops::AddAssign for SweepReport {
+    fn add_assign(&mut self, other: SweepReport) {
+        self.released += other.released;
+        self.settled_paid += other.settled_paid;
+        self.settled_void += other.settled_void;
+    }
+}
+
 /// Lapsed holds handled per schedule per sweep call; the sweeper calls again while there are more.
 const SWEEP_BATCH: u64 = 500;
 
-impl RedisStore {
-    fn booking_keys(&self, schedule: &str, names: &[&str]) -> Vec<String> {
-        names.iter().map(|n| self.keys.schedule_by_id(schedule, n)).collect()
+/// What the user's side decided about a payment attempt; the schedule's side follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decision {
+    Paid,
+    Void,
+}
+
+impl Decision {
+    /// The word `settle_payment.lua` takes.
+    fn as_lua(self) -> &'static str {
+        match self {
+            Decision::Paid => "PAID",
+            Decision::Void => "VOID",
+        }
+    }
+}
+
+/// The `{'ERR', code}` a schedule-side script answers when the rules refuse.
+fn refusal(reply: &mut Reply) -> StoreResult<Rejection> {
+    Ok(match reply.text()?.as_str() {
+        "SCHEDULE_NOT_FOUND" => Rejection::ScheduleNotFound,
+        "SEAT_NOT_FOUND" => Rejection::SeatNotFound,
+        "SEAT_TAKEN" => Rejection::SeatTaken,
+        "RESERVATION_NOT_FOUND" => Rejection::ReservationNotFound,
+        "HOLD_EXPIRED" => Rejection::HoldExpired,
+        _ => return Err(reply.unexpected()),
+    })
+}
+
+/// `hold_seat.lua` and `claim_payment.lua` answer a reservation (`OK`, `HELD` or `PAID`) or a
+/// refusal.
+enum ReservationReply {
+    Record(ReservationRecord),
+    Refused(Rejection),
+}
+
+impl FromReply for ReservationReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "OK" | "HELD" | "PAID" => ReservationReply::Record(reply.json()?),
+            "ERR" => ReservationReply::Refused(refusal(reply)?),
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+impl ReservationReply {
+    fn into_result(self) -> StoreResult<ReservationRecord> {
+        match self {
+            ReservationReply::Record(record) => Ok(record),
+            ReservationReply::Refused(rejection) => Err(rejection.into()),
+        }
+    }
+}
+
+/// `debit_payment.lua`'s answer.
+enum DebitReply {
+    Paid(Payment),
+    /// Paid by an earlier request.
+    AlreadyPaid(Payment),
+    /// The sweeper voided this attempt: the hold lapsed.
+    Void,
+    Short {
+        balance: u64,
+    },
+    KeyReused,
+    NoUser,
+}
+
+impl FromReply for DebitReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "PAID" => DebitReply::Paid(reply.json()?),
+            "DONE" => DebitReply::AlreadyPaid(reply.json()?),
+            "VOID" => DebitReply::Void,
+            "SHORT" => DebitReply::Short { balance: reply.number()? },
+            "KEY_REUSED" => DebitReply::KeyReused,
+            "NO_USER" => DebitReply::NoUser,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+/// `void_payment.lua`'s answer: the debit that happened, or the guarantee it never will.
+enum VoidReply {
+    Paid(Payment),
+    Void,
+}
+
+impl FromReply for VoidReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "PAID" => VoidReply::Paid(reply.json()?),
+            "VOID" => VoidReply::Void,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+/// `settle_payment.lua`'s answer.
+enum SettleReply {
+    /// This call sold the seat and appended the event to the outbox.
+    Sold {
+        outbox_id: String,
+        event: String,
+        outbox_len: u64,
+    },
+    /// Nothing to do: settled before, or released.
+    Settled,
+    Refused(Rejection),
+}
+
+impl FromReply for SettleReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        let status = reply.text()?;
+        if status == "ERR" {
+            return Ok(SettleReply::Refused(refusal(reply)?));
+        }
+        let _reservation = reply.text()?;
+        Ok(match (status.as_str(), reply.has_more()) {
+            ("PAID", true) => SettleReply::Sold { outbox_id: reply.text()?, event: reply.text()?, outbox_len: reply.number()? },
+            ("PAID" | "EXPIRED", false) => SettleReply::Settled,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+/// `expire_holds.lua`'s answer: how many holds it released, and the lapsed holds with a payment
+/// attempt that must be settled through the user's side first.
+struct ExpireReply {
+    released: u64,
+    attempted: Vec<(ReservationId, UserId)>,
+}
+
+impl FromReply for ExpireReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        let released = reply.number()?;
+        let mut attempted = Vec::new();
+        while reply.has_more() {
+            attempted.push((parse_id(&reply.text()?)?, parse_id(&reply.text()?)?));
+        }
+        Ok(ExpireReply { released, attempted })
+    }
+}
+
+pub struct BookingStore {
+    redis: Redis,
+    gate: Gate,
+    hold_seat: LuaScript,
+    claim_payment: LuaScript,
+    debit_payment: LuaScript,
+    void_payment: LuaScript,
+    settle_payment: LuaScript,
+    expire_holds: LuaScript,
+}
+
+impl BookingStore {
+    pub(crate) fn new(redis: Redis) -> Self {
+        BookingStore {
+            gate: Gate::new(redis.clone()),
+            redis,
+            hold_seat: lua!("hold_seat"),
+            claim_payment: lua!("claim_payment"),
+            debit_payment: lua!("debit_payment"),
+            void_payment: lua!("void_payment"),
+            settle_payment: lua!("settle_payment"),
+            expire_holds: lua!("expire_holds"),
+        }
+    }
+
+    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
+        vec![&self.hold_seat, &self.claim_payment, &self.debit_payment, &self.void_payment, &self.settle_payment, &self.expire_holds]
     }
 
     /// Every seat of a schedule of `concert` with its status, for an ACTIVE ticket: one round trip
     /// (the gate, the schedule's meta and its taken seats in one pipeline).
-    pub async fn seat_map(
-        &self,
-        ticket: &QueueTicket,
-        concert: &ConcertId,
-        schedule: &ScheduleId,
-        now_ms: u64,
-    ) -> Result<Vec<Seat>, ApiError> {
-        let pipe = self.client().pipeline();
-        self.gate_in(&pipe, ticket).await?;
-        pipe.hmget::<(), _, _>(self.keys.schedule(schedule, "meta"), vec!["seatCount", "concertId"]).await?;
-        pipe.hgetall::<(), _>(self.keys.schedule(schedule, "seats")).await?;
-        let (active_until, meta, taken): (Option<f64>, (Option<u32>, Option<String>), HashMap<u32, String>) =
-            pipe.all().await?;
-        self.check_gate(active_until, ticket, now_ms).await?;
+    pub async fn seat_map(&self, ticket: &QueueTicket, concert: &ConcertId, schedule: &ScheduleId, now_ms: u64) -> StoreResult<Vec<Seat>> {
+        let keys = &self.redis.keys;
+        let pipe = self.redis.client().pipeline();
+        self.gate.queue_in(&pipe, ticket).await?;
+        pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
+        pipe.hgetall::<(), _>(keys.schedule_seats(schedule)).await?;
+        type Meta = (Option<u32>, Option<String>);
+        let (active_until, meta, taken): (Option<f64>, Meta, HashMap<u32, String>) = pipe.all().await?;
+        self.gate.judge(active_until, ticket, now_ms).await?;
         let seat_count = match meta {
             (Some(count), Some(owner)) if owner == concert.as_str() => count,
-            _ => return Err(script_error("SCHEDULE_NOT_FOUND")),
+            _ => return Err(Rejection::ScheduleNotFound.into()),
         };
-        Ok((1..=seat_count)
-            .map(|number| Seat { number, status: seat_status(taken.get(&number).map(String::as_str), now_ms) })
-            .collect())
+        let taken: HashMap<u32, SeatEntry> = taken
+            .into_iter()
+            .map(|(n, raw)| SeatEntry::parse(&raw).map(|e| (n, e)).ok_or(StoreError::Unexpected(format!("seat entry {raw:?}"))))
+            .collect::<StoreResult<_>>()?;
+        Ok((1..=seat_count).map(|number| Seat { number, status: SeatEntry::status(taken.get(&number), now_ms) }).collect())
     }
 
     /// Holds a seat for `hold_ms`. The user's reservation index is written in the same round trip
     /// as the gate, before the hold, so a hold is never missing from "my reservations".
-    pub async fn hold_seat(
+    pub async fn hold(
         &self,
         ticket: &QueueTicket,
         schedule: &ScheduleId,
         seat: SeatNumber,
         now_ms: u64,
         hold_ms: u64,
-    ) -> Result<ReservationRecord, ApiError> {
+    ) -> StoreResult<ReservationRecord> {
+        let keys = &self.redis.keys;
         let reservation = ReservationId::random();
-        let index = self.keys.user(&ticket.user, "reservations");
-        let pipe = self.client().pipeline();
-        self.gate_in(&pipe, ticket).await?;
+        let index = keys.user_reservations(&ticket.user);
+        let pipe = self.redis.client().pipeline();
+        self.gate.queue_in(&pipe, ticket).await?;
         pipe.hset::<(), _, _>(&index, (reservation.as_str(), schedule.as_str())).await?;
         let (active_until, _): (Option<f64>, i64) = pipe.all().await?;
-        if let Err(e) = self.check_gate(active_until, ticket, now_ms).await {
-            self.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
+        if let Err(e) = self.gate.judge(active_until, ticket, now_ms).await {
+            self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
             return Err(e);
         }
 
-        let keys = self.booking_keys(schedule.as_str(), &["meta", "seats", "reservations", "holds"]);
+        let script_keys = vec![
+            keys.schedule_meta(schedule),
+            keys.schedule_seats(schedule),
+            keys.schedule_reservations(schedule),
+            keys.schedule_holds(schedule),
+        ];
         let args = vec![
             seat.get().to_string(),
             reservation.to_string(),
@@ -117,15 +297,11 @@ impl RedisStore {
             hold_ms.to_string(),
             schedule.to_string(),
         ];
-        let answer: Vec<String> = self.scripts.hold_seat.evalsha_with_reload(self.client(), keys, args).await?;
-        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["OK", json] => from_json(json),
-            ["ERR", code] => {
-                self.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
-                Err(script_error(code))
-            }
-            other => Err(ApiError::Internal(format!("hold_seat answered {other:?}"))),
+        let reply: ReservationReply = self.redis.run(&self.hold_seat, script_keys, args).await?;
+        if let ReservationReply::Refused(_) = reply {
+            self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
         }
+        reply.into_result()
     }
 
     /// Pays a live hold of the ticket's user from their balance, marks the seat SOLD and ends the
@@ -137,81 +313,69 @@ impl RedisStore {
         reservation: &ReservationId,
         key: Option<&IdempotencyKey>,
         now_ms: u64,
-    ) -> Result<Paid, ApiError> {
-        let user = &ticket.user;
-        let pipe = self.client().pipeline();
-        self.gate_in(&pipe, ticket).await?;
-        pipe.hget::<(), _, _>(self.keys.user(user, "payments"), reservation.as_str()).await?;
-        pipe.hget::<(), _, _>(self.keys.user(user, "reservations"), reservation.as_str()).await?;
+    ) -> StoreResult<Paid> {
+        let (keys, user) = (&self.redis.keys, &ticket.user);
+        let pipe = self.redis.client().pipeline();
+        self.gate.queue_in(&pipe, ticket).await?;
+        pipe.hget::<(), _, _>(keys.user_payments(user), reservation.as_str()).await?;
+        pipe.hget::<(), _, _>(keys.user_reservations(user), reservation.as_str()).await?;
         let (active_until, paid, schedule): (Option<f64>, Option<String>, Option<String>) = pipe.all().await?;
-        let schedule = schedule.ok_or_else(|| script_error("RESERVATION_NOT_FOUND"))?;
-        if let Some(payment) = Self::parse_payment(paid)? {
+        let schedule: ScheduleId = parse_id(&schedule.ok_or(Rejection::ReservationNotFound)?)?;
+        if let Some(raw) = paid.filter(|p| p != "VOID") {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).
-            let event = self.settle(&schedule, reservation, "PAID", payment.paid_at).await?;
+            let payment: Payment = super::script::from_json(&raw)?;
+            let event = self.settle(&schedule, reservation, Decision::Paid, payment.paid_at).await?;
             return Ok(Paid { payment, replayed: true, event });
         }
-        self.check_gate(active_until, ticket, now_ms).await?;
+        self.gate.judge(active_until, ticket, now_ms).await?;
 
         let record = self.claim(&schedule, reservation, user, now_ms).await?;
-        let (payment, replayed) = self.debit(&record, user, key, now_ms).await?;
+        let (payment, replayed) = self.debit(&record, key, now_ms).await?;
         // Step 3 with the end of the ticket, concurrently (different tags).
-        let (event, ()) = tokio::try_join!(
-            self.settle(&schedule, reservation, "PAID", payment.paid_at),
-            self.end_ticket(ticket),
-        )?;
+        let (event, ()) = tokio::try_join!(self.settle(&schedule, reservation, Decision::Paid, payment.paid_at), self.gate.end(ticket))?;
         Ok(Paid { payment, replayed, event })
     }
 
     /// Step 1, on the schedule's side: the caller's live hold, with its payment id.
-    async fn claim(&self, schedule: &str, reservation: &ReservationId, user: &UserId, now_ms: u64) -> Result<ReservationRecord, ApiError> {
-        let keys = self.booking_keys(schedule, &["reservations"]);
+    async fn claim(
+        &self,
+        schedule: &ScheduleId,
+        reservation: &ReservationId,
+        user: &UserId,
+        now_ms: u64,
+    ) -> StoreResult<ReservationRecord> {
+        let keys = vec![self.redis.keys.schedule_reservations(schedule)];
         let args = vec![reservation.to_string(), user.to_string(), now_ms.to_string(), PaymentId::random().to_string()];
-        let answer: Vec<String> = self.scripts.claim_payment.evalsha_with_reload(self.client(), keys, args).await?;
-        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["HELD" | "PAID", json] => from_json(json),
-            ["ERR", code] => Err(script_error(code)),
-            other => Err(ApiError::Internal(format!("claim_payment answered {other:?}"))),
-        }
+        self.redis.run::<ReservationReply>(&self.claim_payment, keys, args).await?.into_result()
     }
 
     /// Step 2, on the user's side: the deciding debit. The flag is true when an earlier request
     /// already debited.
-    async fn debit(&self, record: &ReservationRecord, user: &UserId, key: Option<&IdempotencyKey>, now_ms: u64) -> Result<(Payment, bool), ApiError> {
-        let keys = vec![
-            self.keys.user(user, "profile"),
-            self.keys.user(user, "payments"),
-            self.keys.user(user, "idempotency"),
-        ];
+    async fn debit(&self, record: &ReservationRecord, key: Option<&IdempotencyKey>, now_ms: u64) -> StoreResult<(Payment, bool)> {
+        let (k, user) = (&self.redis.keys, &record.user_id);
+        let keys = vec![k.user_profile(user), k.user_payments(user), k.user_idempotency(user)];
+        let payment_id = record.payment_id.as_ref().ok_or_else(|| StoreError::Unexpected("a claimed hold without a payment id".into()))?;
         let args = vec![
-            record.reservation_id.clone(),
-            record.payment_id.clone().unwrap_or_default(),
+            record.reservation_id.to_string(),
+            payment_id.to_string(),
             record.price.to_string(),
-            record.concert_id.clone(),
-            record.schedule_id.clone(),
+            record.concert_id.to_string(),
+            record.schedule_id.to_string(),
             record.seat_number.to_string(),
             user.to_string(),
             now_ms.to_string(),
             key.map(|k| format!("pay:{}", k.as_str())).unwrap_or_default(),
         ];
-        let answer: Vec<String> = self.scripts.debit_payment.evalsha_with_reload(self.client(), keys, args).await?;
-        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["PAID", json] => Ok((from_json(json)?, false)),
-            ["DONE", json] => Ok((from_json(json)?, true)),
-            ["SHORT", balance] => Err(ApiError::conflict(
-                "INSUFFICIENT_BALANCE",
-                format!("the price is {} but the balance is {}", record.price, parse_u64(balance)?),
-            )),
-            ["VOID"] => {
-                let reservation = ReservationId::parse(&record.reservation_id)?;
-                self.settle(&record.schedule_id, &reservation, "VOID", now_ms).await?;
-                Err(script_error("HOLD_EXPIRED"))
+        match self.redis.run(&self.debit_payment, keys, args).await? {
+            DebitReply::Paid(payment) => Ok((payment, false)),
+            DebitReply::AlreadyPaid(payment) => Ok((payment, true)),
+            DebitReply::Short { balance } => Err(Rejection::InsufficientBalance { price: record.price, balance }.into()),
+            DebitReply::Void => {
+                self.settle(&record.schedule_id, &record.reservation_id, Decision::Void, now_ms).await?;
+                Err(Rejection::HoldExpired.into())
             }
-            ["KEY_REUSED"] => Err(ApiError::unprocessable(
-                "IDEMPOTENCY_KEY_REUSED",
-                "this Idempotency-Key was used to pay another reservation",
-            )),
-            ["NO_USER"] => Err(ApiError::not_found("USER_NOT_FOUND", "the account no longer exists")),
-            other => Err(ApiError::Internal(format!("debit_payment answered {other:?}"))),
+            DebitReply::KeyReused => Err(Rejection::IdempotencyKeyReused.into()),
+            DebitReply::NoUser => Err(Rejection::UserNotFound.into()),
         }
     }
 
@@ -219,104 +383,68 @@ impl RedisStore {
     /// Returns whether the debit happened.
     #[cfg(feature = "testing")]
     pub async fn pay_steps_for_tests(&self, ticket: &QueueTicket, reservation: &ReservationId, now_ms: u64, debit: bool) -> bool {
-        let schedule: String = self.client().hget(self.keys.user(&ticket.user, "reservations"), reservation.as_str()).await.unwrap();
-        let record = self.claim(&schedule, reservation, &ticket.user, now_ms).await.unwrap();
-        debit && self.debit(&record, &ticket.user, None, now_ms).await.is_ok()
+        let schedule: String =
+            self.redis.client().hget(self.redis.keys.user_reservations(&ticket.user), reservation.as_str()).await.unwrap();
+        let record = self.claim(&ScheduleId::parse(&schedule).unwrap(), reservation, &ticket.user, now_ms).await.unwrap();
+        debit && self.debit(&record, None, now_ms).await.is_ok()
     }
 
     /// Step 3, on the schedule's side. Returns the outbox entry when this call sold the seat.
-    async fn settle(&self, schedule: &str, reservation: &ReservationId, outcome: &str, at_ms: u64) -> Result<Option<OutboxEntry>, ApiError> {
-        let keys = self.booking_keys(schedule, &["seats", "reservations", "holds", "outbox"]);
-        let args = vec![
-            reservation.to_string(),
-            outcome.to_owned(),
-            at_ms.to_string(),
-            format!("{:032x}", rand::random::<u128>()),
-            crate::domain::models::rfc3339(at_ms),
-        ];
-        let answer: Vec<String> = self.scripts.settle_payment.evalsha_with_reload(self.client(), keys, args).await?;
-        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["PAID", _, id, event, outbox_len] => Ok(Some(OutboxEntry {
-                schedule_id: schedule.to_owned(),
-                id: id.to_string(),
-                event: event.to_string(),
-                oldest: *outbox_len == "1",
-            })),
-            ["ERR", code] => Err(script_error(code)),
-            [_, _] => Ok(None),
-            other => Err(ApiError::Internal(format!("settle_payment answered {other:?}"))),
+    async fn settle(
+        &self,
+        schedule: &ScheduleId,
+        reservation: &ReservationId,
+        decision: Decision,
+        at_ms: u64,
+    ) -> StoreResult<Option<OutboxEntry>> {
+        let k = &self.redis.keys;
+        let keys =
+            vec![k.schedule_seats(schedule), k.schedule_reservations(schedule), k.schedule_holds(schedule), k.schedule_outbox(schedule)];
+        let event_id = format!("{:032x}", rand::random::<u128>());
+        let args = vec![reservation.to_string(), decision.as_lua().to_owned(), at_ms.to_string(), event_id, rfc3339(at_ms)];
+        match self.redis.run(&self.settle_payment, keys, args).await? {
+            SettleReply::Sold { outbox_id, event, outbox_len } => {
+                Ok(Some(OutboxEntry { schedule_id: schedule.clone(), id: outbox_id, event, oldest: outbox_len == 1 }))
+            }
+            SettleReply::Settled => Ok(None),
+            SettleReply::Refused(rejection) => Err(rejection.into()),
         }
     }
 
     /// Releases every lapsed hold of one schedule. A lapsed hold with a payment attempt is settled
     /// through the user's side first (see the module docs).
-    pub async fn sweep_schedule(&self, schedule: &str, now_ms: u64) -> Result<SweepReport, ApiError> {
+    pub async fn sweep_schedule(&self, schedule: &ScheduleId, now_ms: u64) -> StoreResult<SweepReport> {
+        let k = &self.redis.keys;
         let mut report = SweepReport::default();
         loop {
-            let keys = self.booking_keys(schedule, &["seats", "reservations", "holds"]);
-            let args = vec![now_ms.to_string(), SWEEP_BATCH.to_string()];
-            let answer: Vec<String> = self.scripts.expire_holds.evalsha_with_reload(self.client(), keys, args).await?;
-            let released = parse_u64(answer.first().map(String::as_str).unwrap_or(""))?;
-            report.released += released;
-            let attempted = &answer[1..];
-            for pair in attempted.chunks(2) {
-                let [reservation, user] = pair else { continue };
-                let (reservation, user) = (ReservationId::parse(reservation)?, UserId::parse(user)?);
-                let decided: String = self
-                    .scripts
-                    .void_payment
-                    .evalsha_with_reload(self.client(), vec![self.keys.user(&user, "payments")], vec![reservation.to_string()])
-                    .await?;
-                if decided == "VOID" {
-                    self.settle(schedule, &reservation, "VOID", now_ms).await?;
-                    report.settled_void += 1;
-                } else {
-                    let payment: Payment = from_json(&decided)?;
-                    self.settle(schedule, &reservation, "PAID", payment.paid_at).await?;
-                    report.settled_paid += 1;
+            let keys = vec![k.schedule_seats(schedule), k.schedule_reservations(schedule), k.schedule_holds(schedule)];
+            let reply: ExpireReply = self.redis.run(&self.expire_holds, keys, vec![now_ms.to_string(), SWEEP_BATCH.to_string()]).await?;
+            report.released += reply.released;
+            for (reservation, user) in &reply.attempted {
+                let keys = vec![k.user_payments(user)];
+                match self.redis.run(&self.void_payment, keys, vec![reservation.to_string()]).await? {
+                    VoidReply::Void => {
+                        self.settle(schedule, reservation, Decision::Void, now_ms).await?;
+                        report.settled_void += 1;
+                    }
+                    VoidReply::Paid(payment) => {
+                        self.settle(schedule, reservation, Decision::Paid, payment.paid_at).await?;
+                        report.settled_paid += 1;
+                    }
                 }
             }
-            let handled = released + (attempted.len() / 2) as u64;
-            if handled < SWEEP_BATCH {
+            if reply.released + (reply.attempted.len() as u64) < SWEEP_BATCH {
                 return Ok(report);
             }
         }
     }
 
-    /// Sweeps every schedule in the catalog.
-    pub async fn sweep_all(&self, now_ms: u64) -> Result<SweepReport, ApiError> {
+    /// Sweeps each of `schedules`.
+    pub async fn sweep(&self, schedules: &[ScheduleId], now_ms: u64) -> StoreResult<SweepReport> {
         let mut total = SweepReport::default();
-        for schedule in self.schedule_ids().await? {
-            let r = self.sweep_schedule(&schedule, now_ms).await?;
-            total.released += r.released;
-            total.settled_paid += r.settled_paid;
-            total.settled_void += r.settled_void;
+        for schedule in schedules {
+            total += self.sweep_schedule(schedule, now_ms).await?;
         }
         Ok(total)
-    }
-}
-
-/// A seat entry is `H|expiresAtMs|reservationId` (held) or `S|0|reservationId` (sold); no entry,
-/// or a hold whose time has passed, is available.
-fn seat_status(entry: Option<&str>, now_ms: u64) -> SeatStatus {
-    let Some(entry) = entry else { return SeatStatus::Available };
-    let mut parts = entry.splitn(3, '|');
-    match (parts.next(), parts.next().and_then(|t| t.parse::<u64>().ok())) {
-        (Some("S"), _) => SeatStatus::Sold,
-        (Some("H"), Some(until)) if until > now_ms => SeatStatus::Held,
-        _ => SeatStatus::Available,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seat_entries_decode_with_the_clock() {
-        assert_eq!(seat_status(None, 5), SeatStatus::Available);
-        assert_eq!(seat_status(Some("H|10|r"), 5), SeatStatus::Held);
-        assert_eq!(seat_status(Some("H|10|r"), 10), SeatStatus::Available);
-        assert_eq!(seat_status(Some("S|0|r"), 99), SeatStatus::Sold);
     }
 }

@@ -1,5 +1,5 @@
-//! Key layout. `P` is `KEY_PREFIX`; the part in braces is the hash tag, so all keys of one tag
-//! live in one cluster slot and one script may touch them together.
+//! Key layout: one method per key. `P` is `KEY_PREFIX`; the part in braces is the hash tag, so
+//! all keys of one tag live in one cluster slot and one script may touch them together.
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -15,7 +15,7 @@
 //! | `P:{u:ID}:reservations` | hash | reservationId → scheduleId |
 //! | `P:{catalog}:concerts` | hash | concertId → concert JSON |
 //! | `P:{s:ID}:meta` | hash | concertId, price, seatCount, startsAt |
-//! | `P:{s:ID}:seats` | hash | seat number → `H|expiresAtMs|reservationId` or `S|0|reservationId` |
+//! | `P:{s:ID}:seats` | hash | seat number → a `SeatEntry` (`domain/models.rs`) |
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
@@ -26,39 +26,53 @@
 //! per operation, so one slot serves millions of waiting tickets.
 
 use crate::domain::ids::{ScheduleId, UserId};
-use crate::error::ApiError;
+use crate::store::StoreError;
 
 #[derive(Clone, Debug)]
 pub struct Keys {
     prefix: String,
 }
 
+macro_rules! keys {
+    ($($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*) => $fmt:literal;)*) => {
+        impl Keys {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self $(, $arg: $ty)*) -> String {
+                    format!(concat!("{}:", $fmt), self.prefix $(, $arg)*)
+                }
+            )*
+        }
+    };
+}
+
+keys! {
+    queue_seq() => "{{q}}:seq";
+    queue_waiting() => "{{q}}:waiting";
+    queue_seen() => "{{q}}:seen";
+    queue_active() => "{{q}}:active";
+    queue_holder() => "{{q}}:holder";
+    queue_stats() => "{{q}}:stats";
+    user_profile(user: &UserId) => "{{u:{}}}:profile";
+    user_idempotency(user: &UserId) => "{{u:{}}}:idempotency";
+    user_payments(user: &UserId) => "{{u:{}}}:payments";
+    user_reservations(user: &UserId) => "{{u:{}}}:reservations";
+    catalog() => "{{catalog}}:concerts";
+    schedule_meta(schedule: &ScheduleId) => "{{s:{}}}:meta";
+    schedule_seats(schedule: &ScheduleId) => "{{s:{}}}:seats";
+    schedule_reservations(schedule: &ScheduleId) => "{{s:{}}}:reservations";
+    schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
+    schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
+    schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
+    schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";
+}
+
 impl Keys {
-    pub fn new(prefix: &str) -> Result<Self, ApiError> {
+    pub fn new(prefix: &str) -> Result<Self, StoreError> {
         if prefix.is_empty() || prefix.contains(['{', '}']) {
-            return Err(ApiError::Internal("KEY_PREFIX must be non-empty and free of braces".into()));
+            return Err(StoreError::Unexpected("KEY_PREFIX must be non-empty and free of braces".into()));
         }
         Ok(Keys { prefix: prefix.to_owned() })
-    }
-
-    pub fn queue(&self, name: &str) -> String {
-        format!("{}:{{q}}:{name}", self.prefix)
-    }
-
-    pub fn user(&self, user: &UserId, name: &str) -> String {
-        format!("{}:{{u:{user}}}:{name}", self.prefix)
-    }
-
-    pub fn schedule(&self, schedule: &ScheduleId, name: &str) -> String {
-        format!("{}:{{s:{schedule}}}:{name}", self.prefix)
-    }
-
-    pub fn schedule_by_id(&self, schedule: &str, name: &str) -> String {
-        format!("{}:{{s:{schedule}}}:{name}", self.prefix)
-    }
-
-    pub fn catalog(&self) -> String {
-        format!("{}:{{catalog}}:concerts", self.prefix)
     }
 }
 
@@ -78,11 +92,22 @@ mod tests {
         let keys = Keys::new("tk").unwrap();
         let s = ScheduleId::random();
         let u = UserId::random();
-        let sched: Vec<_> = ["meta", "seats", "reservations", "holds"].map(|n| keys.schedule(&s, n)).into();
+        let sched = [
+            keys.schedule_meta(&s),
+            keys.schedule_seats(&s),
+            keys.schedule_reservations(&s),
+            keys.schedule_holds(&s),
+            keys.schedule_outbox(&s),
+            keys.schedule_ledger(&s),
+            keys.schedule_ledger_events(&s),
+        ];
         assert!(sched.iter().all(|k| tag(k) == tag(&sched[0])));
-        let user: Vec<_> = ["profile", "payments", "idempotency", "reservations"].map(|n| keys.user(&u, n)).into();
+        assert_eq!(sched[0], format!("tk:{{s:{s}}}:meta"));
+        let user = [keys.user_profile(&u), keys.user_payments(&u), keys.user_idempotency(&u), keys.user_reservations(&u)];
         assert!(user.iter().all(|k| tag(k) == tag(&user[0])));
-        assert_eq!(tag(&keys.queue("waiting")), tag(&keys.queue("active")));
+        let queue =
+            [keys.queue_seq(), keys.queue_waiting(), keys.queue_seen(), keys.queue_active(), keys.queue_holder(), keys.queue_stats()];
+        assert!(queue.iter().all(|k| tag(k) == "q"));
         assert_ne!(tag(&sched[0]), tag(&user[0]));
     }
 

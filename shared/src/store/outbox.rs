@@ -9,14 +9,16 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::RedisStore;
+use super::script::{lua, LuaScript, Redis};
+use super::StoreResult;
 use crate::domain::events::PaymentCompleted;
-use crate::error::ApiError;
+use crate::domain::ids::{ConcertId, ScheduleId};
+use crate::domain::models::{Concert, SeatEntry};
 
 /// One event waiting in a schedule's outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
-    pub schedule_id: String,
+    pub schedule_id: ScheduleId,
     /// The stream entry id (time-ordered).
     pub id: String,
     /// The PaymentCompleted JSON.
@@ -31,8 +33,8 @@ pub struct OutboxEntry {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleSales {
-    pub concert_id: String,
-    pub schedule_id: String,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
     pub seat_count: u32,
     /// From the PaymentCompleted events.
     pub sold_seats: u64,
@@ -41,15 +43,28 @@ pub struct ScheduleSales {
     pub seat_map_sold: u64,
 }
 
-impl RedisStore {
+pub struct OutboxStore {
+    redis: Redis,
+    apply_sale: LuaScript,
+}
+
+impl OutboxStore {
+    pub(crate) fn new(redis: Redis) -> Self {
+        OutboxStore { redis, apply_sale: lua!("apply_sale") }
+    }
+
+    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
+        vec![&self.apply_sale]
+    }
+
     /// Up to `count` entries of a schedule's outbox, oldest first.
-    pub async fn outbox_batch(&self, schedule: &str, count: u64) -> Result<Vec<OutboxEntry>, ApiError> {
+    pub async fn batch(&self, schedule: &ScheduleId, count: u64) -> StoreResult<Vec<OutboxEntry>> {
         let raw: Vec<(String, HashMap<String, String>)> =
-            self.client().xrange(self.keys.schedule_by_id(schedule, "outbox"), "-", "+", Some(count)).await?;
+            self.redis.client().xrange(self.redis.keys.schedule_outbox(schedule), "-", "+", Some(count)).await?;
         Ok(raw
             .into_iter()
             .map(|(id, mut fields)| OutboxEntry {
-                schedule_id: schedule.to_owned(),
+                schedule_id: schedule.clone(),
                 id,
                 event: fields.remove("event").unwrap_or_default(),
                 oldest: false,
@@ -58,57 +73,49 @@ impl RedisStore {
     }
 
     /// Deletes entries Kafka has acknowledged.
-    pub async fn outbox_ack(&self, schedule: &str, ids: &[String]) -> Result<(), ApiError> {
+    pub async fn ack(&self, schedule: &ScheduleId, ids: &[String]) -> StoreResult<()> {
         if !ids.is_empty() {
-            self.client().xdel::<(), _, _>(self.keys.schedule_by_id(schedule, "outbox"), ids.to_vec()).await?;
+            self.redis.client().xdel::<(), _, _>(self.redis.keys.schedule_outbox(schedule), ids.to_vec()).await?;
         }
         Ok(())
     }
 
     /// How many events of a schedule still wait for Kafka.
-    pub async fn outbox_len(&self, schedule: &str) -> Result<u64, ApiError> {
-        Ok(self.client().xlen(self.keys.schedule_by_id(schedule, "outbox")).await?)
+    pub async fn pending(&self, schedule: &ScheduleId) -> StoreResult<u64> {
+        Ok(self.redis.client().xlen(self.redis.keys.schedule_outbox(schedule)).await?)
     }
 
     /// Counts an event in its schedule's ledger. False when it was counted before.
-    pub async fn apply_sale(&self, event: &PaymentCompleted) -> Result<bool, ApiError> {
-        let keys = vec![
-            self.keys.schedule_by_id(&event.schedule_id, "ledger"),
-            self.keys.schedule_by_id(&event.schedule_id, "ledger-events"),
-        ];
-        let args = vec![event.event_id.clone(), event.amount.to_string()];
-        let counted: i64 = self.scripts.apply_sale.evalsha_with_reload(self.client(), keys, args).await?;
-        Ok(counted == 1)
+    pub async fn apply_sale(&self, event: &PaymentCompleted) -> StoreResult<bool> {
+        let k = &self.redis.keys;
+        let keys = vec![k.schedule_ledger(&event.schedule_id), k.schedule_ledger_events(&event.schedule_id)];
+        self.redis.run(&self.apply_sale, keys, vec![event.event_id.clone(), event.amount.to_string()]).await
     }
 
-    /// The ledger of every schedule in the catalog.
-    pub async fn sales(&self) -> Result<Vec<ScheduleSales>, ApiError> {
-        let schedules: Vec<(String, String, u32)> = self
-            .concerts()
-            .await?
-            .into_iter()
-            .flat_map(|c| c.schedules.into_iter().map(move |s| (c.concert_id.clone(), s.schedule_id, s.seat_count)))
-            .collect();
+    /// The ledger of every schedule of `concerts`, beside each seat map's SOLD count.
+    pub async fn sales(&self, concerts: &[Concert]) -> StoreResult<Vec<ScheduleSales>> {
+        let k = &self.redis.keys;
+        let schedules: Vec<_> = concerts.iter().flat_map(|c| c.schedules.iter().map(move |s| (c, s))).collect();
         if schedules.is_empty() {
             return Ok(Vec::new());
         }
-        let pipe = self.client().pipeline();
-        for (_, schedule, _) in &schedules {
-            pipe.hmget::<(), _, _>(self.keys.schedule_by_id(schedule, "ledger"), vec!["soldSeats", "revenue"]).await?;
-            pipe.hvals::<(), _>(self.keys.schedule_by_id(schedule, "seats")).await?;
+        let pipe = self.redis.client().pipeline();
+        for (_, s) in &schedules {
+            pipe.hmget::<(), _, _>(k.schedule_ledger(&s.schedule_id), vec!["soldSeats", "revenue"]).await?;
+            pipe.hvals::<(), _>(k.schedule_seats(&s.schedule_id)).await?;
         }
         let answers: Vec<fred::types::Value> = pipe.all().await?;
         let mut out = Vec::with_capacity(schedules.len());
-        for ((concert_id, schedule_id, seat_count), pair) in schedules.into_iter().zip(answers.chunks(2)) {
+        for ((concert, schedule), pair) in schedules.into_iter().zip(answers.chunks(2)) {
             let (sold, revenue): (Option<u64>, Option<u64>) = pair[0].clone().convert()?;
             let entries: Vec<String> = pair[1].clone().convert()?;
             out.push(ScheduleSales {
-                concert_id,
-                schedule_id,
-                seat_count,
+                concert_id: concert.concert_id.clone(),
+                schedule_id: schedule.schedule_id.clone(),
+                seat_count: schedule.seat_count,
                 sold_seats: sold.unwrap_or(0),
                 revenue: revenue.unwrap_or(0),
-                seat_map_sold: entries.iter().filter(|e| e.starts_with("S|")).count() as u64,
+                seat_map_sold: entries.iter().filter(|e| matches!(SeatEntry::parse(e), Some(SeatEntry::Sold { .. }))).count() as u64,
             });
         }
         Ok(out)

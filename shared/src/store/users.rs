@@ -1,12 +1,14 @@
 //! Accounts and prepaid balances, all under the user's own tag `{u:ID}`.
 
+use std::collections::HashMap;
+
 use fred::prelude::*;
 
-use super::{from_json, RedisStore};
-use crate::domain::ids::UserId;
+use super::script::{from_json, lua, parse_id, parse_u64, FromReply, LuaScript, Redis, Reply};
+use super::{Rejection, StoreResult};
+use crate::domain::ids::{ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{Amount, IdempotencyKey, UserName};
-use crate::domain::models::{Payment, ReservationRecord};
-use crate::error::ApiError;
+use crate::domain::models::{Reservation, ReservationRecord};
 
 /// No balance may exceed this; it keeps every sum exact in Lua's doubles.
 pub const MAX_BALANCE: u64 = 1_000_000_000_000;
@@ -18,84 +20,111 @@ pub struct Charged {
     pub replayed: bool,
 }
 
-fn user_not_found() -> ApiError {
-    ApiError::not_found("USER_NOT_FOUND", "the account of this token no longer exists")
+/// `charge_balance.lua`'s answer.
+#[derive(Debug, PartialEq, Eq)]
+enum ChargeReply {
+    Charged {
+        balance: u64,
+    },
+    /// The key was used before: the first request's amount and resulting balance.
+    Replay {
+        amount: u64,
+        balance: u64,
+    },
+    NoUser,
+    Limit,
 }
 
-impl RedisStore {
-    pub async fn create_user(&self, user: &UserId, name: &UserName, now_ms: u64) -> Result<(), ApiError> {
-        let fields = [("name", name.as_str().to_owned()), ("balance", "0".into()), ("createdAt", now_ms.to_string())];
-        self.client().hset::<(), _, _>(self.keys.user(user, "profile"), fields.to_vec()).await?;
+impl FromReply for ChargeReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "OK" => ChargeReply::Charged { balance: reply.number()? },
+            "REPLAY" => {
+                let previous = reply.text()?;
+                let (amount, balance) = previous.split_once('|').ok_or_else(|| reply.unexpected())?;
+                ChargeReply::Replay { amount: parse_u64(amount)?, balance: parse_u64(balance)? }
+            }
+            "NO_USER" => ChargeReply::NoUser,
+            "LIMIT" => {
+                reply.number()?;
+                ChargeReply::Limit
+            }
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+pub struct UserStore {
+    redis: Redis,
+    charge_balance: LuaScript,
+}
+
+impl UserStore {
+    pub(crate) fn new(redis: Redis) -> Self {
+        UserStore { redis, charge_balance: lua!("charge_balance") }
+    }
+
+    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
+        vec![&self.charge_balance]
+    }
+
+    pub async fn create(&self, user: &UserId, name: &UserName, now_ms: u64) -> StoreResult<()> {
+        let fields = vec![("name", name.as_str().to_owned()), ("balance", "0".into()), ("createdAt", now_ms.to_string())];
+        self.redis.client().hset::<(), _, _>(self.redis.keys.user_profile(user), fields).await?;
         Ok(())
     }
 
-    pub async fn balance(&self, user: &UserId) -> Result<u64, ApiError> {
-        let balance: Option<u64> = self.client().hget(self.keys.user(user, "profile"), "balance").await?;
-        balance.ok_or_else(user_not_found)
+    pub async fn balance(&self, user: &UserId) -> StoreResult<u64> {
+        let balance: Option<u64> = self.redis.client().hget(self.redis.keys.user_profile(user), "balance").await?;
+        Ok(balance.ok_or(Rejection::UserNotFound)?)
     }
 
     /// Adds `amount`. With a key, a repeated request returns the first result and charges nothing;
     /// the same key with another amount is refused.
-    pub async fn charge(&self, user: &UserId, amount: Amount, key: Option<&IdempotencyKey>) -> Result<Charged, ApiError> {
+    pub async fn charge(&self, user: &UserId, amount: Amount, key: Option<&IdempotencyKey>) -> StoreResult<Charged> {
+        let keys = &self.redis.keys;
         let field = key.map(|k| format!("charge:{}", k.as_str())).unwrap_or_default();
-        let keys = vec![self.keys.user(user, "profile"), self.keys.user(user, "idempotency")];
-        let args = vec![amount.get().to_string(), field, MAX_BALANCE.to_string()];
-        let answer: Vec<String> = self.scripts.charge_balance.evalsha_with_reload(self.client(), keys, args).await?;
-        match answer.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["OK", balance] => Ok(Charged { balance: parse_u64(balance)?, replayed: false }),
-            ["REPLAY", previous] => {
-                let (first_amount, balance) = previous.split_once('|').unwrap_or(("", ""));
-                if first_amount != amount.get().to_string() {
-                    return Err(ApiError::unprocessable(
-                        "IDEMPOTENCY_KEY_REUSED",
-                        "this Idempotency-Key was used for a different request",
-                    ));
-                }
-                Ok(Charged { balance: parse_u64(balance)?, replayed: true })
-            }
-            ["LIMIT", _] => Err(ApiError::unprocessable(
-                "BALANCE_LIMIT",
-                format!("a balance may not exceed {MAX_BALANCE}"),
-            )),
-            ["NO_USER"] => Err(user_not_found()),
-            other => Err(ApiError::Internal(format!("charge_balance answered {other:?}"))),
+        let reply = self
+            .redis
+            .run(
+                &self.charge_balance,
+                vec![keys.user_profile(user), keys.user_idempotency(user)],
+                vec![amount.get().to_string(), field, MAX_BALANCE.to_string()],
+            )
+            .await?;
+        match reply {
+            ChargeReply::Charged { balance } => Ok(Charged { balance, replayed: false }),
+            ChargeReply::Replay { amount: first, balance } if first == amount.get() => Ok(Charged { balance, replayed: true }),
+            ChargeReply::Replay { .. } => Err(Rejection::IdempotencyKeyReused.into()),
+            ChargeReply::Limit => Err(Rejection::BalanceLimit { max: MAX_BALANCE }.into()),
+            ChargeReply::NoUser => Err(Rejection::UserNotFound.into()),
         }
     }
 
     /// The user's holds and purchases, newest first. Two round trips: the user's index, then
     /// every reservation it names (a pipeline across the schedules' tags).
-    pub async fn reservations_of(&self, user: &UserId, now_ms: u64) -> Result<Vec<crate::domain::models::Reservation>, ApiError> {
-        let index: Vec<(String, String)> =
-            self.client().hgetall::<std::collections::HashMap<String, String>, _>(self.keys.user(user, "reservations")).await?.into_iter().collect();
+    pub async fn reservations(&self, user: &UserId, now_ms: u64) -> StoreResult<Vec<Reservation>> {
+        let keys = &self.redis.keys;
+        let index: HashMap<String, String> = self.redis.client().hgetall(keys.user_reservations(user)).await?;
         if index.is_empty() {
             return Ok(Vec::new());
         }
-        let pipe = self.client().pipeline();
+        let index: Vec<(ReservationId, ScheduleId)> =
+            index.into_iter().map(|(r, s)| Ok((parse_id(&r)?, parse_id(&s)?))).collect::<StoreResult<_>>()?;
+        let pipe = self.redis.client().pipeline();
         for (reservation, schedule) in &index {
-            pipe.hget::<(), _, _>(self.keys.schedule_by_id(schedule, "reservations"), reservation).await?;
+            pipe.hget::<(), _, _>(keys.schedule_reservations(schedule), reservation.as_str()).await?;
         }
         let raws: Vec<Option<String>> = pipe.all().await?;
         let mut records = Vec::with_capacity(raws.len());
         for raw in raws.into_iter().flatten() {
             let record: ReservationRecord = from_json(&raw)?;
             // The index is written before the hold; a hold that then failed leaves no record.
-            if record.user_id == user.as_str() {
+            if &record.user_id == user {
                 records.push(record);
             }
         }
-        records.sort_by(|a, b| b.held_at.cmp(&a.held_at));
+        records.sort_by_key(|r| std::cmp::Reverse(r.held_at));
         Ok(records.iter().map(|r| r.view(now_ms)).collect())
     }
-
-    /// A completed payment of the user, if the reservation was paid.
-    pub(crate) fn parse_payment(raw: Option<String>) -> Result<Option<Payment>, ApiError> {
-        match raw.as_deref() {
-            None | Some("VOID") => Ok(None),
-            Some(json) => from_json(json).map(Some),
-        }
-    }
-}
-
-pub(crate) fn parse_u64(raw: &str) -> Result<u64, ApiError> {
-    raw.parse().map_err(|_| ApiError::Internal(format!("expected a number, got {raw:?}")))
 }

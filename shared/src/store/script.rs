@@ -1,0 +1,160 @@
+//! What every store shares: the connection pool with the key layout, Lua scripts loaded once, the
+//! one helper that runs a script, and the one decoder of script replies.
+//!
+//! A script answers an array whose first element usually names the outcome (`{'OK', json}`,
+//! `{'ERR', 'SEAT_TAKEN'}`, ...). Each script has one reply type, beside the store that runs it,
+//! implementing [`FromReply`] by reading the array front to back with [`Reply`]'s typed getters;
+//! [`Redis::run`] then checks nothing was left over. So a reply is decoded in exactly one place,
+//! and a script and its reply type that drift apart fail with the script's name and answer.
+
+use std::time::Duration;
+
+use fred::prelude::*;
+use fred::types::scripts::Script;
+use serde::de::DeserializeOwned;
+
+use super::{Keys, StoreError, StoreResult};
+
+/// A Lua script compiled into the binary from `shared/lua/`, with its name for errors and logs.
+pub struct LuaScript {
+    name: &'static str,
+    script: Script,
+}
+
+impl LuaScript {
+    pub(crate) fn new(name: &'static str, source: &'static str) -> Self {
+        LuaScript { name, script: Script::from_lua(source) }
+    }
+}
+
+/// `LuaScript::new` for `shared/lua/<name>.lua`.
+macro_rules! lua {
+    ($name:literal) => {
+        $crate::store::script::LuaScript::new($name, include_str!(concat!("../../lua/", $name, ".lua")))
+    };
+}
+pub(crate) use lua;
+
+/// A script's answer, read front to back.
+pub struct Reply {
+    script: &'static str,
+    items: std::vec::IntoIter<Value>,
+    shown: String,
+}
+
+impl Reply {
+    fn new(script: &'static str, value: Value) -> Self {
+        let shown = format!("{value:?}");
+        let items = match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        Reply { script, items: items.into_iter(), shown }
+    }
+
+    /// A decoding failure that names the script and shows its whole answer.
+    pub fn unexpected(&self) -> StoreError {
+        StoreError::Unexpected(format!("{} answered {}", self.script, self.shown))
+    }
+
+    fn next(&mut self) -> StoreResult<Value> {
+        self.items.next().ok_or_else(|| self.unexpected())
+    }
+
+    pub fn text(&mut self) -> StoreResult<String> {
+        let value = self.next()?;
+        value.as_string().ok_or_else(|| self.unexpected())
+    }
+
+    pub fn number(&mut self) -> StoreResult<u64> {
+        let value = self.next()?;
+        value.as_u64().ok_or_else(|| self.unexpected())
+    }
+
+    pub fn json<T: DeserializeOwned>(&mut self) -> StoreResult<T> {
+        let raw = self.text()?;
+        from_json(&raw)
+    }
+
+    /// The next element, if the script sent one (optional trailing fields).
+    pub fn maybe_text(&mut self) -> Option<String> {
+        self.items.next().and_then(|v| v.as_string())
+    }
+
+    pub fn has_more(&self) -> bool {
+        self.items.len() > 0
+    }
+}
+
+/// The typed reply of one script.
+pub trait FromReply: Sized {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self>;
+}
+
+impl FromReply for bool {
+    /// `1` or `0`.
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        match reply.number()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(reply.unexpected()),
+        }
+    }
+}
+
+/// Parses JSON a script stored or returned.
+pub(crate) fn from_json<T: DeserializeOwned>(raw: &str) -> StoreResult<T> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Unexpected(format!("stored JSON: {e}: {raw}")))
+}
+
+/// A number stored as text.
+pub(crate) fn parse_u64(raw: &str) -> StoreResult<u64> {
+    raw.parse().map_err(|_| StoreError::Unexpected(format!("expected a number, got {raw:?}")))
+}
+
+/// An id stored as a hash field or value.
+pub(crate) fn parse_id<T: TryFrom<String>>(raw: &str) -> StoreResult<T> {
+    T::try_from(raw.to_owned()).map_err(|_| StoreError::Unexpected(format!("stored id {raw:?}")))
+}
+
+/// The pool and key layout every store holds a clone of (the pool is reference-counted).
+#[derive(Clone)]
+pub struct Redis {
+    pool: Pool,
+    pub(crate) keys: Keys,
+}
+
+impl Redis {
+    pub(crate) async fn connect(url: &str, pool_size: usize, keys: Keys) -> StoreResult<Self> {
+        let config = fred::types::config::Config::from_url(url).map_err(|e| StoreError::Unexpected(format!("REDIS_URL: {e}")))?;
+        let pool = Builder::from_config(config)
+            .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+            .build_pool(pool_size)
+            .map_err(|e| StoreError::Unexpected(format!("redis client: {e}")))?;
+        pool.init().await?;
+        Ok(Redis { pool, keys })
+    }
+
+    /// One connection of the pool, round robin.
+    pub(crate) fn client(&self) -> &Client {
+        self.pool.next()
+    }
+
+    pub(crate) async fn load(&self, script: &LuaScript) -> StoreResult<()> {
+        script.script.load(self.client()).await?;
+        Ok(())
+    }
+
+    /// Runs `script` (`EVALSHA`, loading it again if Redis lost it) and decodes its reply.
+    pub(crate) async fn run<R: FromReply>(&self, script: &LuaScript, keys: Vec<String>, args: Vec<String>) -> StoreResult<R> {
+        let value: Value = script.script.evalsha_with_reload(self.client(), keys, args).await?;
+        let mut reply = Reply::new(script.name, value);
+        let decoded = R::from_reply(&mut reply)?;
+        if reply.has_more() {
+            return Err(reply.unexpected());
+        }
+        Ok(decoded)
+    }
+}

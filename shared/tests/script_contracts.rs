@@ -1,0 +1,63 @@
+//! The rules written once in Rust and followed by the Lua scripts: what the scripts store and emit
+//! must decode with the Rust definitions, so the two cannot drift apart unnoticed.
+
+use fred::prelude::*;
+use ticketing::domain::events::PaymentCompleted;
+use ticketing::domain::inputs::SeatNumber;
+use ticketing::domain::models::SeatEntry;
+use ticketing::domain::now_ms;
+use ticketing::store::Keys;
+use ticketing::testing::TestApp;
+
+async fn raw_client(app: &TestApp) -> Client {
+    let client = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
+    client.init().await.unwrap();
+    client
+}
+
+#[tokio::test]
+async fn seat_entries_the_scripts_write_are_seat_entries() {
+    let app = TestApp::spawn().await;
+    let keys = Keys::new(&app.config.key_prefix).unwrap();
+    let redis = raw_client(&app).await;
+    let concert = app.concert(5, 1_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let user = app.admitted_user(10_000).await;
+    let ticket = user.ticket.clone().unwrap();
+    let now = now_ms();
+
+    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(4).unwrap(), now, 60_000).await.unwrap();
+    let raw: String = redis.hget(keys.schedule_seats(&schedule), "4").await.unwrap();
+    let expected = SeatEntry::Held { expires_at_ms: now + 60_000, reservation: held.reservation_id.clone() };
+    assert_eq!(SeatEntry::parse(&raw), Some(expected.clone()), "hold_seat.lua wrote {raw:?}");
+    assert_eq!(raw, expected.encode());
+
+    app.store.booking.pay(&ticket, &held.reservation_id, None, now).await.unwrap();
+    let raw: String = redis.hget(keys.schedule_seats(&schedule), "4").await.unwrap();
+    assert_eq!(SeatEntry::parse(&raw), Some(SeatEntry::Sold { reservation: held.reservation_id }), "settle_payment.lua wrote {raw:?}");
+}
+
+#[tokio::test]
+async fn the_event_the_settle_script_writes_is_a_payment_completed() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(5, 7_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let user = app.admitted_user(10_000).await;
+    let ticket = user.ticket.clone().unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000).await.unwrap();
+    let paid = app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
+
+    let entry = paid.event.expect("the payment appended its event");
+    // `PaymentCompleted` denies unknown fields and requires every field it has, so this fails if
+    // the script adds, drops or renames one.
+    let event = PaymentCompleted::parse(entry.event.as_bytes()).unwrap_or_else(|e| panic!("{e}: {}", entry.event));
+    assert_eq!(event.payment_id, paid.payment.payment_id.to_string());
+    assert_eq!(event.reservation_id, held.reservation_id.to_string());
+    assert_eq!(event.user_id, user.id.to_string());
+    assert_eq!(event.concert_id, concert.concert_id.to_string());
+    assert_eq!((&event.schedule_id, event.seat_number, event.amount), (&schedule, 2, 7_000));
+    assert_eq!(event.paid_at, ticketing::domain::models::rfc3339(paid.payment.paid_at));
+    let written: serde_json::Value = serde_json::from_str(&entry.event).unwrap();
+    let reencoded = serde_json::to_value(&event).unwrap();
+    assert_eq!(written, reencoded, "the script's JSON and the struct's are the same document");
+}
