@@ -1,5 +1,6 @@
-// The user journey of the seed report, done for real: signup, queue token, wait for ACTIVE
-// (honouring Retry-After), concerts, available seats, hold (another seat on 409), pay, balance.
+// The user journey of the seed report, done for real: signup, charge, the public catalog, a queue
+// token in the chosen concert's room, wait for ACTIVE (honouring Retry-After), available seats,
+// hold (another seat on 409), pay, balance. A fan who finds the show sold out gives up.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
@@ -17,6 +18,8 @@ export const oversold = new Counter('seats_oversold');
 const JSON_HEADERS = { 'content-type': 'application/json' };
 // A 409 when a seat was taken between listing and holding is part of the journey, not a failure.
 const holdStatuses = http.expectedStatuses(201, 409);
+// So is a 409 SOLD_OUT when joining a room that sold out since the catalog was read.
+const joinStatuses = http.expectedStatuses(201, 409);
 
 function ok(res, status, name) {
   return check(res, { [`${name} ${status}`]: (r) => r.status === status });
@@ -29,13 +32,36 @@ export function journey(extraTags = {}) {
   const auth = { ...JSON_HEADERS, authorization: `Bearer ${signup.json('accessToken')}` };
   if (!ok(http.post(`${BASE}/users/me/balance`, JSON.stringify({ amount: 100000 }), { headers: auth, tags: t('charge') }), 200, 'charge')) return;
 
-  const issued = http.post(`${BASE}/queue/tokens`, null, { headers: auth, tags: t('issue-token') });
+  // The public catalog first (no token; a CDN would serve it), then the chosen concert's room.
+  const concerts = http.get(`${BASE}/concerts`, { tags: t('list-concerts') });
+  if (!ok(concerts, 200, 'list-concerts')) return;
+  const open = [];
+  for (const c of concerts.json('concerts')) {
+    if (c.roomStatus !== 'OPEN') continue;
+    for (const s of c.schedules) if (s.availableSeats > 0) open.push([c.concertId, s.scheduleId]);
+  }
+  if (open.length === 0) {
+    gaveUp.add(1);
+    return;
+  }
+  const [concertId, scheduleId] = open[Math.floor(Math.random() * open.length)];
+
+  sleep(STEP_SLEEP);
+  const issued = http.post(`${BASE}/queue/tokens`, JSON.stringify({ concertId }), { headers: auth, responseCallback: joinStatuses, tags: t('issue-token') });
+  if (issued.status === 409) {
+    gaveUp.add(1); // sold out since the catalog was read
+    return;
+  }
   if (!ok(issued, 201, 'issue-token')) return;
   const both = { ...auth, 'queue-token': issued.json('queueToken') };
   const queued = Date.now();
   let status = issued.json('status');
   let retry = Number(issued.headers['Retry-After'] || 1);
   while (status !== 'ACTIVE') {
+    if (status === 'SOLD_OUT') {
+      gaveUp.add(1);
+      return;
+    }
     if (status === 'EXPIRED' || Date.now() - queued > QUEUE_TIMEOUT_S * 1000) {
       check(null, { 'admitted from the queue': () => false });
       return;
@@ -47,19 +73,6 @@ export function journey(extraTags = {}) {
     retry = Number(res.headers['Retry-After'] || 1);
   }
   queueWait.add(Date.now() - queued);
-
-  sleep(STEP_SLEEP);
-  const concerts = http.get(`${BASE}/concerts`, { headers: both, tags: t('list-concerts') });
-  if (!ok(concerts, 200, 'list-concerts')) return;
-  const open = [];
-  for (const c of concerts.json('concerts')) {
-    for (const s of c.schedules) if (s.availableSeats > 0) open.push([c.concertId, s.scheduleId]);
-  }
-  if (open.length === 0) {
-    gaveUp.add(1);
-    return;
-  }
-  const [concertId, scheduleId] = open[Math.floor(Math.random() * open.length)];
 
   sleep(STEP_SLEEP);
   const seats = http.get(`${BASE}/concerts/${concertId}/schedules/${scheduleId}/seats?status=AVAILABLE`, { headers: both, tags: t('list-seats') });

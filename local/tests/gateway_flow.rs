@@ -46,8 +46,17 @@ async fn signup_to_payment_through_the_gateway() {
     let auth = [("authorization", bearer.as_str())];
     let (status, charged, _) = call(&addr, "POST", "/users/me/balance", &auth, Some(json!({"amount": 100000}))).await;
     assert_eq!((status, charged["balance"].as_u64()), (200, Some(100_000)));
-    let (status, token, _) = call(&addr, "POST", "/queue/tokens", &auth, None).await;
-    assert_eq!(status, 201);
+    // The public catalog needs no token; the fan queues for the concert they picked.
+    let (status, concerts, head) = call(&addr, "GET", "/concerts", &[], None).await;
+    assert_eq!(status, 200);
+    assert!(head.contains("cache-control: public"), "{head}");
+    let c = &concerts["concerts"][0];
+    assert_eq!(c["roomStatus"], "OPEN");
+    let (cid, sid) = (c["concertId"].as_str().unwrap().to_owned(), c["schedules"][0]["scheduleId"].as_str().unwrap().to_owned());
+    let (status, one, _) = call(&addr, "GET", &format!("/concerts/{cid}"), &[], None).await;
+    assert_eq!((status, one["title"].as_str()), (200, Some("Gateway Live")));
+    let (status, token, _) = call(&addr, "POST", "/queue/tokens", &auth, Some(json!({ "concertId": cid }))).await;
+    assert_eq!(status, 201, "{token}");
     let queue_token = token["queueToken"].as_str().unwrap().to_owned();
     let both = [("authorization", bearer.as_str()), ("queue-token", queue_token.as_str())];
 
@@ -63,10 +72,6 @@ async fn signup_to_payment_through_the_gateway() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let (status, concerts, _) = call(&addr, "GET", "/concerts", &both, None).await;
-    assert_eq!(status, 200);
-    let c = &concerts["concerts"][0];
-    let (cid, sid) = (c["concertId"].as_str().unwrap(), c["schedules"][0]["scheduleId"].as_str().unwrap());
     let seats_path = format!("/concerts/{cid}/schedules/{sid}/seats?status=AVAILABLE");
     let (status, seats, _) = call(&addr, "GET", &seats_path, &both, None).await;
     assert_eq!((status, seats["seats"].as_array().unwrap().len()), (200, 50));
@@ -91,8 +96,18 @@ async fn signup_to_payment_through_the_gateway() {
         None,
     )
     .await;
-    // The payment ended the queue token, so the seat map is closed to it now.
+    // The payment left the fan no hold, so it ended the queue token: the seat map is closed to it.
     assert_eq!(seats["code"], "QUEUE_TOKEN_EXPIRED");
+    let (_, room, _) = call(&addr, "GET", &format!("/admin/concerts/{cid}/room"), &[("x-admin-key", "test-admin-key")], None).await;
+    assert_eq!((room["seats"]["sold"].as_u64(), room["admittedTotal"].as_u64()), (Some(1), Some(1)), "{room}");
+    // A second fan queues and leaves again.
+    let (_, second, _) = call(&addr, "POST", "/users", &[], Some(json!({"name": "Lee"}))).await;
+    let bearer2 = format!("Bearer {}", second["accessToken"].as_str().unwrap());
+    let (_, token2, _) =
+        call(&addr, "POST", "/queue/tokens", &[("authorization", bearer2.as_str())], Some(json!({ "concertId": cid }))).await;
+    let both2 = [("authorization", bearer2.as_str()), ("queue-token", token2["queueToken"].as_str().unwrap())];
+    let (status, left, _) = call(&addr, "DELETE", "/queue/tokens/current", &both2, None).await;
+    assert_eq!((status, left["status"].as_str()), (200, Some("LEFT")), "{left}");
 
     let (status, _, _) = call(&addr, "GET", "/nowhere", &[], None).await;
     assert_eq!(status, 404);

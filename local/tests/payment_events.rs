@@ -126,9 +126,14 @@ async fn app_with_kafka(brokers: &str, topic: &str, publish_timeout: Duration) -
 
 /// A user holding `seat`, paying through the real pay handler.
 async fn hold_and_pay(app: &TestApp, schedule: &ScheduleId, seat: i64, price: u64) -> Value {
-    let user: TestUser = app.admitted_user(price).await;
-    let held =
-        app.store.booking.hold(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000).await.unwrap();
+    let concert = app.store.catalog.concerts().await.unwrap().into_iter().find(|c| &c.schedules[0].schedule_id == schedule).unwrap();
+    let user: TestUser = app.admitted_user_in(&concert.concert_id, price).await;
+    let held = app
+        .store
+        .booking
+        .hold(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 100)
+        .await
+        .unwrap();
     let req = signed(request(Method::POST, "/payments", Some(json!({ "reservationId": held.reservation_id }))), &user);
     let (status, body) = read(pay::handle(app, req).await);
     assert_eq!(status, 201, "{body}");

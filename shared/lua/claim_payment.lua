@@ -1,6 +1,6 @@
 -- First step of a payment, on the schedule's side: check the hold and mark it as being paid.
 -- KEYS: {s:<id>}:reservations
--- ARGV: reservationId, userId, nowMs, newPaymentId
+-- ARGV: reservationId, userId, nowMs, newPaymentId, concertId (of the caller's queue token)
 -- Returns {'HELD', reservationJson} (with its paymentId) | {'PAID', reservationJson} | {'ERR', code}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then
@@ -9,6 +9,9 @@ end
 local r = cjson.decode(raw)
 if r.userId ~= ARGV[2] then
   return {'ERR', 'RESERVATION_NOT_FOUND'}
+end
+if r.concertId ~= ARGV[5] then
+  return {'ERR', 'WRONG_CONCERT'}
 end
 if r.status == 'PAID' then
   return {'PAID', raw}

@@ -1,14 +1,21 @@
 -- Second step of a payment, on the user's side: debit the balance, once per reservation.
--- KEYS: {u:<id>}:profile, {u:<id>}:payments, {u:<id>}:idempotency
+-- KEYS: {u:<id>}:profile, {u:<id>}:payments, {u:<id>}:idempotency, {u:<id>}:claims:<concertId>
 -- ARGV: reservationId, paymentId, amount, concertId, scheduleId, seatNumber, userId, nowMs,
 --       idempotencyField ('' when the request had no key)
--- Returns {'PAID', paymentJson} | {'DONE', paymentJson} (paid before) | {'VOID'} | {'SHORT', balance} | {'KEY_REUSED'} | {'NO_USER'}
+-- Returns {'PAID', paymentJson, liveHolds} | {'DONE', paymentJson, liveHolds} (paid before) | {'VOID'} |
+--         {'SHORT', balance} | {'KEY_REUSED'} | {'NO_USER'}
+-- liveHolds: the user's holds of the concert still waiting for payment (claims, see claim_seat.lua).
+local now = tonumber(ARGV[8])
+local PAID = 9e15 -- a claim's score once paid: it never lapses
+local function live_holds()
+  return redis.call('ZCOUNT', KEYS[4], '(' .. now, '(' .. PAID)
+end
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing == 'VOID' then
   return {'VOID'}
 end
 if existing then
-  return {'DONE', existing}
+  return {'DONE', existing, live_holds()}
 end
 if ARGV[9] ~= '' then
   local previous = redis.call('HGET', KEYS[3], ARGV[9])
@@ -35,4 +42,5 @@ if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[9], ARGV[1])
   redis.call('EXPIRE', KEYS[3], 86400)
 end
-return {'PAID', payment}
+redis.call('ZADD', KEYS[4], PAID, ARGV[1])
+return {'PAID', payment, live_holds()}

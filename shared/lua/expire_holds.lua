@@ -1,5 +1,5 @@
 -- Release the seats of lapsed holds of one schedule.
--- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds
+-- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders
 -- ARGV: nowMs, limit
 -- Returns {released, reservationId, userId, ...}: the pairs are lapsed holds on which a payment
 -- was attempted; the caller settles each through the user's side first (void_payment.lua).
@@ -16,6 +16,9 @@ for _, id in ipairs(ids) do
     redis.call('HSET', KEYS[2], id, cjson.encode(r))
     redis.call('HDEL', KEYS[1], tostring(r.seatNumber))
     redis.call('ZREM', KEYS[3], id)
+    if redis.call('HINCRBY', KEYS[4], r.userId, -1) <= 0 then
+      redis.call('HDEL', KEYS[4], r.userId)
+    end
     out[1] = out[1] + 1
   else
     redis.call('ZREM', KEYS[3], id)

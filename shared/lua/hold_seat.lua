@@ -1,11 +1,17 @@
 -- Hold one seat for one user. Exactly one of any number of concurrent holds of a seat wins,
 -- because this script is the only writer of the seat's entry and runs atomically.
--- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds
--- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId
+-- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders
+-- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId, concertId (of the caller's
+--       queue token)
 -- Returns {'OK', reservationJson} | {'ERR', code}
+-- Seat entries are `H|expiresAtMs|reservationId` (see SeatEntry in shared/src/domain/models.rs);
+-- `holders` counts each user's live holds, for admission's view of who is still choosing.
 local meta = redis.call('HMGET', KEYS[1], 'seatCount', 'price', 'concertId')
 if not meta[1] then
   return {'ERR', 'SCHEDULE_NOT_FOUND'}
+end
+if meta[3] ~= ARGV[7] then
+  return {'ERR', 'WRONG_CONCERT'}
 end
 local seat = tonumber(ARGV[1])
 if seat > tonumber(meta[1]) then
@@ -24,6 +30,9 @@ if current then
   old.status = 'EXPIRED'
   redis.call('HSET', KEYS[3], id, cjson.encode(old))
   redis.call('ZREM', KEYS[4], id)
+  if redis.call('HINCRBY', KEYS[5], old.userId, -1) <= 0 then
+    redis.call('HDEL', KEYS[5], old.userId)
+  end
 end
 local expiresAt = now + tonumber(ARGV[5])
 local reservation = cjson.encode({
@@ -33,4 +42,5 @@ local reservation = cjson.encode({
 redis.call('HSET', KEYS[2], ARGV[1], 'H|' .. expiresAt .. '|' .. ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], reservation)
 redis.call('ZADD', KEYS[4], expiresAt, ARGV[2])
+redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
 return {'OK', reservation}

@@ -2,7 +2,8 @@
 -- 'PAID' sells the seat and, in the same atomic step, appends the PaymentCompleted event to the
 -- schedule's outbox (no sale without its event, no event without its sale); 'VOID' releases the
 -- seat. Repeating a settle changes nothing and appends nothing.
--- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox
+-- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox, {s:<id>}:meta,
+--       {s:<id>}:holders
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
 -- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ERR', code}
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
@@ -15,6 +16,9 @@ if r.status ~= 'HELD' then
 end
 local seat = tostring(r.seatNumber)
 redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('HINCRBY', KEYS[6], r.userId, -1) <= 0 then
+  redis.call('HDEL', KEYS[6], r.userId)
+end
 if ARGV[2] ~= 'PAID' then
   r.status = 'EXPIRED'
   redis.call('HDEL', KEYS[1], seat)
@@ -25,6 +29,7 @@ end
 r.status = 'PAID'
 r.paidAt = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], seat, 'S|0|' .. ARGV[1])
+redis.call('HINCRBY', KEYS[5], 'sold', 1)
 raw = cjson.encode(r)
 redis.call('HSET', KEYS[2], ARGV[1], raw)
 local event = cjson.encode({

@@ -62,6 +62,7 @@ impl App {
         Admission {
             admit_per_tick: self.config.admit_per_tick,
             active_cap: self.config.active_cap,
+            overbooking: self.config.overbooking,
             active_ttl_ms: self.config.active_ttl.as_millis() as u64,
             wait_idle_ms: self.config.wait_idle.as_millis() as u64,
             tick_ms: self.config.tick.as_millis() as u64,

@@ -30,6 +30,11 @@ pub struct Config {
     pub admit_per_tick: u64,
     /// `ACTIVE_CAP` (default 1000): never more ACTIVE users than this.
     pub active_cap: u64,
+    /// `OVERBOOKING` (default 1.5): ACTIVE fans without a hold are kept at or below the seats
+    /// still available times this.
+    pub overbooking: f64,
+    /// `MAX_SEATS_PER_FAN` (default 4): live holds plus purchases per fan per concert.
+    pub max_seats_per_fan: u64,
     /// `TICK_MILLIS` (default 1000): the admission tick.
     pub tick: Duration,
     /// `KAFKA_BROKERS`: bootstrap servers, e.g. `127.0.0.1:9092`. Unset: events wait in the outbox.
@@ -96,6 +101,14 @@ impl Config {
             wait_idle: Duration::from_secs(number("WAIT_IDLE_SECONDS", 120, 1)?),
             admit_per_tick: number("ADMIT_PER_TICK", 100, 1)?,
             active_cap: number("ACTIVE_CAP", 1000, 1)?,
+            overbooking: match get("OVERBOOKING") {
+                None => 1.5,
+                Some(raw) => match raw.trim().parse::<f64>() {
+                    Ok(x) if x.is_finite() && (0.1..=10.0).contains(&x) => x,
+                    _ => return Err(ConfigError { name: "OVERBOOKING", problem: format!("must be a number from 0.1 to 10, got {raw:?}") }),
+                },
+            },
+            max_seats_per_fan: number("MAX_SEATS_PER_FAN", 4, 1)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
             kafka_brokers: get("KAFKA_BROKERS"),
             payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),
@@ -131,6 +144,7 @@ mod tests {
         assert_eq!(c.wait_idle, Duration::from_secs(120));
         assert_eq!(c.tick, Duration::from_secs(1));
         assert_eq!(c.admin_key, None);
+        assert_eq!((c.overbooking, c.max_seats_per_fan), (1.5, 4));
     }
 
     #[test]
@@ -165,5 +179,7 @@ mod tests {
         assert!(err.to_string().contains("ADMIT_PER_TICK"), "{err}");
         let err = with(&[("AUTH_SECRET", SECRET), ("ACTIVE_CAP", "0")]).unwrap_err();
         assert!(err.to_string().contains("ACTIVE_CAP"), "{err}");
+        let err = with(&[("AUTH_SECRET", SECRET), ("OVERBOOKING", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("OVERBOOKING"), "{err}");
     }
 }

@@ -51,14 +51,22 @@ error_codes! {
     QueueTokenExpired = 401 "QUEUE_TOKEN_EXPIRED";
     InvalidAdminKey = 401 "INVALID_ADMIN_KEY";
     QueueTokenNotActive = 403 "QUEUE_TOKEN_NOT_ACTIVE";
+    /// The queue token is for another concert's room.
+    QueueTokenWrongConcert = 403 "QUEUE_TOKEN_WRONG_CONCERT";
+    /// The room's pre-queue has not opened yet; `prequeueOpensAt` says when.
+    SaleNotOpen = 403 "SALE_NOT_OPEN";
     AdminDisabled = 403 "ADMIN_DISABLED";
     UserNotFound = 404 "USER_NOT_FOUND";
+    ConcertNotFound = 404 "CONCERT_NOT_FOUND";
     ScheduleNotFound = 404 "SCHEDULE_NOT_FOUND";
     SeatNotFound = 404 "SEAT_NOT_FOUND";
     ReservationNotFound = 404 "RESERVATION_NOT_FOUND";
     SeatTaken = 409 "SEAT_TAKEN";
     HoldExpired = 409 "HOLD_EXPIRED";
     InsufficientBalance = 409 "INSUFFICIENT_BALANCE";
+    SoldOut = 409 "SOLD_OUT";
+    SeatLimitReached = 409 "SEAT_LIMIT_REACHED";
+    SaleAlreadyOpen = 409 "SALE_ALREADY_OPEN";
     InvalidName = 422 "INVALID_NAME";
     InvalidAmount = 422 "INVALID_AMOUNT";
     InvalidSeat = 422 "INVALID_SEAT";
@@ -71,6 +79,8 @@ error_codes! {
     InvalidPrice = 422 "INVALID_PRICE";
     InvalidSeatCount = 422 "INVALID_SEAT_COUNT";
     InvalidSchedules = 422 "INVALID_SCHEDULES";
+    InvalidSaleWindow = 422 "INVALID_SALE_WINDOW";
+    InvalidRoomSettings = 422 "INVALID_ROOM_SETTINGS";
     /// A bug or an unexpected answer from the store; the cause is logged, never sent.
     Internal = 500 "INTERNAL";
     /// Redis is unreachable; safe to retry (`Retry-After: 1`).
@@ -85,16 +95,29 @@ pub struct ApiError {
     code: ErrorCode,
     detail: String,
     cause: Option<String>,
+    /// Extension members of the problem document (RFC 9457 §3.2), e.g. when a sale opens.
+    members: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), cause: None }
+        ApiError { code, detail: detail.into(), cause: None, members: Vec::new() }
+    }
+
+    /// Adds an extension member to the problem document.
+    pub fn with_member(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.members.push((name, value.into()));
+        self
     }
 
     /// A fault of ours: the client reads a generic sentence, the log the cause.
     pub fn internal(cause: impl Into<String>) -> Self {
-        ApiError { code: ErrorCode::Internal, detail: "an unexpected error occurred".into(), cause: Some(cause.into()) }
+        ApiError {
+            code: ErrorCode::Internal,
+            detail: "an unexpected error occurred".into(),
+            cause: Some(cause.into()),
+            members: Vec::new(),
+        }
     }
 
     pub fn unavailable(cause: impl Into<String>) -> Self {
@@ -102,6 +125,7 @@ impl ApiError {
             code: ErrorCode::StoreUnavailable,
             detail: "the data store is unavailable, retry shortly".into(),
             cause: Some(cause.into()),
+            members: Vec::new(),
         }
     }
 
@@ -126,13 +150,16 @@ impl ApiError {
     pub fn to_response(&self) -> Response<Body> {
         let status = self.status();
         let code = self.code.as_str();
-        let body = json!({
+        let mut body = json!({
             "type": format!("urn:problem:ticketing:{}", code.to_ascii_lowercase().replace('_', "-")),
             "title": status.canonical_reason().unwrap_or("Error"),
             "status": status.as_u16(),
             "code": code,
             "detail": self.detail,
         });
+        for (name, value) in &self.members {
+            body[*name] = value.clone();
+        }
         let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
         if status == StatusCode::UNAUTHORIZED {
             builder = builder.header("www-authenticate", "Bearer");
@@ -158,6 +185,8 @@ impl From<ValidationError> for ApiError {
             Field::StartsAt => ErrorCode::InvalidStartsAt,
             Field::SeatCount => ErrorCode::InvalidSeatCount,
             Field::Schedules => ErrorCode::InvalidSchedules,
+            Field::SaleWindow => ErrorCode::InvalidSaleWindow,
+            Field::RoomSettings => ErrorCode::InvalidRoomSettings,
         };
         ApiError::new(code, err.message)
     }
@@ -170,7 +199,17 @@ impl From<StoreError> for ApiError {
             StoreError::Unexpected(cause) => ApiError::internal(cause),
             StoreError::Rejected(rejection) => {
                 let detail = rejection.to_string();
-                let code = match rejection {
+                let code = match &rejection {
+                    Rejection::SaleNotOpen { prequeue_opens_at_ms } => {
+                        return ApiError::new(ErrorCode::SaleNotOpen, detail)
+                            .with_member("prequeueOpensAt", crate::domain::models::rfc3339(*prequeue_opens_at_ms));
+                    }
+                    Rejection::ConcertNotFound => ErrorCode::ConcertNotFound,
+                    Rejection::SoldOut => ErrorCode::SoldOut,
+                    Rejection::SeatLimitReached { .. } => ErrorCode::SeatLimitReached,
+                    Rejection::WrongConcert => ErrorCode::QueueTokenWrongConcert,
+                    Rejection::SaleAlreadyOpen => ErrorCode::SaleAlreadyOpen,
+                    Rejection::BadSaleWindow => ErrorCode::InvalidSaleWindow,
                     Rejection::UserNotFound => ErrorCode::UserNotFound,
                     Rejection::ScheduleNotFound => ErrorCode::ScheduleNotFound,
                     Rejection::SeatNotFound => ErrorCode::SeatNotFound,

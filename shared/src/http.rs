@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::ConcertId;
 use crate::domain::inputs::IdempotencyKey;
 use crate::domain::models::rfc3339;
 use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition};
@@ -70,28 +71,43 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
     Ok(header(req, "idempotency-key").map(IdempotencyKey::parse).transpose()?)
 }
 
+/// Lets browsers and CDNs keep a public response for `seconds` and serve it a while longer while
+/// they fetch a fresh one: what the public catalog wants under a drop's crowd.
+pub fn public_for(mut resp: Response<Body>, seconds: u64) -> Response<Body> {
+    let value = format!("public, max-age={seconds}, s-maxage={seconds}, stale-while-revalidate={}", seconds * 6);
+    resp.headers_mut().insert("cache-control", value.parse().expect("ASCII header"));
+    resp
+}
+
 /// Marks a response as the replay of an earlier request with the same effect.
 pub fn mark_replayed(resp: &mut Response<Body>) {
     resp.headers_mut().insert("idempotency-replayed", "true".parse().expect("static header"));
 }
 
-/// The answer of both queue endpoints: the token, its status and, while waiting, the position,
-/// the ETA from the observed admission rate and a `Retry-After` that grows with the distance.
-pub fn queue_status(status: u16, queue_token: &str, position: &QueuePosition) -> Response<Body> {
-    let (body, retry_after) = match position {
-        QueuePosition::Waiting { position, admitted_per_second } => {
-            let eta = eta_seconds(*position, *admitted_per_second);
-            let retry = retry_after_seconds(*position, eta);
+/// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
+/// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
+/// distance (in the pre-queue: the time to the opening, at most 30 s).
+pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> Response<Body> {
+    let (mut body, retry_after) = match position {
+        QueuePosition::Prequeue { opens_at_ms } => {
+            let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
+            (json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry }), Some(retry))
+        }
+        QueuePosition::Waiting { position, admitted_per_second, paused } => {
+            let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
+            let retry = if *paused { 30 } else { retry_after_seconds(*position, eta) };
+            let room = if *paused { "PAUSED" } else { "OPEN" };
             (
-                json!({ "queueToken": queue_token, "status": "WAITING", "position": position, "etaSeconds": eta, "retryAfterSeconds": retry }),
+                json!({ "status": "WAITING", "position": position, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room }),
                 Some(retry),
             )
         }
-        QueuePosition::Active { expires_at_ms } => {
-            (json!({ "queueToken": queue_token, "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }), None)
-        }
-        QueuePosition::Expired => (json!({ "queueToken": queue_token, "status": "EXPIRED" }), None),
+        QueuePosition::Active { expires_at_ms } => (json!({ "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }), None),
+        QueuePosition::SoldOut => (json!({ "status": "SOLD_OUT" }), None),
+        QueuePosition::Expired => (json!({ "status": "EXPIRED" }), None),
     };
+    body["queueToken"] = queue_token.into();
+    body["concertId"] = concert.as_str().into();
     let mut resp = json(status, &body);
     if let Some(seconds) = retry_after {
         resp.headers_mut().insert("retry-after", seconds.into());

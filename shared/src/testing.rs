@@ -11,16 +11,16 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use lambda_http::{http::Method, Body, Request, RequestExt};
 
 use crate::app::App;
 use crate::config::Config;
-use crate::domain::ids::UserId;
-use crate::domain::inputs::{NewConcertRequest, NewScheduleRequest, UserName};
-use crate::domain::models::Concert;
+use crate::domain::ids::{ConcertId, UserId};
+use crate::domain::inputs::{NewConcertRequest, NewScheduleRequest, SaleTimes, UserName};
+use crate::domain::models::{rfc3339, Concert, SaleWindow};
 use crate::domain::now_ms;
 use crate::domain::tokens::QueueTicket;
 use crate::http::{respond, HttpResult};
@@ -108,6 +108,8 @@ pub fn tansu_bin() -> String {
 pub struct TestApp {
     pub app: App,
     next_tick: AtomicU64,
+    /// The concert `concert` made last: `admitted_user` and `admit_waiting` use its room.
+    last_concert: Mutex<Option<ConcertId>>,
 }
 
 impl std::ops::Deref for TestApp {
@@ -147,14 +149,14 @@ impl TestApp {
         .expect("test configuration");
         adjust(&mut config);
         let app = App::new(config).await.expect("the test Redis answers");
-        TestApp { app, next_tick: AtomicU64::new(now_ms()) }
+        TestApp { app, next_tick: AtomicU64::new(now_ms()), last_concert: Mutex::new(None) }
     }
 
     /// This app with the Kafka producer of its `KAFKA_BROKERS`, as `pay` and `outbox-relay` have.
     #[cfg(feature = "kafka")]
     pub fn with_payment_events(self) -> Self {
-        let TestApp { app, next_tick } = self;
-        TestApp { app: app.with_payment_events().expect("a Kafka producer"), next_tick }
+        let TestApp { app, next_tick, last_concert } = self;
+        TestApp { app: app.with_payment_events().expect("a Kafka producer"), next_tick, last_concert }
     }
 
     pub async fn user(&self) -> TestUser {
@@ -164,36 +166,83 @@ impl TestApp {
         TestUser { id, access_token, ticket: None, queue_token: None }
     }
 
-    /// A user with money and an ACTIVE queue token.
-    pub async fn admitted_user(&self, balance: u64) -> TestUser {
+    /// The concert made last, or a new one of 50 seats.
+    async fn current_concert(&self) -> ConcertId {
+        let last = self.last_concert.lock().unwrap().clone();
+        match last {
+            Some(concert) => concert,
+            None => self.concert(50, 1_000).await.concert_id,
+        }
+    }
+
+    /// A user with money, waiting in the room of the concert made last.
+    pub async fn waiting_user(&self, balance: u64) -> TestUser {
+        let concert = self.current_concert().await;
+        self.waiting_user_in(&concert, balance).await
+    }
+
+    /// A user with money, waiting in `concert`'s room.
+    pub async fn waiting_user_in(&self, concert: &ConcertId, balance: u64) -> TestUser {
         let mut user = self.user().await;
         if balance > 0 {
             let amount = crate::domain::inputs::Amount::parse_charge(balance as i64).unwrap();
             self.store.users.charge(&user.id, amount, None).await.unwrap();
         }
-        let (ticket, _) = self.store.queue.issue_ticket(&user.id, now_ms()).await.unwrap();
-        self.admit_waiting().await;
+        let (ticket, _) = self.store.queue.join(&user.id, concert, now_ms()).await.unwrap();
         user.queue_token = Some(self.signer.queue_token(&ticket));
         user.ticket = Some(ticket);
         user
     }
 
-    /// Runs one admission tick with this app's settings.
-    pub async fn admit_waiting(&self) -> crate::store::queue::TickReport {
-        let tick = self.next_tick.fetch_add(1, Ordering::SeqCst);
-        self.store.queue.admission_tick(tick, now_ms(), self.admission()).await.unwrap()
+    /// A user with money and an ACTIVE queue token for the concert made last. Admitted at once,
+    /// as an operator's grant would (tests of admission itself use `waiting_user` and ticks).
+    pub async fn admitted_user(&self, balance: u64) -> TestUser {
+        let concert = self.current_concert().await;
+        self.admitted_user_in(&concert, balance).await
     }
 
-    /// A concert with one schedule of `seats` seats at `price`.
+    /// A user with money and an ACTIVE queue token for `concert`.
+    pub async fn admitted_user_in(&self, concert: &ConcertId, balance: u64) -> TestUser {
+        let user = self.waiting_user_in(concert, balance).await;
+        let until = now_ms() + self.config.active_ttl.as_millis() as u64;
+        self.store.queue.grant_active(user.ticket.as_ref().unwrap(), until).await.unwrap();
+        user
+    }
+
+    /// Runs one admission tick of the room of the concert made last, with this app's settings.
+    pub async fn admit_waiting(&self) -> crate::store::queue::TickReport {
+        let concert = self.current_concert().await;
+        self.tick(&concert).await
+    }
+
+    /// Runs one admission tick of `concert`'s room.
+    pub async fn tick(&self, concert: &ConcertId) -> crate::store::queue::TickReport {
+        let tick = self.next_tick.fetch_add(1, Ordering::SeqCst);
+        self.store.tick_room(concert, tick, now_ms(), self.admission()).await.unwrap()
+    }
+
+    /// A concert with one schedule of `seats` seats at `price`, on sale now.
     pub async fn concert(&self, seats: u32, price: u64) -> Concert {
-        let concert = NewConcertRequest {
+        let now = now_ms();
+        self.concert_opening(seats, price, now, now).await
+    }
+
+    /// A concert with one schedule of `seats` seats at `price`, whose pre-queue opens at
+    /// `prequeue_opens_at_ms` and sale at `opens_at_ms`.
+    pub async fn concert_opening(&self, seats: u32, price: u64, prequeue_opens_at_ms: u64, opens_at_ms: u64) -> Concert {
+        let (mut concert, _) = NewConcertRequest {
             title: "Test Concert".into(),
             venue: "Test Hall".into(),
+            prequeue_opens_at: None,
+            opens_at: None,
             schedules: vec![NewScheduleRequest { starts_at: "2030-01-01T19:00:00Z".into(), price: price as i64, seat_count: seats as i64 }],
         }
-        .into_concert()
+        .into_concert(opens_at_ms)
         .unwrap();
-        self.store.catalog.create(&concert).await.unwrap();
+        let sale = SaleTimes { prequeue_opens_at_ms, opens_at_ms };
+        concert.sale = SaleWindow { prequeue_opens_at: rfc3339(prequeue_opens_at_ms), opens_at: rfc3339(opens_at_ms) };
+        self.store.create_concert(&concert, sale).await.unwrap();
+        *self.last_concert.lock().unwrap() = Some(concert.concert_id.clone());
         concert
     }
 }

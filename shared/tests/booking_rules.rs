@@ -29,7 +29,7 @@ async fn many_concurrent_holds_of_one_seat_have_exactly_one_winner() {
         let ticket = u.ticket.clone().unwrap();
         let schedule = schedule.clone();
         let app = &app;
-        async move { app.store.booking.hold(&ticket, &schedule, seat(7), now, 60_000).await }
+        async move { app.store.booking.hold(&ticket, &schedule, seat(7), now, 60_000, 100).await }
     }))
     .await;
     let winners = results.iter().filter(|r| r.is_ok()).count();
@@ -47,7 +47,7 @@ async fn paying_twice_or_with_the_same_key_charges_once() {
     let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(100_000).await;
     let ticket = user.ticket.clone().unwrap();
-    let held = app.store.booking.hold(&ticket, &schedule, seat(1), now_ms(), 60_000).await.unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, seat(1), now_ms(), 60_000, 100).await.unwrap();
     let reservation = held.reservation_id.clone();
     let key = IdempotencyKey::parse("pay-once").unwrap();
 
@@ -62,7 +62,7 @@ async fn paying_twice_or_with_the_same_key_charges_once() {
     assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 70_000);
 
     // Paying ended the ticket: the same user's next hold needs a new admission.
-    let second = app.store.booking.hold(&ticket, &schedule, seat(2), now_ms(), 60_000).await;
+    let second = app.store.booking.hold(&ticket, &schedule, seat(2), now_ms(), 60_000, 100).await;
     assert_eq!(second.unwrap_err().code(), "QUEUE_TOKEN_EXPIRED");
 }
 
@@ -76,7 +76,7 @@ async fn a_balance_never_goes_negative_under_mixed_charges_and_payments() {
     let ticket = user.ticket.clone().unwrap();
     let mut reservations = Vec::new();
     for n in 1..=30 {
-        let r = app.store.booking.hold(&ticket, &schedule, seat(n), now_ms(), 60_000).await.unwrap();
+        let r = app.store.booking.hold(&ticket, &schedule, seat(n), now_ms(), 60_000, 100).await.unwrap();
         reservations.push(r.reservation_id.clone());
     }
     // Each successful payment ends the ticket, so payments that reach the gate after one has
@@ -107,7 +107,7 @@ async fn an_expired_hold_is_released_exactly_once() {
     let schedule = concert.schedules[0].schedule_id.clone();
     let first = app.admitted_user(0).await;
     let t0 = now_ms();
-    let held = app.store.booking.hold(first.ticket.as_ref().unwrap(), &schedule, seat(2), t0, 1_000).await.unwrap();
+    let held = app.store.booking.hold(first.ticket.as_ref().unwrap(), &schedule, seat(2), t0, 1_000, 100).await.unwrap();
     assert_eq!(held.status, ReservationStatus::Held);
 
     // Before the hold lapses nobody can take it and the sweeper leaves it.
@@ -120,7 +120,7 @@ async fn an_expired_hold_is_released_exactly_once() {
         others.push(app.admitted_user(0).await);
     }
     let sweeps = (0..5).map(|_| app.store.booking.sweep_schedule(&concert.schedules[0].schedule_id, later));
-    let holds = others.iter().map(|u| app.store.booking.hold(u.ticket.as_ref().unwrap(), &schedule, seat(2), later, 60_000));
+    let holds = others.iter().map(|u| app.store.booking.hold(u.ticket.as_ref().unwrap(), &schedule, seat(2), later, 60_000, 100));
     let (swept, held_again) = tokio::join!(join_all(sweeps), join_all(holds));
     let released: u64 = swept.into_iter().map(|r| r.unwrap().released).sum();
     assert!(released <= 1);
@@ -137,7 +137,7 @@ async fn a_payment_cannot_use_another_users_hold_or_a_lapsed_one() {
     let owner = app.admitted_user(10_000).await;
     let thief = app.admitted_user(10_000).await;
     let t0 = now_ms();
-    let held = app.store.booking.hold(owner.ticket.as_ref().unwrap(), &schedule, seat(1), t0, 1_000).await.unwrap();
+    let held = app.store.booking.hold(owner.ticket.as_ref().unwrap(), &schedule, seat(1), t0, 1_000, 100).await.unwrap();
     let reservation = held.reservation_id.clone();
     let err = app.store.booking.pay(thief.ticket.as_ref().unwrap(), &reservation, None, t0).await.unwrap_err();
     assert_eq!(err.code(), "RESERVATION_NOT_FOUND");
@@ -154,7 +154,7 @@ async fn a_short_balance_keeps_the_hold_and_a_later_payment_succeeds() {
     let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(1_000).await;
     let ticket = user.ticket.clone().unwrap();
-    let held = app.store.booking.hold(&ticket, &schedule, seat(3), now_ms(), 60_000).await.unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, seat(3), now_ms(), 60_000, 100).await.unwrap();
     let reservation = held.reservation_id.clone();
     let err = app.store.booking.pay(&ticket, &reservation, None, now_ms()).await.unwrap_err();
     assert_eq!(err.code(), "INSUFFICIENT_BALANCE");
@@ -175,11 +175,11 @@ async fn the_sweeper_finishes_payments_a_crash_left_half_done() {
     let ticket = user.ticket.clone().unwrap();
     let t0 = now_ms();
     // Seat 1: a payment debited, then the process died before settling.
-    let a = app.store.booking.hold(&ticket, &schedule, seat(1), t0, 1_000).await.unwrap();
+    let a = app.store.booking.hold(&ticket, &schedule, seat(1), t0, 1_000, 100).await.unwrap();
     let debited = app.store.booking.pay_steps_for_tests(&ticket, &a.reservation_id.clone(), t0, true).await;
     assert!(debited);
     // Seat 2: a payment claimed, then the process died before debiting.
-    let b = app.store.booking.hold(&ticket, &schedule, seat(2), t0, 1_000).await.unwrap();
+    let b = app.store.booking.hold(&ticket, &schedule, seat(2), t0, 1_000, 100).await.unwrap();
     let b_id = b.reservation_id.clone();
     assert!(!app.store.booking.pay_steps_for_tests(&ticket, &b_id, t0, false).await);
 

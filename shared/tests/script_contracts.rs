@@ -26,7 +26,7 @@ async fn seat_entries_the_scripts_write_are_seat_entries() {
     let ticket = user.ticket.clone().unwrap();
     let now = now_ms();
 
-    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(4).unwrap(), now, 60_000).await.unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(4).unwrap(), now, 60_000, 100).await.unwrap();
     let raw: String = redis.hget(keys.schedule_seats(&schedule), "4").await.unwrap();
     let expected = SeatEntry::Held { expires_at_ms: now + 60_000, reservation: held.reservation_id.clone() };
     assert_eq!(SeatEntry::parse(&raw), Some(expected.clone()), "hold_seat.lua wrote {raw:?}");
@@ -44,7 +44,7 @@ async fn the_event_the_settle_script_writes_is_a_payment_completed() {
     let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(10_000).await;
     let ticket = user.ticket.clone().unwrap();
-    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000).await.unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000, 100).await.unwrap();
     let paid = app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
 
     let entry = paid.event.expect("the payment appended its event");

@@ -1,20 +1,25 @@
-//! The waiting room against the real Redis, with explicit clocks so nothing sleeps.
+//! The waiting rooms against the real Redis, with explicit clocks and inventories so nothing
+//! sleeps: order, lottery, admission that knows the inventory, sold out, pause, leaving.
 
 use futures::future::join_all;
-use ticketing::domain::ids::UserId;
+use ticketing::domain::ids::{ConcertId, UserId};
+use ticketing::domain::inputs::{RoomUpdateRequest, SeatNumber};
 use ticketing::domain::now_ms;
-use ticketing::domain::queue::QueuePosition;
+use ticketing::domain::queue::{Inventory, QueuePosition};
 use ticketing::domain::tokens::QueueTicket;
-use ticketing::store::queue::Admission;
-use ticketing::testing::TestApp;
+use ticketing::store::queue::{Admission, Left};
+use ticketing::testing::{ErrorCodeOf, TestApp};
 
 const SETTINGS: Admission =
-    Admission { admit_per_tick: 10, active_cap: 1_000, active_ttl_ms: 600_000, wait_idle_ms: 120_000, tick_ms: 1_000 };
+    Admission { admit_per_tick: 10, active_cap: 1_000, overbooking: 1.5, active_ttl_ms: 600_000, wait_idle_ms: 120_000, tick_ms: 1_000 };
 
-async fn line_up(app: &TestApp, n: usize, now: u64) -> Vec<QueueTicket> {
+/// Plenty of seats: admission limited by the room's own settings only.
+const PLENTY: Inventory = Inventory { seats: 100_000, sold: 0, held: 0, fans_holding: 0 };
+
+async fn line_up(app: &TestApp, concert: &ConcertId, n: usize, now: u64) -> Vec<QueueTicket> {
     let mut tickets = Vec::new();
     for _ in 0..n {
-        tickets.push(app.store.queue.issue_ticket(&UserId::random(), now).await.unwrap().0);
+        tickets.push(app.store.queue.join(&UserId::random(), concert, now).await.unwrap().0);
     }
     tickets
 }
@@ -23,57 +28,70 @@ async fn position(app: &TestApp, t: &QueueTicket, now: u64) -> QueuePosition {
     app.store.queue.position(t, now).await.unwrap()
 }
 
+async fn room(app: &TestApp) -> ConcertId {
+    app.concert(10, 1_000).await.concert_id
+}
+
 #[tokio::test]
 async fn admission_is_first_come_first_served_and_nobody_moves_back() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
-    let tickets = line_up(&app, 30, t0).await;
+    let tickets = line_up(&app, &c, 30, t0).await;
     for (i, t) in tickets.iter().enumerate() {
-        assert_eq!(position(&app, t, t0).await, QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None });
+        let expected = QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None, paused: false };
+        assert_eq!(position(&app, t, t0).await, expected);
     }
-    let report = app.store.queue.admission_tick(1, t0, SETTINGS).await.unwrap();
-    assert_eq!((report.admitted, report.still_waiting), (10, 20));
+    let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
+    assert_eq!((report.admitted, report.still_waiting, report.active), (10, 20, 10));
     for (i, t) in tickets.iter().enumerate() {
         match position(&app, t, t0).await {
             QueuePosition::Active { .. } => assert!(i < 10, "ticket {i} admitted out of order"),
             QueuePosition::Waiting { position, .. } => assert_eq!(position, i as u64 - 9),
-            QueuePosition::Expired => panic!("ticket {i} expired"),
+            other => panic!("ticket {i}: {other:?}"),
         }
     }
     // Late arrivals queue behind everyone already waiting.
-    let late = line_up(&app, 1, t0).await;
+    let late = line_up(&app, &c, 1, t0).await;
     assert!(matches!(position(&app, &late[0], t0).await, QueuePosition::Waiting { position: 21, .. }));
 }
 
 #[tokio::test]
 async fn a_user_gets_their_live_ticket_back_never_a_second_place() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
     let user = UserId::random();
-    let (first, created) = app.store.queue.issue_ticket(&user, t0).await.unwrap();
+    let (first, created) = app.store.queue.join(&user, &c, t0).await.unwrap();
     assert!(created);
-    let (again, created) = app.store.queue.issue_ticket(&user, t0 + 5).await.unwrap();
+    let (again, created) = app.store.queue.join(&user, &c, t0 + 5).await.unwrap();
     assert_eq!((again.number, created), (first.number, false));
-    app.store.queue.admission_tick(1, t0, Admission { active_ttl_ms: 1_000, ..SETTINGS }).await.unwrap();
-    let (while_active, created) = app.store.queue.issue_ticket(&user, t0 + 10).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, Admission { active_ttl_ms: 1_000, ..SETTINGS }, PLENTY).await.unwrap();
+    let (while_active, created) = app.store.queue.join(&user, &c, t0 + 10).await.unwrap();
     assert_eq!((while_active.number, created), (first.number, false));
     // Once ACTIVE time is over the ticket is EXPIRED and a new one starts at the back.
     assert_eq!(position(&app, &first, t0 + 1_000).await, QueuePosition::Expired);
-    let (next, created) = app.store.queue.issue_ticket(&user, t0 + 1_000).await.unwrap();
+    let (next, created) = app.store.queue.join(&user, &c, t0 + 1_000).await.unwrap();
     assert!(created && next.number > first.number);
+    // A place in another concert's room is another place.
+    let other = room(&app).await;
+    let (elsewhere, created) = app.store.queue.join(&user, &other, t0 + 1_000).await.unwrap();
+    assert!(created);
+    assert_eq!(elsewhere.concert, other);
 }
 
 #[tokio::test]
 async fn active_users_never_exceed_the_cap() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
-    let tickets = line_up(&app, 12, t0).await;
+    let tickets = line_up(&app, &c, 12, t0).await;
     let capped = Admission { active_cap: 5, ..SETTINGS };
-    assert_eq!(app.store.queue.admission_tick(1, t0, capped).await.unwrap().admitted, 5);
-    assert_eq!(app.store.queue.admission_tick(2, t0 + 1_000, capped).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&c, 1, t0, capped, PLENTY).await.unwrap().admitted, 5);
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, capped, PLENTY).await.unwrap().admitted, 0);
     // A payment ends a ticket: its slot goes to the next in line.
     app.store.queue.end_ticket(&tickets[0]).await.unwrap();
-    assert_eq!(app.store.queue.admission_tick(3, t0 + 2_000, capped).await.unwrap().admitted, 1);
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, capped, PLENTY).await.unwrap().admitted, 1);
     assert!(matches!(position(&app, &tickets[5], t0 + 2_000).await, QueuePosition::Active { .. }));
     assert!(matches!(position(&app, &tickets[6], t0 + 2_000).await, QueuePosition::Waiting { position: 1, .. }));
 }
@@ -81,47 +99,253 @@ async fn active_users_never_exceed_the_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_invocations_admit_once_per_tick() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
-    line_up(&app, 100, t0).await;
-    let runs = join_all((0..8).map(|_| app.store.queue.admission_tick(7, t0, SETTINGS))).await;
+    line_up(&app, &c, 100, t0).await;
+    let runs = join_all((0..8).map(|_| app.store.queue.tick(&c, 7, t0, SETTINGS, PLENTY))).await;
     let admitted: u64 = runs.iter().map(|r| r.as_ref().unwrap().admitted).sum();
     assert_eq!(admitted, 10);
     assert_eq!(runs.iter().filter(|r| r.as_ref().unwrap().ran).count(), 1);
     // An older tick number (a late invocation) does nothing either.
-    assert!(!app.store.queue.admission_tick(6, t0, SETTINGS).await.unwrap().ran);
+    assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY).await.unwrap().ran);
 }
 
 #[tokio::test]
 async fn abandoned_places_are_dropped_and_polled_ones_kept() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
-    let tickets = line_up(&app, 3, t0).await;
+    let tickets = line_up(&app, &c, 3, t0).await;
     let idle = Admission { admit_per_tick: 1, wait_idle_ms: 10_000, ..SETTINGS };
     // Ticket 1 is admitted at once; ticket 2 keeps polling; ticket 3 walks away.
-    app.store.queue.admission_tick(1, t0, idle).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, idle, PLENTY).await.unwrap();
     position(&app, &tickets[1], t0 + 9_000).await;
-    let report = app.store.queue.admission_tick(2, t0 + 10_001, Admission { admit_per_tick: 0, ..idle }).await;
-    // admit_per_tick 0 is not a valid setting, but the script must still only drop.
-    let report = report.unwrap();
+    let report = app.store.queue.tick(&c, 2, t0 + 10_001, Admission { admit_per_tick: 0, ..idle }, PLENTY).await.unwrap();
     assert_eq!(report.dropped_idle, 1);
     assert_eq!(position(&app, &tickets[2], t0 + 10_001).await, QueuePosition::Expired);
     assert!(matches!(position(&app, &tickets[1], t0 + 10_001).await, QueuePosition::Waiting { position: 1, .. }));
+    assert_eq!(app.store.queue.snapshot(&c, t0 + 10_001).await.unwrap().dropped_total, 1);
 }
 
 #[tokio::test]
 async fn the_eta_comes_from_the_observed_admission_rate() {
     let app = TestApp::spawn().await;
+    let c = room(&app).await;
     let t0 = now_ms();
-    let tickets = line_up(&app, 100, t0).await;
+    let tickets = line_up(&app, &c, 100, t0).await;
     let slow = Admission { admit_per_tick: 4, ..SETTINGS };
     for tick in 0..5 {
-        app.store.queue.admission_tick(tick + 1, t0 + tick * 1_000, slow).await.unwrap();
+        app.store.queue.tick(&c, tick + 1, t0 + tick * 1_000, slow, PLENTY).await.unwrap();
     }
-    let QueuePosition::Waiting { position, admitted_per_second } = position(&app, &tickets[99], t0 + 5_000).await else {
+    let QueuePosition::Waiting { position, admitted_per_second, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
         panic!("still waiting");
     };
     assert_eq!(position, 80);
     let rate = admitted_per_second.expect("a rate was observed");
     assert!((rate - 4.0).abs() < 1e-9, "rate {rate}");
     assert_eq!(ticketing::domain::queue::eta_seconds(position, Some(rate)), Some(20));
+}
+
+#[tokio::test]
+async fn the_prequeue_is_drawn_in_one_random_order_ahead_of_later_arrivals() {
+    let app = TestApp::spawn().await;
+    let t0 = now_ms();
+    let concert = app.concert_opening(10, 1_000, t0 - 1_000, t0 + 10_000).await.concert_id;
+    let early = line_up(&app, &concert, 20, t0).await;
+    for t in &early {
+        assert_eq!(position(&app, t, t0).await, QueuePosition::Prequeue { opens_at_ms: t0 + 10_000 });
+    }
+    // Before the opening a tick admits nobody.
+    assert_eq!(app.store.queue.tick(&concert, 1, t0 + 5_000, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    // After the opening, late fans keep joining while the first tick runs.
+    let opening = t0 + 10_000;
+    let (late, tick) = tokio::join!(line_up(&app, &concert, 10, opening), app.store.queue.tick(&concert, 2, opening, SETTINGS, PLENTY));
+    assert_eq!(tick.unwrap().admitted, 10);
+    let mut early_places = Vec::new();
+    for t in &early {
+        match position(&app, t, opening).await {
+            QueuePosition::Active { .. } => early_places.push(0),
+            QueuePosition::Waiting { position, .. } => early_places.push(position),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The ten admitted are all from the pre-queue, the rest of it stands at places 1..=10, and
+    // every late fan stands behind all of them, in arrival order.
+    let mut waiting_early: Vec<u64> = early_places.iter().copied().filter(|p| *p > 0).collect();
+    waiting_early.sort();
+    assert_eq!(waiting_early, (1..=10).collect::<Vec<_>>());
+    for (i, t) in late.iter().enumerate() {
+        assert!(matches!(position(&app, t, opening).await, QueuePosition::Waiting { position, .. } if position == 11 + i as u64));
+    }
+    // Not sorted by arrival: some early arrival stands behind a later one.
+    let arrival_order: Vec<u64> = early_places.clone();
+    assert!(arrival_order.windows(2).any(|w| w[0] > w[1]), "{arrival_order:?}");
+}
+
+/// Over many openings, each arrival slot of the pre-queue lands in each place about equally
+/// often: a fair shuffle, not a bias toward early (or late) arrivals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lottery_is_a_fair_shuffle() {
+    const FANS: usize = 5;
+    const OPENINGS: usize = 400;
+    let app = TestApp::spawn().await;
+    let t0 = now_ms();
+    let mut counts = [[0u32; FANS]; FANS];
+    let runs = join_all((0..OPENINGS).map(|_| async {
+        let concert = app.concert_opening(10, 1_000, t0 - 1_000, t0 + 1_000).await.concert_id;
+        let tickets = line_up(&app, &concert, FANS, t0).await;
+        let mut places = Vec::new();
+        for t in &tickets {
+            let QueuePosition::Waiting { position, .. } = position(&app, t, t0 + 1_000).await else { panic!() };
+            places.push(position as usize - 1);
+        }
+        places
+    }))
+    .await;
+    for places in runs {
+        for (arrival, place) in places.into_iter().enumerate() {
+            counts[arrival][place] += 1;
+        }
+    }
+    // Chi-square over the 25 cells (16 degrees of freedom): above 39.25 happens by chance once in
+    // a thousand runs of a fair shuffle; a shuffle that kept arrival order would score 1,600.
+    let expected = (OPENINGS / FANS) as f64;
+    let chi2: f64 = counts.iter().flatten().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
+    assert!(chi2 < 39.25, "chi-square {chi2:.1}, counts {counts:?}");
+}
+
+#[tokio::test]
+async fn admission_never_lets_idle_active_fans_outnumber_the_seats_left() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    line_up(&app, &c, 100, t0).await;
+    let a = Admission { admit_per_tick: 100, overbooking: 1.5, ..SETTINGS };
+    // 10 seats left: at most 15 fans without a hold.
+    let report = app.store.queue.tick(&c, 1, t0, a, Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 }).await.unwrap();
+    assert_eq!(report.admitted, 15);
+    // Eight of them hold one seat each: 2 seats left, room for 3 choosing fans; 7 still choose.
+    let inventory = Inventory { seats: 10, sold: 0, held: 8, fans_holding: 8 };
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, inventory).await.unwrap().admitted, 0);
+    // Holds lapse and give seats back: admission resumes.
+    let inventory = Inventory { seats: 10, sold: 2, held: 0, fans_holding: 0 };
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, a, inventory).await.unwrap().admitted, 0, "12 seats x1.5 = 12 < 15 idle");
+    app.store.queue.update(&c, &RoomUpdateRequest { overbooking: Some(3.0), ..Default::default() }.validate().unwrap(), t0).await.unwrap();
+    assert_eq!(app.store.queue.tick(&c, 4, t0 + 3_000, a, inventory).await.unwrap().admitted, 9, "8 x 3 = 24 - 15 idle");
+}
+
+#[tokio::test]
+async fn a_sold_out_room_tells_everyone_and_admits_no_one() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(2, 1_000).await;
+    let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
+    let buyers = [app.admitted_user(10_000).await, app.admitted_user(10_000).await];
+    let t0 = now_ms();
+    let waiting = line_up(&app, &c, 5, t0).await;
+    let browsing = app.admitted_user(0).await;
+    for (i, buyer) in buyers.iter().enumerate() {
+        let ticket = buyer.ticket.as_ref().unwrap();
+        let held = app.store.booking.hold(ticket, &schedule, SeatNumber::parse(i as i64 + 1).unwrap(), t0, 60_000, 4).await.unwrap();
+        app.store.booking.pay(ticket, &held.reservation_id, None, t0).await.unwrap();
+    }
+    let report = app.tick(&c).await;
+    assert!(report.sold_out_now, "{report:?}");
+    assert_eq!(report.admitted, 0);
+    for t in &waiting {
+        assert_eq!(position(&app, t, now_ms()).await, QueuePosition::SoldOut);
+    }
+    assert_eq!(position(&app, browsing.ticket.as_ref().unwrap(), now_ms()).await, QueuePosition::SoldOut, "ACTIVE fans are released");
+    let err = app.store.queue.join(&UserId::random(), &c, now_ms()).await.unwrap_err();
+    assert_eq!(err.code(), "SOLD_OUT");
+    let snapshot = app.store.queue.snapshot(&c, now_ms()).await.unwrap();
+    assert_eq!((snapshot.waiting, snapshot.active, snapshot.sold_out_waiting), (0, 0, Some(5)));
+    assert!(snapshot.settings.sold_out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn holds_that_lapse_while_the_last_seats_sell_never_sell_out_early() {
+    let app = TestApp::spawn_with(|c| c.admit_per_tick = 100).await;
+    let concert = app.concert(4, 1_000).await;
+    let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
+    let t0 = now_ms();
+    // Two fans hold seats that lapse at t0+50; two others buy the other two seats meanwhile.
+    for seat in 1..=2 {
+        let fan = app.admitted_user(0).await;
+        app.store.booking.hold(fan.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(seat).unwrap(), t0, 50, 4).await.unwrap();
+    }
+    let buys = (3..=4).map(|seat| {
+        let app = &app;
+        let schedule = schedule.clone();
+        async move {
+            let fan = app.admitted_user(10_000).await;
+            let ticket = fan.ticket.clone().unwrap();
+            let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await.unwrap();
+            app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
+        }
+    });
+    let (_, report) = tokio::join!(join_all(buys), app.tick(&c));
+    assert!(!report.sold_out_now);
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    app.store.sweep_all(now_ms()).await.unwrap();
+    let report = app.tick(&c).await;
+    assert!(!report.sold_out_now, "two seats came back: still on sale");
+    let inventory = app.store.booking.inventory(&[schedule], now_ms()).await.unwrap();
+    assert_eq!((inventory.sold, inventory.held, inventory.available()), (2, 0, 2));
+}
+
+#[tokio::test]
+async fn pausing_keeps_every_place_and_resuming_admits_again() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 20, t0).await;
+    let pause = RoomUpdateRequest { paused: Some(true), ..Default::default() }.validate().unwrap();
+    let change = app.store.queue.update(&c, &pause, t0).await.unwrap();
+    assert_eq!((change["old"]["paused"].clone(), change["new"]["paused"].clone()), (serde_json::Value::Null, "1".into()));
+    assert_eq!(app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    assert_eq!(position(&app, &tickets[0], t0).await, QueuePosition::Waiting { position: 1, admitted_per_second: None, paused: true });
+    let resume = RoomUpdateRequest { paused: Some(false), admit_per_tick: Some(3), ..Default::default() }.validate().unwrap();
+    app.store.queue.update(&c, &resume, t0).await.unwrap();
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, SETTINGS, PLENTY).await.unwrap().admitted, 3, "the room's own rate");
+    let zero = RoomUpdateRequest { admit_per_tick: Some(0), ..Default::default() }.validate().unwrap();
+    app.store.queue.update(&c, &zero, t0).await.unwrap();
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    let snapshot = app.store.queue.snapshot(&c, t0 + 2_000).await.unwrap();
+    assert_eq!((snapshot.waiting, snapshot.active, snapshot.changes.len()), (17, 3, 3));
+    assert_eq!(snapshot.oldest_wait_ms, Some(2_000));
+}
+
+#[tokio::test]
+async fn sale_times_change_until_the_opening_and_never_after() {
+    let app = TestApp::spawn().await;
+    let t0 = now_ms();
+    let c = app.concert_opening(10, 1_000, t0 + 60_000, t0 + 120_000).await.concert_id;
+    let sooner = RoomUpdateRequest { prequeue_opens_at: Some(ticketing::domain::models::rfc3339(t0 - 1)), ..Default::default() };
+    app.store.queue.update(&c, &sooner.validate().unwrap(), t0).await.unwrap();
+    let (ticket, _) = app.store.queue.join(&UserId::random(), &c, t0).await.unwrap();
+    assert_eq!(position(&app, &ticket, t0).await, QueuePosition::Prequeue { opens_at_ms: t0 + 120_000 });
+    let inverted = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0 - 10)), ..Default::default() };
+    assert_eq!(app.store.queue.update(&c, &inverted.validate().unwrap(), t0).await.unwrap_err().code(), "INVALID_SALE_WINDOW");
+    let now = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0)), ..Default::default() };
+    app.store.queue.update(&c, &now.validate().unwrap(), t0).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
+    let later = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0 + 999_999)), ..Default::default() };
+    assert_eq!(app.store.queue.update(&c, &later.validate().unwrap(), t0).await.unwrap_err().code(), "SALE_ALREADY_OPEN");
+}
+
+#[tokio::test]
+async fn leaving_frees_the_place_at_once_and_the_slot_on_the_next_tick() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 4, t0).await;
+    let one = Admission { admit_per_tick: 1, active_cap: 1, ..SETTINGS };
+    app.store.queue.tick(&c, 1, t0, one, PLENTY).await.unwrap();
+    assert_eq!(app.store.queue.leave(&tickets[2]).await.unwrap(), Left::Waiting);
+    assert!(matches!(position(&app, &tickets[3], t0).await, QueuePosition::Waiting { position: 2, .. }), "moved up at once");
+    assert_eq!(app.store.queue.leave(&tickets[2]).await.unwrap(), Left::Gone, "leaving twice is harmless");
+    assert_eq!(app.store.queue.leave(&tickets[0]).await.unwrap(), Left::Active);
+    assert_eq!(position(&app, &tickets[0], t0).await, QueuePosition::Expired);
+    app.store.queue.tick(&c, 2, t0 + 1_000, one, PLENTY).await.unwrap();
+    assert!(matches!(position(&app, &tickets[1], t0 + 1_000).await, QueuePosition::Active { .. }), "the freed slot went to the next fan");
 }

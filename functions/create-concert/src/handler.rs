@@ -3,14 +3,17 @@
 
 use lambda_http::Request;
 use ticketing::domain::inputs::NewConcertRequest;
+use ticketing::domain::now_ms;
 use ticketing::http::{json, parse_json, HttpResult};
 use ticketing::App;
 
+/// 201 with the concert and its sale window; its waiting room exists from then on.
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     app.authorize_operator(&req)?;
     let body: NewConcertRequest = parse_json(&req)?;
-    let concert = body.into_concert()?;
-    app.store.catalog.create(&concert).await?;
+    let (concert, sale) = body.into_concert(now_ms())?;
+    app.store.create_concert(&concert, sale).await?;
+    tracing::info!(concert = %concert.concert_id, opens_at = %concert.sale.opens_at, "concert created");
     Ok(json(201, &concert))
 }
 
@@ -46,6 +49,26 @@ mod tests {
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].concert_id.as_str(), body["concertId"].as_str().unwrap());
         assert_eq!(app.store.catalog.schedule_ids().await.unwrap().len(), 2);
+        // Its waiting room opened with it: the sale is on now, so a fan can queue at once.
+        assert_eq!(body["sale"]["opensAt"], body["sale"]["prequeueOpensAt"]);
+        let concert = stored[0].concert_id.clone();
+        let fan = app.user().await;
+        assert!(app.store.queue.join(&fan.id, &concert, now_ms()).await.unwrap().1);
+    }
+
+    #[tokio::test]
+    async fn a_sale_window_is_kept_and_checked() {
+        let app = TestApp::spawn().await;
+        let mut body = concert();
+        body["prequeueOpensAt"] = "2030-01-01T09:00:00Z".into();
+        body["opensAt"] = "2030-01-01T10:00:00Z".into();
+        let (status, created) = read(handle(&app, admin_request(Some("test-admin-key"), body.clone())).await);
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["sale"], json!({"prequeueOpensAt": "2030-01-01T09:00:00.000Z", "opensAt": "2030-01-01T10:00:00.000Z"}));
+        body["prequeueOpensAt"] = "2030-01-01T11:00:00Z".into();
+        let (status, problem) = read(handle(&app, admin_request(Some("test-admin-key"), body)).await);
+        assert_eq!((status, problem["code"].as_str()), (422, Some("INVALID_SALE_WINDOW")));
+        assert_eq!(app.store.catalog.concerts().await.unwrap().len(), 1, "the refused concert was not stored");
     }
 
     #[tokio::test]

@@ -43,8 +43,8 @@ mod tests {
         let schedule = concert.schedules[0].schedule_id.clone();
         let user = app.admitted_user(0).await;
         let ticket = user.ticket.clone().unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 1).await.unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 1, 100).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000, 100).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
         let mut context = Context::default();

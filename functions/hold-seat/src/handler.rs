@@ -23,7 +23,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let seat = SeatNumber::parse(body.seat_number)?;
     let now = now_ms();
     let hold_ms = app.config.hold.as_millis() as u64;
-    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, hold_ms).await?;
+    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, hold_ms, app.config.max_seats_per_fan).await?;
     Ok(json(201, &reservation.view(now)))
 }
 

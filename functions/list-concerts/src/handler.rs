@@ -1,16 +1,19 @@
-//! Lists concerts with their schedules and available seats (GET /concerts).
-//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+//! The public catalog (GET /concerts): every concert with its sale window, its waiting room's
+//! state and each schedule's available seats. No token needed, and cacheable by a CDN for a few
+//! seconds. `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
 use serde_json::json;
 use ticketing::domain::now_ms;
-use ticketing::http::{json, HttpResult};
+use ticketing::http::{json, public_for, HttpResult};
 use ticketing::App;
 
-pub async fn handle(app: &App, req: Request) -> HttpResult {
-    let ticket = app.admitted_caller(&req)?;
-    let concerts = app.store.catalog.list_for(&ticket, now_ms()).await?;
-    Ok(json(200, &json!({ "concerts": concerts })))
+/// How long browsers and CDNs may keep the catalog.
+pub const CACHE_SECONDS: u64 = 5;
+
+pub async fn handle(app: &App, _req: Request) -> HttpResult {
+    let concerts = app.store.public_concerts(now_ms()).await?;
+    Ok(public_for(json(200, &json!({ "concerts": concerts })), CACHE_SECONDS))
 }
 
 #[cfg(test)]
@@ -18,35 +21,42 @@ mod tests {
     use super::*;
     use lambda_http::http::Method;
     use ticketing::domain::inputs::SeatNumber;
-    use ticketing::testing::{read, request, signed, TestApp};
+    use ticketing::domain::models::rfc3339;
+    use ticketing::testing::{read, request, TestApp};
 
     #[tokio::test]
-    async fn lists_schedules_with_available_seats() {
+    async fn anyone_sees_schedules_with_available_seats_and_the_room_state() {
         let app = TestApp::spawn().await;
         let concert = app.concert(50, 80_000).await;
         let user = app.admitted_user(0).await;
         let schedule = concert.schedules[0].schedule_id.clone();
         let ticket = user.ticket.clone().unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(5).unwrap(), now_ms(), 60_000).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(5).unwrap(), now_ms(), 60_000, 4).await.unwrap();
 
-        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &user)).await);
+        let resp = handle(&app, request(Method::GET, "/concerts", None)).await.unwrap();
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=5, s-maxage=5, stale-while-revalidate=30");
+        let (status, body) = read(resp);
         assert_eq!(status, 200);
-        let s = &body["concerts"][0]["schedules"][0];
-        assert_eq!(body["concerts"][0]["concertId"], concert.concert_id.as_str());
+        let c = &body["concerts"][0];
+        let s = &c["schedules"][0];
+        assert_eq!(c["concertId"], concert.concert_id.as_str());
+        assert_eq!(c["roomStatus"], "OPEN");
+        assert_eq!(c["sale"]["opensAt"], concert.sale.opens_at.as_str());
         assert_eq!((s["seatCount"].as_u64(), s["availableSeats"].as_u64(), s["price"].as_u64()), (Some(50), Some(49), Some(80_000)));
     }
 
     #[tokio::test]
-    async fn a_waiting_token_gets_403_and_no_token_401() {
-        let app = TestApp::spawn_with(|c| c.admit_per_tick = 1).await;
-        app.admitted_user(0).await;
-        let mut waiting = app.user().await;
-        let (ticket, _) = app.store.queue.issue_ticket(&waiting.id, now_ms()).await.unwrap();
-        waiting.queue_token = Some(app.signer.queue_token(&ticket));
-        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &waiting)).await);
-        assert_eq!((status, body["code"].as_str().unwrap()), (403, "QUEUE_TOKEN_NOT_ACTIVE"));
-        waiting.queue_token = None;
-        let (status, body) = read(handle(&app, signed(request(Method::GET, "/concerts", None), &waiting)).await);
-        assert_eq!((status, body["code"].as_str().unwrap()), (401, "MISSING_QUEUE_TOKEN"));
+    async fn the_room_state_follows_the_sale_window() {
+        let app = TestApp::spawn().await;
+        let now = now_ms();
+        let scheduled = app.concert_opening(10, 1_000, now + 60_000, now + 120_000).await;
+        let prequeue = app.concert_opening(10, 1_000, now - 1_000, now + 120_000).await;
+        let (_, body) = read(handle(&app, request(Method::GET, "/concerts", None)).await);
+        let state = |id: &str| {
+            let c = body["concerts"].as_array().unwrap().iter().find(|c| c["concertId"] == id).unwrap();
+            (c["roomStatus"].as_str().unwrap().to_owned(), c["sale"]["opensAt"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(state(scheduled.concert_id.as_str()), ("SCHEDULED".to_owned(), rfc3339(now + 120_000)));
+        assert_eq!(state(prequeue.concert_id.as_str()).0, "PREQUEUE");
     }
 }

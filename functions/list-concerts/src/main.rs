@@ -1,4 +1,4 @@
-//! Lists concerts with their schedules and available seats (GET /concerts).
+//! The public catalog: concerts with sale windows, room states and available seats (GET /concerts).
 
 #[tokio::main]
 async fn main() -> Result<(), ticketing::entry::Error> {

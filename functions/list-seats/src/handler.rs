@@ -53,7 +53,11 @@ mod tests {
         let cid = concert.concert_id.as_str();
         let user = app.admitted_user(0).await;
         let schedule = concert.schedules[0].schedule_id.clone();
-        app.store.booking.hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(3).unwrap(), now_ms(), 60_000).await.unwrap();
+        app.store
+            .booking
+            .hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(3).unwrap(), now_ms(), 60_000, 100)
+            .await
+            .unwrap();
 
         let (status, body) = read(handle(&app, seats_request(&user, cid, sid, None)).await);
         assert_eq!(status, 200);
@@ -71,9 +75,10 @@ mod tests {
         let concert = app.concert(5, 1_000).await;
         let other = app.concert(5, 1_000).await;
         let sid = concert.schedules[0].schedule_id.as_str();
-        let user = app.admitted_user(0).await;
+        let user = app.admitted_user_in(&concert.concert_id, 0).await;
         let cases = [
-            (other.concert_id.as_str(), sid, None, 404, "SCHEDULE_NOT_FOUND"),
+            (other.concert_id.as_str(), sid, None, 403, "QUEUE_TOKEN_WRONG_CONCERT"),
+            (concert.concert_id.as_str(), other.schedules[0].schedule_id.as_str(), None, 404, "SCHEDULE_NOT_FOUND"),
             (concert.concert_id.as_str(), "0123456789abcdef0123456789abcdef", None, 404, "SCHEDULE_NOT_FOUND"),
             (concert.concert_id.as_str(), "not-an-id", None, 422, "INVALID_ID"),
             (concert.concert_id.as_str(), sid, Some("FREE"), 400, "INVALID_STATUS_FILTER"),

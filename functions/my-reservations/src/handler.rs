@@ -28,8 +28,8 @@ mod tests {
         let user = app.admitted_user(5_000).await;
         let ticket = user.ticket.clone().unwrap();
         let t0 = now_ms();
-        let bought = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), t0, 60_000).await.unwrap();
-        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), t0 + 1, 60_000).await.unwrap();
+        let bought = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), t0, 60_000, 100).await.unwrap();
+        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), t0 + 1, 60_000, 100).await.unwrap();
         app.store.booking.pay(&ticket, &bought.reservation_id.clone(), None, now_ms()).await.unwrap();
 
         let (status, body) = read(handle(&app, signed(request(Method::GET, "/users/me/reservations", None), &user)).await);

@@ -52,6 +52,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use ticketing::domain::ids::ScheduleId;
     use ticketing::domain::inputs::SeatNumber;
     use ticketing::domain::queue::QueuePosition;
     use ticketing::testing::{read, request, signed, TestApp, TestUser};
@@ -64,24 +65,29 @@ mod tests {
         req
     }
 
-    async fn held(app: &TestApp, user: &TestUser, seats: u32, price: u64) -> String {
-        let concert = app.concert(seats, price).await;
-        let schedule = concert.schedules[0].schedule_id.clone();
-        let r = app.store.booking.hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000).await;
+    /// A concert of `seats` seats at `price`, and its schedule.
+    async fn show(app: &TestApp, seats: u32, price: u64) -> ScheduleId {
+        app.concert(seats, price).await.schedules[0].schedule_id.clone()
+    }
+
+    async fn held(app: &TestApp, user: &TestUser, schedule: &ScheduleId, seat: i64) -> String {
+        let ticket = user.ticket.as_ref().unwrap();
+        let r = app.store.booking.hold(ticket, schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await;
         r.unwrap().reservation_id.to_string()
     }
 
     #[tokio::test]
     async fn pays_sells_the_seat_and_ends_the_queue_token() {
         let app = TestApp::spawn().await;
+        let schedule = show(&app, 5, 30_000).await;
         let user = app.admitted_user(50_000).await;
-        let reservation = held(&app, &user, 5, 30_000).await;
+        let reservation = held(&app, &user, &schedule, 1).await;
         let (status, body) = read(handle(&app, pay_request(&user, &reservation, Some("k1"))).await);
         assert_eq!(status, 201, "{body}");
         assert_eq!((body["amount"].as_u64(), body["balanceAfter"].as_u64()), (Some(30_000), Some(20_000)));
         assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 20_000);
         let ticket = user.ticket.as_ref().unwrap();
-        assert_eq!(app.store.queue.position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired);
+        assert_eq!(app.store.queue.position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired, "no live hold left: the token ends");
 
         // A retry, with or without the key, after the token ended: the same payment, no charge.
         for key in [Some("k1"), None] {
@@ -94,10 +100,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_fan_with_two_holds_pays_both_on_one_token() {
+        let app = TestApp::spawn().await;
+        let schedule = show(&app, 5, 10_000).await;
+        let user = app.admitted_user(50_000).await;
+        let (first, second) = (held(&app, &user, &schedule, 1).await, held(&app, &user, &schedule, 2).await);
+        assert_eq!(read(handle(&app, pay_request(&user, &first, None)).await).0, 201);
+        let ticket = user.ticket.as_ref().unwrap();
+        assert!(matches!(app.store.queue.position(ticket, now_ms()).await.unwrap(), QueuePosition::Active { .. }), "a hold is still live");
+        assert_eq!(read(handle(&app, pay_request(&user, &second, None)).await).0, 201);
+        assert_eq!(app.store.queue.position(ticket, now_ms()).await.unwrap(), QueuePosition::Expired);
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 30_000);
+    }
+
+    #[tokio::test]
     async fn a_short_balance_is_409_and_charges_nothing() {
         let app = TestApp::spawn().await;
+        let schedule = show(&app, 5, 30_000).await;
         let user = app.admitted_user(100).await;
-        let reservation = held(&app, &user, 5, 30_000).await;
+        let reservation = held(&app, &user, &schedule, 1).await;
         let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (409, "INSUFFICIENT_BALANCE"));
         assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 100);
@@ -106,9 +127,10 @@ mod tests {
     #[tokio::test]
     async fn nobody_pays_for_a_seat_they_do_not_hold() {
         let app = TestApp::spawn().await;
+        let schedule = show(&app, 5, 30_000).await;
         let owner = app.admitted_user(50_000).await;
         let other = app.admitted_user(50_000).await;
-        let reservation = held(&app, &owner, 5, 30_000).await;
+        let reservation = held(&app, &owner, &schedule, 1).await;
         let unknown = "0123456789abcdef0123456789abcdef";
         for (who, id, status, code) in [
             (&other, reservation.as_str(), 404, "RESERVATION_NOT_FOUND"),
@@ -122,17 +144,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn another_concerts_token_cannot_pay() {
+        let app = TestApp::spawn().await;
+        let schedule = show(&app, 5, 1_000).await;
+        let mut user = app.admitted_user(50_000).await;
+        let reservation = held(&app, &user, &schedule, 1).await;
+        let elsewhere = app.concert(5, 1_000).await;
+        // The same fan's token for another room.
+        let (ticket, _) = app.store.queue.join(&user.id, &elsewhere.concert_id, now_ms()).await.unwrap();
+        app.store.queue.grant_active(&ticket, now_ms() + 60_000).await.unwrap();
+        user.queue_token = Some(app.signer.queue_token(&ticket));
+        let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await);
+        assert_eq!((status, body["code"].as_str()), (403, Some("QUEUE_TOKEN_WRONG_CONCERT")));
+        assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 50_000);
+    }
+
+    #[tokio::test]
     async fn an_idempotency_key_cannot_pay_a_second_reservation() {
         let app = TestApp::spawn().await;
-        let mut user = app.admitted_user(100_000).await;
-        let first = held(&app, &user, 5, 10_000).await;
-        let second = held(&app, &user, 5, 10_000).await;
+        let schedule = show(&app, 5, 10_000).await;
+        let user = app.admitted_user(100_000).await;
+        let first = held(&app, &user, &schedule, 1).await;
+        let second = held(&app, &user, &schedule, 2).await;
         assert_eq!(read(handle(&app, pay_request(&user, &first, Some("same"))).await).0, 201);
-        // Paying ended the ticket: queue again to pay the second hold.
-        let (ticket, created) = app.store.queue.issue_ticket(&user.id, now_ms()).await.unwrap();
-        assert!(created);
-        app.admit_waiting().await;
-        user.queue_token = Some(app.signer.queue_token(&ticket));
         let (status, body) = read(handle(&app, pay_request(&user, &second, Some("same"))).await);
         assert_eq!((status, body["code"].as_str().unwrap()), (422, "IDEMPOTENCY_KEY_REUSED"));
         assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 90_000);

@@ -7,12 +7,15 @@ use ticketing::domain::now_ms;
 use ticketing::http::{header, queue_status, HttpResult};
 use ticketing::App;
 
+/// PREQUEUE (with the opening time), WAITING (position, ETA, the room paused or open), ACTIVE,
+/// SOLD_OUT or EXPIRED, with a `Retry-After` while there is reason to ask again.
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
     let ticket = app.queue_ticket(&req, &user)?;
-    let position = app.store.queue.position(&ticket, now_ms()).await?;
+    let now = now_ms();
+    let position = app.store.queue.position(&ticket, now).await?;
     let token = header(&req, QUEUE_TOKEN_HEADER).unwrap_or_default().trim();
-    Ok(queue_status(200, token, &position))
+    Ok(queue_status(200, token, &ticket.concert, &position, now))
 }
 
 #[cfg(test)]
@@ -22,10 +25,7 @@ mod tests {
     use ticketing::testing::{read, request, signed, TestApp, TestUser};
 
     async fn waiting_user(app: &TestApp) -> TestUser {
-        let mut user = app.user().await;
-        let (ticket, _) = app.store.queue.issue_ticket(&user.id, now_ms()).await.unwrap();
-        user.queue_token = Some(app.signer.queue_token(&ticket));
-        user
+        app.waiting_user(0).await
     }
 
     fn status_request(user: &TestUser) -> Request {
@@ -35,6 +35,7 @@ mod tests {
     #[tokio::test]
     async fn waiting_then_active_then_expired() {
         let app = TestApp::spawn_with(|c| c.admit_per_tick = 1).await;
+        app.concert(10, 1_000).await;
         let first = waiting_user(&app).await;
         let second = waiting_user(&app).await;
         let resp = handle(&app, status_request(&second)).await.unwrap();
@@ -63,7 +64,7 @@ mod tests {
         let mut forged = waiting_user(&app).await;
         // Move the ticket to the front of the line: the signature no longer matches.
         let mut parts: Vec<String> = forged.queue_token.unwrap().split('.').map(String::from).collect();
-        parts[2] = "0".into();
+        parts[3] = "0".into();
         forged.queue_token = Some(parts.join("."));
         let (status, body) = read(handle(&app, status_request(&forged)).await);
         assert_eq!((status, body["code"].as_str()), (401, Some("INVALID_QUEUE_TOKEN")));

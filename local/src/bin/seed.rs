@@ -5,10 +5,13 @@
 //!   those events works: user `FIXTURE_USER` with a balance, its queue ticket 0 ACTIVE for a day,
 //!   and a concert with fixed ids.
 //!
-//! `cargo run -p local-stack --bin seed -- [--concerts N] [--schedules N] [--seats N] [--force]`
+//! `cargo run -p local-stack --bin seed -- [--concerts N] [--schedules N] [--seats N] [--opens-in S]
+//! [--prequeue S] [--force]`: the demo sale opens in S seconds (default at once), its pre-queue S
+//! seconds before that.
 
 use ticketing::domain::ids::{ConcertId, ScheduleId, UserId};
 use ticketing::domain::inputs::{Amount, NewConcertRequest, NewScheduleRequest, UserName};
+use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
 use ticketing::domain::tokens::QueueTicket;
 use ticketing::{App, Config};
@@ -32,6 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let concerts = number("--concerts", 3)?.clamp(1, TITLES.len() as i64) as usize;
     let seats = number("--seats", 50)?;
     let schedules = number("--schedules", 2)?.clamp(1, 100) as usize;
+    let opens_in = number("--opens-in", 0)?.max(0) as u64;
+    let prequeue = number("--prequeue", 0)?.max(0) as u64;
     let force = args.iter().any(|a| a == "--force");
     let app = App::new(Config::from_env()?).await?;
 
@@ -41,10 +46,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("catalog already has {existing} demo concert(s); nothing added (use --force to add more)");
         return Ok(());
     }
+    let opens_at = now_ms() + opens_in * 1000;
     for (i, title) in TITLES.iter().take(concerts).enumerate() {
-        let concert = demo_concert(title, i, schedules, seats).into_concert()?;
-        app.store.catalog.create(&concert).await?;
-        println!("{}  {}: {} schedule(s) of {seats} seats", concert.concert_id, concert.title, concert.schedules.len());
+        let mut request = demo_concert(title, i, schedules, seats);
+        request.opens_at = Some(rfc3339(opens_at));
+        request.prequeue_opens_at = Some(rfc3339(opens_at.saturating_sub(prequeue * 1000)));
+        let (concert, sale) = request.into_concert(now_ms())?;
+        app.store.create_concert(&concert, sale).await?;
+        println!(
+            "{}  {}: {} schedule(s) of {seats} seats, pre-queue {}, sale opens {}",
+            concert.concert_id,
+            concert.title,
+            concert.schedules.len(),
+            concert.sale.prequeue_opens_at,
+            concert.sale.opens_at
+        );
     }
     Ok(())
 }
@@ -53,6 +69,8 @@ fn demo_concert(title: &str, i: usize, schedules: usize, seats: i64) -> NewConce
     NewConcertRequest {
         title: title.to_string(),
         venue: "Olympic Hall, Seoul".into(),
+        prequeue_opens_at: None,
+        opens_at: None,
         schedules: (0..schedules)
             .map(|day| NewScheduleRequest {
                 starts_at: format!("2027-{:02}-{:02}T19:00:00Z", 1 + i, 1 + day % 28),
@@ -73,14 +91,15 @@ async fn seed_fixtures(app: &App) -> Result<(), Box<dyn std::error::Error>> {
     if balance < 1_000_000 {
         app.store.users.charge(&user, Amount::parse_charge((1_000_000 - balance).min(Amount::MAX_CHARGE) as i64)?, None).await?;
     }
-    app.store.queue.grant_active(&QueueTicket { user, number: 0 }, now_ms() + 86_400_000).await?;
-    if !app.store.catalog.concerts().await?.iter().any(|c| c.concert_id.as_str() == FIXTURE_CONCERT) {
-        let mut concert = demo_concert("Fixture Concert", 0, 1, 50).into_concert()?;
-        concert.concert_id = ConcertId::parse(FIXTURE_CONCERT)?;
+    let fixture = ConcertId::parse(FIXTURE_CONCERT)?;
+    if !app.store.catalog.concerts().await?.iter().any(|c| c.concert_id == fixture) {
+        let (mut concert, sale) = demo_concert("Fixture Concert", 0, 1, 50).into_concert(now_ms())?;
+        concert.concert_id = fixture.clone();
         concert.schedules.truncate(1);
         concert.schedules[0].schedule_id = ScheduleId::parse(FIXTURE_SCHEDULE)?;
-        app.store.catalog.create(&concert).await?;
+        app.store.create_concert(&concert, sale).await?;
     }
+    app.store.queue.grant_active(&QueueTicket { user, concert: fixture, number: 0 }, now_ms() + 86_400_000).await?;
     println!("fixture user {FIXTURE_USER} ready (ticket 0 ACTIVE for a day), fixture concert {FIXTURE_CONCERT}");
     Ok(())
 }

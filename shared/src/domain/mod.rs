@@ -36,6 +36,8 @@ pub enum Field {
     StartsAt,
     SeatCount,
     Schedules,
+    SaleWindow,
+    RoomSettings,
 }
 
 /// A value that breaks the rule of its field; `message` states the rule for people.

@@ -11,6 +11,12 @@ pub fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// An RFC 3339 timestamp as milliseconds since the epoch.
+pub fn parse_rfc3339_ms(raw: &str) -> Option<u64> {
+    let t = humantime::parse_rfc3339(raw.trim()).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64)
+}
+
 /// A concert as operators create it and fans list it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -18,7 +24,34 @@ pub struct Concert {
     pub concert_id: ConcertId,
     pub title: String,
     pub venue: String,
+    /// When the waiting room opens its pre-queue and when the sale opens.
+    pub sale: SaleWindow,
     pub schedules: Vec<Schedule>,
+    /// The waiting room's state; filled in when listing, not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_status: Option<super::queue::RoomStatus>,
+}
+
+/// The opening of a sale, RFC 3339. Before `prequeueOpensAt` the room takes nobody; between the
+/// two it takes places in the pre-queue; at `opensAt` the pre-queue is drawn in random order.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleWindow {
+    pub prequeue_opens_at: String,
+    pub opens_at: String,
+}
+
+impl Concert {
+    /// When the last performance starts: the room closes then.
+    pub fn last_start_ms(&self) -> u64 {
+        self.schedules
+            .iter()
+            .filter_map(|s| humantime::parse_rfc3339(&s.starts_at).ok())
+            .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64)
+            .max()
+            .unwrap_or(u64::MAX)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -1,18 +1,105 @@
-//! The waiting room's arithmetic: what a status check reports and when the client should ask again.
+//! The waiting room's arithmetic: what a status check reports, when the client should ask again,
+//! the room's state for the catalog, and how many seats admission may still count on.
+
+use serde::{Deserialize, Serialize};
 
 /// A queue token's state as the store reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QueuePosition {
+    /// In the pre-queue: the sale opens at `opens_at_ms`, when the pre-queue is placed in a
+    /// random order ahead of later arrivals. No position yet.
+    Prequeue {
+        opens_at_ms: u64,
+    },
     /// `position` is 1 for the front of the line. `admitted_per_second` is the rate measured over
-    /// recent admission ticks, `None` until one has been observed.
+    /// recent admission ticks, `None` until one has been observed. `paused` when an operator
+    /// stopped admission (every place is kept).
     Waiting {
         position: u64,
         admitted_per_second: Option<f64>,
+        paused: bool,
     },
     Active {
         expires_at_ms: u64,
     },
+    /// Every seat is sold: nobody else will be admitted.
+    SoldOut,
+    /// Left, dropped as abandoned, or its ACTIVE time is over: take a new place.
     Expired,
+}
+
+/// A room's state as fans and operators see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoomStatus {
+    /// Before the pre-queue opens: no places yet.
+    Scheduled,
+    /// Places are taken, to be drawn in random order at the opening.
+    Prequeue,
+    /// Admitting.
+    Open,
+    /// An operator stopped admission; every place is kept.
+    Paused,
+    /// Every seat is sold.
+    SoldOut,
+    /// Every performance has started.
+    Closed,
+}
+
+/// A room's settings: the sale times and what operators may change while it runs. `None` means
+/// the environment's default.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoomSettings {
+    pub prequeue_opens_at_ms: u64,
+    pub opens_at_ms: u64,
+    pub admit_per_tick: Option<u64>,
+    pub active_cap: Option<u64>,
+    pub overbooking: Option<f64>,
+    pub paused: bool,
+    /// The first tick at or after `opens_at_ms` ran: the order of the line is set.
+    pub opened: bool,
+    pub sold_out: bool,
+}
+
+impl RoomSettings {
+    /// The state at `now_ms`, given when the last performance starts.
+    pub fn status(&self, now_ms: u64, last_start_ms: u64) -> RoomStatus {
+        if self.sold_out {
+            RoomStatus::SoldOut
+        } else if now_ms >= last_start_ms {
+            RoomStatus::Closed
+        } else if now_ms < self.prequeue_opens_at_ms {
+            RoomStatus::Scheduled
+        } else if !self.opened && now_ms < self.opens_at_ms {
+            RoomStatus::Prequeue
+        } else if self.paused {
+            RoomStatus::Paused
+        } else {
+            RoomStatus::Open
+        }
+    }
+}
+
+/// A concert's seats across its schedules, as admission sees them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    pub seats: u64,
+    pub sold: u64,
+    /// Live holds (not lapsed).
+    pub held: u64,
+    /// Fans with at least one live hold (counted per schedule).
+    pub fans_holding: u64,
+}
+
+impl Inventory {
+    pub fn available(&self) -> u64 {
+        self.seats.saturating_sub(self.sold + self.held)
+    }
+
+    pub fn sold_out(&self) -> bool {
+        self.seats > 0 && self.sold >= self.seats
+    }
 }
 
 /// Seconds until a waiting user is admitted, from the observed rate. `None` when nothing has been
@@ -38,6 +125,27 @@ pub fn retry_after_seconds(position: u64, eta: Option<u64>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_room_moves_through_its_states() {
+        let mut s = RoomSettings { prequeue_opens_at_ms: 100, opens_at_ms: 200, ..Default::default() };
+        assert_eq!(s.status(99, 1_000), RoomStatus::Scheduled);
+        assert_eq!(s.status(100, 1_000), RoomStatus::Prequeue);
+        assert_eq!(s.status(200, 1_000), RoomStatus::Open);
+        s.paused = true;
+        assert_eq!(s.status(300, 1_000), RoomStatus::Paused);
+        assert_eq!(s.status(1_000, 1_000), RoomStatus::Closed);
+        s.sold_out = true;
+        assert_eq!(s.status(300, 1_000), RoomStatus::SoldOut);
+    }
+
+    #[test]
+    fn available_seats_are_neither_sold_nor_held() {
+        let i = Inventory { seats: 10, sold: 6, held: 3, fans_holding: 2 };
+        assert_eq!((i.available(), i.sold_out()), (1, false));
+        assert!(Inventory { seats: 10, sold: 10, held: 0, fans_holding: 0 }.sold_out());
+        assert!(!Inventory::default().sold_out());
+    }
 
     #[test]
     fn eta_follows_the_observed_rate() {

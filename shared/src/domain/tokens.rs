@@ -2,14 +2,15 @@
 //! everything before the last dot, so a forged or altered token is rejected without touching Redis.
 //!
 //! - access token `at.<userId>.<expiresAtSeconds>.<sig>`: who the caller is, until it expires.
-//! - queue token `qt.<userId>.<ticket>.<sig>`: a place in the waiting room. It names its owner, so
-//!   it is useless to anyone else; whether it is WAITING, ACTIVE or EXPIRED lives in Redis.
+//! - queue token `qt.<userId>.<concertId>.<ticket>.<sig>`: a place in one concert's waiting room.
+//!   It names its owner, so it is useless to anyone else, and its concert, so it opens no other
+//!   concert's seats; whether it is waiting, ACTIVE or ended lives in Redis.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::ids::UserId;
+use super::ids::{ConcertId, UserId};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum TokenError {
@@ -18,10 +19,11 @@ pub enum TokenError {
     Expired,
 }
 
-/// A place in the waiting room: the ticket number is the FIFO order.
+/// A place in a concert's waiting room. Ticket numbers are issued in arrival order per room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueTicket {
     pub user: UserId,
+    pub concert: ConcertId,
     pub number: u64,
 }
 
@@ -41,21 +43,20 @@ impl TokenSigner {
         format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
-    /// Checks the signature and returns the fields between the kind and the signature.
-    fn open<'t>(&self, kind: &str, token: &'t str) -> Result<(&'t str, &'t str), TokenError> {
+    /// Checks the signature and returns the `N` fields between the kind and the signature.
+    fn open<'t, const N: usize>(&self, kind: &str, token: &'t str) -> Result<[&'t str; N], TokenError> {
         let (payload, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let mut parts = payload.split('.');
-        let (Some(k), Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-            return Err(TokenError::Malformed);
-        };
-        if k != kind {
+        if parts.next() != Some(kind) {
             return Err(TokenError::Malformed);
         }
+        let fields: Vec<&str> = parts.collect();
+        let fields: [&str; N] = fields.try_into().map_err(|_| TokenError::Malformed)?;
         let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac.clone();
         mac.update(payload.as_bytes());
         mac.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
-        Ok((a, b))
+        Ok(fields)
     }
 
     pub fn access_token(&self, user: &UserId, expires_at_secs: u64) -> String {
@@ -63,7 +64,7 @@ impl TokenSigner {
     }
 
     pub fn verify_access(&self, token: &str, now_secs: u64) -> Result<UserId, TokenError> {
-        let (user, exp) = self.open("at", token)?;
+        let [user, exp] = self.open("at", token)?;
         let exp: u64 = exp.parse().map_err(|_| TokenError::Malformed)?;
         if exp <= now_secs {
             return Err(TokenError::Expired);
@@ -72,13 +73,14 @@ impl TokenSigner {
     }
 
     pub fn queue_token(&self, ticket: &QueueTicket) -> String {
-        self.sign(&format!("qt.{}.{}", ticket.user, ticket.number))
+        self.sign(&format!("qt.{}.{}.{}", ticket.user, ticket.concert, ticket.number))
     }
 
     pub fn verify_queue(&self, token: &str) -> Result<QueueTicket, TokenError> {
-        let (user, number) = self.open("qt", token)?;
+        let [user, concert, number] = self.open("qt", token)?;
         Ok(QueueTicket {
             user: UserId::parse(user).map_err(|_| TokenError::Malformed)?,
+            concert: ConcertId::parse(concert).map_err(|_| TokenError::Malformed)?,
             number: number.parse().map_err(|_| TokenError::Malformed)?,
         })
     }
@@ -115,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_queue_token_is_not_an_access_token() {
-        let ticket = QueueTicket { user: UserId::random(), number: 42 };
+        let ticket = QueueTicket { user: UserId::random(), concert: ConcertId::random(), number: 42 };
         let token = signer().queue_token(&ticket);
         assert_eq!(signer().verify_queue(&token), Ok(ticket));
         assert_eq!(signer().verify_access(&token, 1), Err(TokenError::Malformed));

@@ -32,6 +32,7 @@ use super::{Rejection, StoreError, StoreResult};
 use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{IdempotencyKey, SeatNumber};
 use crate::domain::models::{rfc3339, Payment, ReservationRecord, Seat, SeatEntry};
+use crate::domain::queue::Inventory;
 use crate::domain::tokens::QueueTicket;
 
 /// A payment as the API reports it.
@@ -90,6 +91,7 @@ fn refusal(reply: &mut Reply) -> StoreResult<Rejection> {
         "SEAT_TAKEN" => Rejection::SeatTaken,
         "RESERVATION_NOT_FOUND" => Rejection::ReservationNotFound,
         "HOLD_EXPIRED" => Rejection::HoldExpired,
+        "WRONG_CONCERT" => Rejection::WrongConcert,
         _ => return Err(reply.unexpected()),
     })
 }
@@ -120,11 +122,17 @@ impl ReservationReply {
     }
 }
 
-/// `debit_payment.lua`'s answer.
+/// `debit_payment.lua`'s answer. `live_holds`: the user's holds of the concert still unpaid.
 enum DebitReply {
-    Paid(Payment),
+    Paid {
+        payment: Payment,
+        live_holds: u64,
+    },
     /// Paid by an earlier request.
-    AlreadyPaid(Payment),
+    AlreadyPaid {
+        payment: Payment,
+        live_holds: u64,
+    },
     /// The sweeper voided this attempt: the hold lapsed.
     Void,
     Short {
@@ -137,8 +145,8 @@ enum DebitReply {
 impl FromReply for DebitReply {
     fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
         Ok(match reply.text()?.as_str() {
-            "PAID" => DebitReply::Paid(reply.json()?),
-            "DONE" => DebitReply::AlreadyPaid(reply.json()?),
+            "PAID" => DebitReply::Paid { payment: reply.json()?, live_holds: reply.number()? },
+            "DONE" => DebitReply::AlreadyPaid { payment: reply.json()?, live_holds: reply.number()? },
             "VOID" => DebitReply::Void,
             "SHORT" => DebitReply::Short { balance: reply.number()? },
             "KEY_REUSED" => DebitReply::KeyReused,
@@ -210,9 +218,28 @@ impl FromReply for ExpireReply {
     }
 }
 
+/// `claim_seat.lua`'s answer: whether the user may hold one more seat of the concert.
+enum ClaimReply {
+    Claimed,
+    Limit,
+}
+
+impl FromReply for ClaimReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        let outcome = reply.text()?;
+        reply.number()?;
+        Ok(match outcome.as_str() {
+            "OK" => ClaimReply::Claimed,
+            "LIMIT" => ClaimReply::Limit,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
 pub struct BookingStore {
     redis: Redis,
     gate: Gate,
+    claim_seat: LuaScript,
     hold_seat: LuaScript,
     claim_payment: LuaScript,
     debit_payment: LuaScript,
@@ -226,6 +253,7 @@ impl BookingStore {
         BookingStore {
             gate: Gate::new(redis.clone()),
             redis,
+            claim_seat: lua!("claim_seat"),
             hold_seat: lua!("hold_seat"),
             claim_payment: lua!("claim_payment"),
             debit_payment: lua!("debit_payment"),
@@ -236,12 +264,23 @@ impl BookingStore {
     }
 
     pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
-        vec![&self.hold_seat, &self.claim_payment, &self.debit_payment, &self.void_payment, &self.settle_payment, &self.expire_holds]
+        vec![
+            &self.claim_seat,
+            &self.hold_seat,
+            &self.claim_payment,
+            &self.debit_payment,
+            &self.void_payment,
+            &self.settle_payment,
+            &self.expire_holds,
+        ]
     }
 
     /// Every seat of a schedule of `concert` with its status, for an ACTIVE ticket: one round trip
     /// (the gate, the schedule's meta and its taken seats in one pipeline).
     pub async fn seat_map(&self, ticket: &QueueTicket, concert: &ConcertId, schedule: &ScheduleId, now_ms: u64) -> StoreResult<Vec<Seat>> {
+        if &ticket.concert != concert {
+            return Err(Rejection::WrongConcert.into());
+        }
         let keys = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
@@ -261,8 +300,10 @@ impl BookingStore {
         Ok((1..=seat_count).map(|number| Seat { number, status: SeatEntry::status(taken.get(&number), now_ms) }).collect())
     }
 
-    /// Holds a seat for `hold_ms`. The user's reservation index is written in the same round trip
-    /// as the gate, before the hold, so a hold is never missing from "my reservations".
+    /// Holds a seat for `hold_ms`, if the user holds and bought fewer than `max_seats` seats of the
+    /// concert. The user's reservation index is written in the same round trip as the gate, before
+    /// the hold, so a hold is never missing from "my reservations"; the per-fan cap is taken on the
+    /// user's side before the hold and given back if the hold is refused.
     pub async fn hold(
         &self,
         ticket: &QueueTicket,
@@ -270,17 +311,29 @@ impl BookingStore {
         seat: SeatNumber,
         now_ms: u64,
         hold_ms: u64,
+        max_seats: u64,
     ) -> StoreResult<ReservationRecord> {
         let keys = &self.redis.keys;
         let reservation = ReservationId::random();
         let index = keys.user_reservations(&ticket.user);
+        let claims = keys.user_claims(&ticket.user, &ticket.concert);
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hset::<(), _, _>(&index, (reservation.as_str(), schedule.as_str())).await?;
         let (active_until, _): (Option<f64>, i64) = pipe.all().await?;
-        if let Err(e) = self.gate.judge(active_until, ticket, now_ms).await {
+        let claim = match self.gate.judge(active_until, ticket, now_ms).await {
+            Ok(()) => {
+                let args = vec![now_ms.to_string(), (now_ms + hold_ms).to_string(), reservation.to_string(), max_seats.to_string()];
+                self.redis.run(&self.claim_seat, vec![claims.clone()], args).await?
+            }
+            Err(e) => {
+                self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
+                return Err(e);
+            }
+        };
+        if let ClaimReply::Limit = claim {
             self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
-            return Err(e);
+            return Err(Rejection::SeatLimitReached { max: max_seats }.into());
         }
 
         let script_keys = vec![
@@ -288,6 +341,7 @@ impl BookingStore {
             keys.schedule_seats(schedule),
             keys.schedule_reservations(schedule),
             keys.schedule_holds(schedule),
+            keys.schedule_holders(schedule),
         ];
         let args = vec![
             seat.get().to_string(),
@@ -296,17 +350,22 @@ impl BookingStore {
             now_ms.to_string(),
             hold_ms.to_string(),
             schedule.to_string(),
+            ticket.concert.to_string(),
         ];
         let reply: ReservationReply = self.redis.run(&self.hold_seat, script_keys, args).await?;
         if let ReservationReply::Refused(_) = reply {
-            self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
+            let pipe = self.redis.client().pipeline();
+            pipe.hdel::<(), _, _>(&index, reservation.as_str()).await?;
+            pipe.zrem::<(), _, _>(&claims, reservation.as_str()).await?;
+            let _: Vec<i64> = pipe.all().await?;
         }
         reply.into_result()
     }
 
-    /// Pays a live hold of the ticket's user from their balance, marks the seat SOLD and ends the
-    /// ticket. Paying an already paid reservation returns the first payment and charges nothing,
-    /// even after the ticket has ended. See the module docs for why the steps are safe.
+    /// Pays a live hold of the ticket's user from their balance and marks the seat SOLD; when that
+    /// leaves the user no live hold of the concert, the ticket ends (its slot goes to the next fan).
+    /// Paying an already paid reservation returns the first payment and charges nothing, even
+    /// after the ticket has ended. See the module docs for why the steps are safe.
     pub async fn pay(
         &self,
         ticket: &QueueTicket,
@@ -329,31 +388,40 @@ impl BookingStore {
         }
         self.gate.judge(active_until, ticket, now_ms).await?;
 
-        let record = self.claim(&schedule, reservation, user, now_ms).await?;
-        let (payment, replayed) = self.debit(&record, key, now_ms).await?;
+        let record = self.claim(&schedule, reservation, ticket, now_ms).await?;
+        let (payment, replayed, live_holds) = self.debit(&record, key, now_ms).await?;
         // Step 3 with the end of the ticket, concurrently (different tags).
-        let (event, ()) = tokio::try_join!(self.settle(&schedule, reservation, Decision::Paid, payment.paid_at), self.gate.end(ticket))?;
+        let end_ticket = async {
+            match live_holds {
+                0 => self.gate.end(ticket).await,
+                _ => Ok(()),
+            }
+        };
+        let (event, ()) = tokio::try_join!(self.settle(&schedule, reservation, Decision::Paid, payment.paid_at), end_ticket)?;
         Ok(Paid { payment, replayed, event })
     }
 
-    /// Step 1, on the schedule's side: the caller's live hold, with its payment id.
+    /// Step 1, on the schedule's side: the caller's live hold of the ticket's concert, with its
+    /// payment id.
     async fn claim(
         &self,
         schedule: &ScheduleId,
         reservation: &ReservationId,
-        user: &UserId,
+        ticket: &QueueTicket,
         now_ms: u64,
     ) -> StoreResult<ReservationRecord> {
         let keys = vec![self.redis.keys.schedule_reservations(schedule)];
-        let args = vec![reservation.to_string(), user.to_string(), now_ms.to_string(), PaymentId::random().to_string()];
+        let payment = PaymentId::random();
+        let args =
+            vec![reservation.to_string(), ticket.user.to_string(), now_ms.to_string(), payment.to_string(), ticket.concert.to_string()];
         self.redis.run::<ReservationReply>(&self.claim_payment, keys, args).await?.into_result()
     }
 
     /// Step 2, on the user's side: the deciding debit. The flag is true when an earlier request
-    /// already debited.
-    async fn debit(&self, record: &ReservationRecord, key: Option<&IdempotencyKey>, now_ms: u64) -> StoreResult<(Payment, bool)> {
+    /// already debited; the number is how many holds of the concert the user still has unpaid.
+    async fn debit(&self, record: &ReservationRecord, key: Option<&IdempotencyKey>, now_ms: u64) -> StoreResult<(Payment, bool, u64)> {
         let (k, user) = (&self.redis.keys, &record.user_id);
-        let keys = vec![k.user_profile(user), k.user_payments(user), k.user_idempotency(user)];
+        let keys = vec![k.user_profile(user), k.user_payments(user), k.user_idempotency(user), k.user_claims(user, &record.concert_id)];
         let payment_id = record.payment_id.as_ref().ok_or_else(|| StoreError::Unexpected("a claimed hold without a payment id".into()))?;
         let args = vec![
             record.reservation_id.to_string(),
@@ -367,8 +435,8 @@ impl BookingStore {
             key.map(|k| format!("pay:{}", k.as_str())).unwrap_or_default(),
         ];
         match self.redis.run(&self.debit_payment, keys, args).await? {
-            DebitReply::Paid(payment) => Ok((payment, false)),
-            DebitReply::AlreadyPaid(payment) => Ok((payment, true)),
+            DebitReply::Paid { payment, live_holds } => Ok((payment, false, live_holds)),
+            DebitReply::AlreadyPaid { payment, live_holds } => Ok((payment, true, live_holds)),
             DebitReply::Short { balance } => Err(Rejection::InsufficientBalance { price: record.price, balance }.into()),
             DebitReply::Void => {
                 self.settle(&record.schedule_id, &record.reservation_id, Decision::Void, now_ms).await?;
@@ -385,7 +453,7 @@ impl BookingStore {
     pub async fn pay_steps_for_tests(&self, ticket: &QueueTicket, reservation: &ReservationId, now_ms: u64, debit: bool) -> bool {
         let schedule: String =
             self.redis.client().hget(self.redis.keys.user_reservations(&ticket.user), reservation.as_str()).await.unwrap();
-        let record = self.claim(&ScheduleId::parse(&schedule).unwrap(), reservation, &ticket.user, now_ms).await.unwrap();
+        let record = self.claim(&ScheduleId::parse(&schedule).unwrap(), reservation, ticket, now_ms).await.unwrap();
         debit && self.debit(&record, None, now_ms).await.is_ok()
     }
 
@@ -398,8 +466,14 @@ impl BookingStore {
         at_ms: u64,
     ) -> StoreResult<Option<OutboxEntry>> {
         let k = &self.redis.keys;
-        let keys =
-            vec![k.schedule_seats(schedule), k.schedule_reservations(schedule), k.schedule_holds(schedule), k.schedule_outbox(schedule)];
+        let keys = vec![
+            k.schedule_seats(schedule),
+            k.schedule_reservations(schedule),
+            k.schedule_holds(schedule),
+            k.schedule_outbox(schedule),
+            k.schedule_meta(schedule),
+            k.schedule_holders(schedule),
+        ];
         let event_id = format!("{:032x}", rand::random::<u128>());
         let args = vec![reservation.to_string(), decision.as_lua().to_owned(), at_ms.to_string(), event_id, rfc3339(at_ms)];
         match self.redis.run(&self.settle_payment, keys, args).await? {
@@ -417,7 +491,12 @@ impl BookingStore {
         let k = &self.redis.keys;
         let mut report = SweepReport::default();
         loop {
-            let keys = vec![k.schedule_seats(schedule), k.schedule_reservations(schedule), k.schedule_holds(schedule)];
+            let keys = vec![
+                k.schedule_seats(schedule),
+                k.schedule_reservations(schedule),
+                k.schedule_holds(schedule),
+                k.schedule_holders(schedule),
+            ];
             let reply: ExpireReply = self.redis.run(&self.expire_holds, keys, vec![now_ms.to_string(), SWEEP_BATCH.to_string()]).await?;
             report.released += reply.released;
             for (reservation, user) in &reply.attempted {
@@ -437,6 +516,31 @@ impl BookingStore {
                 return Ok(report);
             }
         }
+    }
+
+    /// The seats of `schedules` together: sold, live holds and the fans holding them. One round
+    /// trip.
+    pub async fn inventory(&self, schedules: &[ScheduleId], now_ms: u64) -> StoreResult<Inventory> {
+        let k = &self.redis.keys;
+        if schedules.is_empty() {
+            return Ok(Inventory::default());
+        }
+        let pipe = self.redis.client().pipeline();
+        for s in schedules {
+            pipe.hmget::<(), _, _>(k.schedule_meta(s), vec!["seatCount", "sold"]).await?;
+            pipe.zcount::<(), _>(k.schedule_holds(s), now_ms as f64 + 1.0, f64::INFINITY).await?;
+            pipe.hlen::<(), _>(k.schedule_holders(s)).await?;
+        }
+        let answers: Vec<fred::types::Value> = pipe.all().await?;
+        let mut total = Inventory::default();
+        for chunk in answers.chunks(3) {
+            let (seats, sold): (Option<u64>, Option<u64>) = chunk[0].clone().convert()?;
+            total.seats += seats.unwrap_or(0);
+            total.sold += sold.unwrap_or(0);
+            total.held += chunk[1].clone().convert::<u64>()?;
+            total.fans_holding += chunk[2].clone().convert::<u64>()?;
+        }
+        Ok(total)
     }
 
     /// Sweeps each of `schedules`.

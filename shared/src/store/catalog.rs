@@ -5,27 +5,24 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::queue::Gate;
 use super::script::{from_json, Redis};
-use super::{StoreError, StoreResult};
-use crate::domain::ids::ScheduleId;
+use super::{Rejection, StoreError, StoreResult};
+use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::models::Concert;
-use crate::domain::tokens::QueueTicket;
 
 pub struct CatalogStore {
     redis: Redis,
-    gate: Gate,
 }
 
 impl CatalogStore {
     pub(crate) fn new(redis: Redis) -> Self {
-        CatalogStore { gate: Gate::new(redis.clone()), redis }
+        CatalogStore { redis }
     }
 
     /// Stores a new concert. Spans tags: each schedule's meta is written first and the catalog
     /// entry last, so a concert becomes visible only once every schedule of it can take holds. A
     /// failure in between leaves unreachable schedule metas and no visible concert.
-    pub async fn create(&self, concert: &Concert) -> StoreResult<()> {
+    pub(crate) async fn create(&self, concert: &Concert) -> StoreResult<()> {
         let keys = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         for s in &concert.schedules {
@@ -46,23 +43,23 @@ impl CatalogStore {
     /// Every concert, sorted by title, without availability.
     pub async fn concerts(&self) -> StoreResult<Vec<Concert>> {
         let raw: HashMap<String, String> = self.redis.client().hgetall(self.redis.keys.catalog()).await?;
-        parse_catalog(raw)
+        let mut concerts = raw.values().map(|json| from_json::<Concert>(json)).collect::<StoreResult<Vec<_>>>()?;
+        concerts.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.concert_id.cmp(&b.concert_id)));
+        Ok(concerts)
     }
 
-    /// Every concert with each schedule's available seats, for an ACTIVE ticket. Two round trips:
-    /// the gate with the catalog, then the seat counts of every schedule.
-    pub async fn list_for(&self, ticket: &QueueTicket, now_ms: u64) -> StoreResult<Vec<Concert>> {
-        let keys = &self.redis.keys;
-        let pipe = self.redis.client().pipeline();
-        self.gate.queue_in(&pipe, ticket).await?;
-        pipe.hgetall::<(), _>(keys.catalog()).await?;
-        let (active_until, raw): (Option<f64>, HashMap<String, String>) = pipe.all().await?;
-        self.gate.judge(active_until, ticket, now_ms).await?;
-        let mut concerts = parse_catalog(raw)?;
+    /// One concert, without availability.
+    pub async fn concert(&self, concert: &ConcertId) -> StoreResult<Concert> {
+        let raw: Option<String> = self.redis.client().hget(self.redis.keys.catalog(), concert.as_str()).await?;
+        from_json(&raw.ok_or(Rejection::ConcertNotFound)?)
+    }
 
+    /// Fills in each schedule's available seats. One round trip for all of them.
+    pub async fn add_availability(&self, concerts: &mut [Concert], now_ms: u64) -> StoreResult<()> {
+        let keys = &self.redis.keys;
         let schedules: Vec<_> = concerts.iter_mut().flat_map(|c| c.schedules.iter_mut()).collect();
         if schedules.is_empty() {
-            return Ok(concerts);
+            return Ok(());
         }
         // Available = seats - taken entries + taken entries whose hold already lapsed (the
         // sweeper may not have released them yet, but they can be held again).
@@ -76,17 +73,11 @@ impl CatalogStore {
             let taken = pair[0].saturating_sub(pair[1]);
             s.available_seats = Some((s.seat_count as u64).saturating_sub(taken) as u32);
         }
-        Ok(concerts)
+        Ok(())
     }
 
     /// The id of every schedule of every concert, for the hold sweeper and the outbox relay.
     pub async fn schedule_ids(&self) -> StoreResult<Vec<ScheduleId>> {
         Ok(self.concerts().await?.into_iter().flat_map(|c| c.schedules).map(|s| s.schedule_id).collect())
     }
-}
-
-fn parse_catalog(raw: HashMap<String, String>) -> StoreResult<Vec<Concert>> {
-    let mut concerts = raw.values().map(|json| from_json::<Concert>(json)).collect::<StoreResult<Vec<_>>>()?;
-    concerts.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.concert_id.cmp(&b.concert_id)));
-    Ok(concerts)
 }

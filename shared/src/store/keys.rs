@@ -3,29 +3,36 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `P:{q}:seq` | string | last queue ticket number issued |
-//! | `P:{q}:waiting` | zset | ticket → ticket number (FIFO order) |
-//! | `P:{q}:seen` | zset | waiting ticket → last poll (ms) |
-//! | `P:{q}:active` | zset | admitted ticket → expiry (ms) |
-//! | `P:{q}:holder` | hash | userId → the user's latest ticket |
-//! | `P:{q}:stats` | hash | last tick number, observed admission rate, admitted total |
+//! | `P:{r:C}:seq` | string | last ticket number issued in concert C's waiting room |
+//! | `P:{r:C}:waiting` | zset | ticket → order of admission (lottery key < 1 for the pre-queue, then the ticket number) |
+//! | `P:{r:C}:seen` | zset | waiting ticket → last poll (ms) |
+//! | `P:{r:C}:joined` | hash | waiting ticket → when it joined (ms) |
+//! | `P:{r:C}:active` | zset | admitted ticket → expiry (ms) |
+//! | `P:{r:C}:holder` | hash | userId → the user's latest ticket |
+//! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals |
+//! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut |
+//! | `P:{r:C}:changes` | list | the last 50 operator changes, newest first, with old and new values |
+//! | `P:{rooms}:live` | set | concerts whose room has fans waiting or active (what `activate-queue` ticks) |
 //! | `P:{u:ID}:profile` | hash | name, balance, createdAt |
 //! | `P:{u:ID}:idempotency` | hash | `charge:KEY` → `amount|balance`, `pay:KEY` → reservationId |
 //! | `P:{u:ID}:payments` | hash | reservationId → payment JSON, or `VOID` |
 //! | `P:{u:ID}:reservations` | hash | reservationId → scheduleId |
+//! | `P:{u:ID}:claims:C` | zset | the user's holds (→ hold expiry) and purchases (→ 9e15) of concert C, for the per-fan cap |
 //! | `P:{catalog}:concerts` | hash | concertId → concert JSON |
-//! | `P:{s:ID}:meta` | hash | concertId, price, seatCount, startsAt |
+//! | `P:{s:ID}:meta` | hash | concertId, price, seatCount, startsAt, sold |
 //! | `P:{s:ID}:seats` | hash | seat number → a `SeatEntry` (`domain/models.rs`) |
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
+//! | `P:{s:ID}:holders` | hash | userId → how many holds the user has on this schedule |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
 //! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
 //! | `P:{s:ID}:ledger-events` | set | event ids already counted |
 //!
-//! The waiting room is one tag on purpose: a single FIFO order is one structure. It costs O(log n)
-//! per operation, so one slot serves millions of waiting tickets.
+//! Each concert's waiting room is one tag on purpose: a single order is one structure, and it costs
+//! O(log n) per operation, so one slot serves millions of waiting tickets; different concerts'
+//! rooms spread over the cluster.
 
-use crate::domain::ids::{ScheduleId, UserId};
+use crate::domain::ids::{ConcertId, ScheduleId, UserId};
 use crate::store::StoreError;
 
 #[derive(Clone, Debug)]
@@ -47,12 +54,17 @@ macro_rules! keys {
 }
 
 keys! {
-    queue_seq() => "{{q}}:seq";
-    queue_waiting() => "{{q}}:waiting";
-    queue_seen() => "{{q}}:seen";
-    queue_active() => "{{q}}:active";
-    queue_holder() => "{{q}}:holder";
-    queue_stats() => "{{q}}:stats";
+    room_seq(concert: &ConcertId) => "{{r:{}}}:seq";
+    room_waiting(concert: &ConcertId) => "{{r:{}}}:waiting";
+    room_seen(concert: &ConcertId) => "{{r:{}}}:seen";
+    room_joined(concert: &ConcertId) => "{{r:{}}}:joined";
+    room_active(concert: &ConcertId) => "{{r:{}}}:active";
+    room_holder(concert: &ConcertId) => "{{r:{}}}:holder";
+    room_stats(concert: &ConcertId) => "{{r:{}}}:stats";
+    room_settings(concert: &ConcertId) => "{{r:{}}}:settings";
+    room_changes(concert: &ConcertId) => "{{r:{}}}:changes";
+    rooms_live() => "{{rooms}}:live";
+    user_claims(user: &UserId, concert: &ConcertId) => "{{u:{}}}:claims:{}";
     user_profile(user: &UserId) => "{{u:{}}}:profile";
     user_idempotency(user: &UserId) => "{{u:{}}}:idempotency";
     user_payments(user: &UserId) => "{{u:{}}}:payments";
@@ -62,6 +74,7 @@ keys! {
     schedule_seats(schedule: &ScheduleId) => "{{s:{}}}:seats";
     schedule_reservations(schedule: &ScheduleId) => "{{s:{}}}:reservations";
     schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
+    schedule_holders(schedule: &ScheduleId) => "{{s:{}}}:holders";
     schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
     schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
     schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";
@@ -103,11 +116,28 @@ mod tests {
         ];
         assert!(sched.iter().all(|k| tag(k) == tag(&sched[0])));
         assert_eq!(sched[0], format!("tk:{{s:{s}}}:meta"));
-        let user = [keys.user_profile(&u), keys.user_payments(&u), keys.user_idempotency(&u), keys.user_reservations(&u)];
+        let c = ConcertId::random();
+        let user = [
+            keys.user_profile(&u),
+            keys.user_payments(&u),
+            keys.user_idempotency(&u),
+            keys.user_reservations(&u),
+            keys.user_claims(&u, &c),
+        ];
         assert!(user.iter().all(|k| tag(k) == tag(&user[0])));
-        let queue =
-            [keys.queue_seq(), keys.queue_waiting(), keys.queue_seen(), keys.queue_active(), keys.queue_holder(), keys.queue_stats()];
-        assert!(queue.iter().all(|k| tag(k) == "q"));
+        let room = [
+            keys.room_seq(&c),
+            keys.room_waiting(&c),
+            keys.room_seen(&c),
+            keys.room_joined(&c),
+            keys.room_active(&c),
+            keys.room_holder(&c),
+            keys.room_stats(&c),
+            keys.room_settings(&c),
+            keys.room_changes(&c),
+        ];
+        assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));
+        assert_ne!(tag(&room[0]), tag(&keys.room_seq(&ConcertId::random())), "rooms spread over the cluster");
         assert_ne!(tag(&sched[0]), tag(&user[0]));
     }
 

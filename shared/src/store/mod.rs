@@ -29,6 +29,10 @@ pub mod users;
 
 pub use keys::Keys;
 
+use crate::domain::ids::{ConcertId, ScheduleId};
+use crate::domain::inputs::SaleTimes;
+use crate::domain::models::{rfc3339, Concert, SaleWindow};
+use queue::{Admission, RoomReport, TickReport};
 use script::Redis;
 
 /// What the rules refuse, whatever the store's state. Each is final for the request that got it.
@@ -56,6 +60,20 @@ pub enum Rejection {
     QueueTokenNotActive,
     #[error("the queue token has ended; take a new one")]
     QueueTokenEnded,
+    #[error("no such concert")]
+    ConcertNotFound,
+    #[error("the waiting room opens later")]
+    SaleNotOpen { prequeue_opens_at_ms: u64 },
+    #[error("every seat is sold")]
+    SoldOut,
+    #[error("a fan may hold and buy at most {max} seats of a concert")]
+    SeatLimitReached { max: u64 },
+    #[error("the queue token is for another concert; queue for this one")]
+    WrongConcert,
+    #[error("the sale has opened; its times can no longer change")]
+    SaleAlreadyOpen,
+    #[error("prequeueOpensAt must not be after opensAt")]
+    BadSaleWindow,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -113,8 +131,88 @@ impl Store {
     }
 }
 
+/// What one round of admission over every live room did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RoomsTick {
+    pub rooms: u64,
+    pub admitted: u64,
+    pub sold_out: u64,
+    /// Rooms with nobody left in them, taken off the live list.
+    pub retired: u64,
+}
+
 /// Operations that read one aggregate to act on another.
 impl Store {
+    /// Creates a concert and its waiting room. The room first: a visible concert always has one.
+    pub async fn create_concert(&self, concert: &Concert, sale: SaleTimes) -> StoreResult<()> {
+        self.queue.open_room(&concert.concert_id, sale).await?;
+        self.catalog.create(concert).await
+    }
+
+    /// Concerts as the public catalog shows them: each with its room's state, its current sale
+    /// times and each schedule's available seats.
+    pub async fn public_concerts(&self, now_ms: u64) -> StoreResult<Vec<Concert>> {
+        let mut concerts = self.catalog.concerts().await?;
+        self.describe(&mut concerts, now_ms).await?;
+        Ok(concerts)
+    }
+
+    /// One concert as the public catalog shows it.
+    pub async fn public_concert(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<Concert> {
+        let mut concerts = vec![self.catalog.concert(concert).await?];
+        self.describe(&mut concerts, now_ms).await?;
+        Ok(concerts.remove(0))
+    }
+
+    async fn describe(&self, concerts: &mut [Concert], now_ms: u64) -> StoreResult<()> {
+        let ids: Vec<&ConcertId> = concerts.iter().map(|c| &c.concert_id).collect();
+        let settings = self.queue.settings(&ids).await?;
+        for (concert, settings) in concerts.iter_mut().zip(settings) {
+            if let Some(s) = settings {
+                concert.room_status = Some(s.status(now_ms, concert.last_start_ms()));
+                concert.sale = SaleWindow { prequeue_opens_at: rfc3339(s.prequeue_opens_at_ms), opens_at: rfc3339(s.opens_at_ms) };
+            }
+        }
+        self.catalog.add_availability(concerts, now_ms).await
+    }
+
+    /// Everything an operator watches of one room: its state, settings (the room's own or the
+    /// environment's), line, admission rate, seats and recent changes.
+    pub async fn room_report(&self, concert: &ConcertId, now_ms: u64, defaults: Admission) -> StoreResult<RoomReport> {
+        let c = self.catalog.concert(concert).await?;
+        let schedules: Vec<ScheduleId> = c.schedules.iter().map(|s| s.schedule_id.clone()).collect();
+        let (snapshot, inventory) = tokio::try_join!(self.queue.snapshot(concert, now_ms), self.booking.inventory(&schedules, now_ms))?;
+        Ok(RoomReport::new(&c, snapshot, inventory, now_ms, defaults))
+    }
+
+    /// One admission tick of one room, with the concert's inventory read just before.
+    pub async fn tick_room(&self, concert: &ConcertId, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<TickReport> {
+        let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
+        let inventory = self.booking.inventory(&schedules, now_ms).await?;
+        self.queue.tick(concert, tick, now_ms, admission, inventory).await
+    }
+
+    /// One admission tick of every room with fans in it; rooms left empty are retired.
+    pub async fn tick_live_rooms(&self, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<RoomsTick> {
+        let mut total = RoomsTick::default();
+        for concert in self.queue.live_rooms().await? {
+            let report = match self.tick_room(&concert, tick, now_ms, admission).await {
+                Err(StoreError::Rejected(Rejection::ConcertNotFound)) => {
+                    self.queue.retire_if_empty(&concert).await?;
+                    continue;
+                }
+                other => other?,
+            };
+            total.rooms += 1;
+            total.admitted += report.admitted;
+            total.sold_out += report.sold_out_now as u64;
+            if report.ran && report.still_waiting == 0 && report.active == 0 && self.queue.retire_if_empty(&concert).await? {
+                total.retired += 1;
+            }
+        }
+        Ok(total)
+    }
+
     /// Releases the lapsed holds of every schedule in the catalog.
     pub async fn sweep_all(&self, now_ms: u64) -> StoreResult<booking::SweepReport> {
         let schedules = self.catalog.schedule_ids().await?;

@@ -1,0 +1,23 @@
+-- Where a ticket stands in its room; a waiting ticket's poll also proves its holder is still there.
+-- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:active, {r:C}:stats, {r:C}:settings
+-- ARGV: ticket, nowMs
+-- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
+--         {'WAITING', position, ratePerSecond or '', paused ('1' | '0')} | {'SOLD_OUT'} | {'EXPIRED'}
+local now = tonumber(ARGV[2])
+local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if expires and tonumber(expires) > now then
+  return {'ACTIVE', expires}
+end
+local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
+if s[3] == '1' then
+  return {'SOLD_OUT'}
+end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return {'EXPIRED'}
+end
+redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
+if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
+  return {'PREQUEUE', s[1]}
+end
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+return {'WAITING', tostring(rank + 1), redis.call('HGET', KEYS[4], 'rate') or '', s[2] or '0'}

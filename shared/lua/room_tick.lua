@@ -1,0 +1,96 @@
+-- One admission tick of one concert's waiting room.
+-- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:stats,
+--       {r:C}:settings
+-- ARGV: tickNumber, nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
+--       settings the operator has not set), activeTtlMs, idleCutoffMs, tickMs, maxIdleDrops,
+--       availableSeats, fansHolding (fans with a live hold), soldOut ('1' | '0')
+-- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0)}.
+--
+-- Tick numbers come from the clock; a number runs once, so overlapping schedule invocations never
+-- admit twice in one tick. Admission knows the inventory: ACTIVE fans without a hold never exceed
+-- the seats still available times the overbooking factor, so admission slows as seats run out and
+-- resumes when lapsed holds return seats. Once every seat is sold the room turns SOLD_OUT: the
+-- waiting line and the ACTIVE slots are released (no one can hold a seat any more), and polls and
+-- new arrivals are told so.
+local tick = tonumber(ARGV[1])
+local last = tonumber(redis.call('HGET', KEYS[6], 'tick') or '-1')
+if tick <= last then
+  return {0, 0, 0, 0, 0, 0, 0}
+end
+redis.call('HSET', KEYS[6], 'tick', tick)
+local now = tonumber(ARGV[2])
+local s = redis.call('HMGET', KEYS[7], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+
+-- Lua's unpack has a small stack limit, so variadic commands go in chunks.
+local function chunked(command, key, items)
+  for i = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, i, math.min(i + 999, #items)))
+  end
+end
+
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+
+if s[6] == '1' then
+  return {1, 0, expired, 0, 0, 0, 0}
+end
+if ARGV[12] == '1' then
+  local waiting = redis.call('ZCARD', KEYS[1])
+  redis.call('HSET', KEYS[7], 'soldOut', '1', 'soldOutAt', now)
+  redis.call('HSET', KEYS[6], 'soldOutWaiting', waiting)
+  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  return {1, 0, expired, 0, 0, 0, 1}
+end
+
+-- Abandoned places: not polled since the cutoff.
+local idle = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, tonumber(ARGV[9]))
+if #idle > 0 then
+  chunked('ZREM', KEYS[1], idle)
+  chunked('ZREM', KEYS[2], idle)
+  chunked('HDEL', KEYS[3], idle)
+  redis.call('HINCRBY', KEYS[6], 'dropped', #idle)
+end
+
+local waiting = redis.call('ZCARD', KEYS[1])
+local active = redis.call('ZCARD', KEYS[4])
+local admitted = 0
+if now >= tonumber(s[5]) then
+  if s[7] ~= '1' then
+    redis.call('HSET', KEYS[7], 'opened', '1')
+  end
+  if s[4] ~= '1' then
+    local perTick = tonumber(s[1] or ARGV[3])
+    local cap = tonumber(s[2] or ARGV[4])
+    local overbooking = tonumber(s[3] or ARGV[5])
+    local idleActive = math.max(0, active - tonumber(ARGV[11]))
+    local inventory = math.floor(tonumber(ARGV[10]) * overbooking) - idleActive
+    local slots = math.min(perTick, cap - active, inventory)
+    if slots > 0 and waiting > 0 then
+      local popped = redis.call('ZPOPMIN', KEYS[1], slots)
+      local expiresAt = now + tonumber(ARGV[6])
+      local pairs, tickets = {}, {}
+      for i = 1, #popped, 2 do
+        tickets[#tickets + 1] = popped[i]
+        pairs[#pairs + 1] = expiresAt
+        pairs[#pairs + 1] = popped[i]
+      end
+      admitted = #tickets
+      for i = 1, #pairs, 2000 do
+        redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
+      end
+      chunked('ZREM', KEYS[2], tickets)
+      chunked('HDEL', KEYS[3], tickets)
+      waiting = waiting - admitted
+      active = active + admitted
+    end
+    -- The admission rate people see in their ETA: an exponentially weighted average over the
+    -- ticks where people were left waiting (so it includes slow-downs for lack of seats).
+    if waiting > 0 then
+      local sample = admitted * 1000 / tonumber(ARGV[8])
+      local rate = tonumber(redis.call('HGET', KEYS[6], 'rate') or '')
+      if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
+      redis.call('HSET', KEYS[6], 'rate', tostring(rate))
+    end
+  end
+end
+redis.call('HINCRBY', KEYS[6], 'admitted', admitted)
+return {1, admitted, expired, #idle, waiting, active, 0}
