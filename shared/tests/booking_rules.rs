@@ -193,3 +193,43 @@ async fn the_sweeper_finishes_payments_a_crash_left_half_done() {
     assert_eq!(app.store.booking.pay(&ticket, &b_id, None, t0 + 1_000).await.unwrap_err().code(), "HOLD_EXPIRED");
     assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 8_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_holds_from_one_fan_give_the_seat_cap_and_no_more() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(20, 1_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let fan = app.admitted_user(100_000).await;
+    let ticket = fan.ticket.clone().unwrap();
+    let now = now_ms();
+    let holds = join_all((1..=10).map(|n| app.store.booking.hold(&ticket, &schedule, seat(n), now, 60_000, 4))).await;
+    assert_eq!(holds.iter().filter(|r| r.is_ok()).count(), 4, "{holds:?}");
+    assert!(holds.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code() == "SEAT_LIMIT_REACHED"));
+    let held = app.store.booking.seat_map(&ticket, &concert.concert_id, &schedule, now).await.unwrap();
+    assert_eq!(held.iter().filter(|s| s.status == SeatStatus::Held).count(), 4, "refused holds left no seat held");
+
+    // Purchases count too; a lapsed hold gives its place back.
+    let paid = holds.iter().find_map(|r| r.as_ref().ok()).unwrap();
+    app.store.booking.pay(&ticket, &paid.reservation_id, None, now).await.unwrap();
+    assert_eq!(app.store.booking.hold(&ticket, &schedule, seat(11), now, 60_000, 4).await.unwrap_err().code(), "SEAT_LIMIT_REACHED");
+    let later = now + 60_000;
+    assert!(app.store.booking.hold(&ticket, &schedule, seat(12), later, 60_000, 4).await.is_ok(), "the three lapsed holds freed places");
+    // The same fan in another concert has a cap of its own.
+    let other = app.concert(5, 1_000).await;
+    let there = app.admitted_user_in(&other.concert_id, 0).await;
+    assert!(app.store.booking.hold(there.ticket.as_ref().unwrap(), &other.schedules[0].schedule_id, seat(1), now, 60_000, 4).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_token_opens_only_its_own_concert() {
+    let app = TestApp::spawn().await;
+    let here = app.concert(5, 1_000).await;
+    let there = app.concert(5, 1_000).await;
+    let fan = app.admitted_user_in(&here.concert_id, 10_000).await;
+    let ticket = fan.ticket.clone().unwrap();
+    let err = app.store.booking.hold(&ticket, &there.schedules[0].schedule_id, seat(1), now_ms(), 60_000, 4).await.unwrap_err();
+    assert_eq!(err.code(), "QUEUE_TOKEN_WRONG_CONCERT");
+    let err = app.store.booking.seat_map(&ticket, &there.concert_id, &there.schedules[0].schedule_id, now_ms()).await.unwrap_err();
+    assert_eq!(err.code(), "QUEUE_TOKEN_WRONG_CONCERT");
+    assert!(app.store.booking.hold(&ticket, &here.schedules[0].schedule_id, seat(1), now_ms(), 60_000, 4).await.is_ok());
+}

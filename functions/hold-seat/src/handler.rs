@@ -77,6 +77,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_fifth_seat_is_over_the_cap() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 5_000).await;
+        let sid = concert.schedules[0].schedule_id.clone();
+        let user = app.admitted_user(0).await;
+        for seat in 1..=4 {
+            assert_eq!(read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": seat}))).await).0, 201);
+        }
+        let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 5}))).await);
+        assert_eq!((status, body["code"].as_str()), (409, Some("SEAT_LIMIT_REACHED")));
+        assert_eq!(app.store.users.reservations(&user.id, now_ms()).await.unwrap().len(), 4);
+    }
+
+    #[tokio::test]
     async fn only_active_queue_tokens_may_hold() {
         let app = TestApp::spawn().await;
         let concert = app.concert(10, 5_000).await;

@@ -9,7 +9,8 @@
 //! `booking.rs` explains the one that matters.
 //!
 //! - [`users`]: accounts and balances (`{u:ID}`).
-//! - [`queue`]: the waiting room (tickets, status, admission ticks) and the ACTIVE gate (`{q}`).
+//! - [`queue`]: the waiting rooms, one per concert (`{r:ID}`: places, status, admission ticks,
+//!   operator settings) with the list of live rooms (`{rooms}`), and the ACTIVE gate.
 //! - [`catalog`]: concerts and schedules, created by operators (`{catalog}`, schedule metas).
 //! - [`booking`]: seat maps, holds, payments and the sweeper of lapsed holds (`{s:ID}` and the
 //!   user's payments).

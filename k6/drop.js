@@ -1,0 +1,171 @@
+// Drop day: one concert whose pre-queue opens at the start and whose sale opens OPENS_IN seconds
+// later (default 60), FANS fans (default 3,000) arriving during the pre-queue minute and LATE_FANS
+// (default 1,000) over the LATE_SECONDS after the opening, for DROP_SEATS seats (default 300, in two
+// schedules). Each fan signs up, tops up, queues, polls as Retry-After asks, and once ACTIVE tries
+// to buy 1 or 2 seats. `k6/run drop` runs it on the local stack.
+//
+// It reports: the time from the opening to the sell-out, the wait to ACTIVE by arrival group
+// (pre-queue vs later), fans admitted who bought nothing, how long after the last sale the last
+// waiting fan was told SOLD_OUT, and checks 0 failed requests and 0 oversold seats.
+import http from 'k6/http';
+import { check, sleep } from 'k6';
+import { Counter, Gauge, Trend } from 'k6/metrics';
+import { BASE, ADMIN_KEY, sales, checkOversold } from './lib.js';
+
+const FANS = Number(__ENV.FANS || 3000);
+const LATE_FANS = Number(__ENV.LATE_FANS || 1000);
+const OPENS_IN = Number(__ENV.OPENS_IN || 60);
+const LATE_SECONDS = Number(__ENV.LATE_SECONDS || 30);
+const SEATS = Number(__ENV.DROP_SEATS || 300);
+const STEP_SLEEP = Number(__ENV.STEP_SLEEP ?? 1);
+
+const waitPrequeue = new Trend('wait_prequeue', true);
+const waitLate = new Trend('wait_late', true);
+const bought = new Counter('seats_bought');
+const buyers = new Counter('fans_bought');
+const admittedEmpty = new Counter('admitted_bought_nothing');
+const toldSoldOut = new Counter('fans_told_sold_out');
+const lastSaleAt = new Trend('last_sale_at_ms');
+const toldAt = new Trend('told_sold_out_at_ms');
+const sellOut = new Gauge('time_to_sell_out_ms');
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const joinStatuses = http.expectedStatuses(200, 201, 409);
+const holdStatuses = http.expectedStatuses(201, 409);
+
+export const options = {
+  scenarios: {
+    prequeue: {
+      executor: 'constant-arrival-rate',
+      exec: 'prequeueFan',
+      rate: FANS,
+      timeUnit: `${OPENS_IN}s`,
+      duration: `${OPENS_IN}s`,
+      preAllocatedVUs: Math.min(FANS, 4000),
+      maxVUs: FANS + 200,
+    },
+    late: {
+      executor: 'constant-arrival-rate',
+      exec: 'lateFan',
+      startTime: `${OPENS_IN}s`,
+      rate: LATE_FANS,
+      timeUnit: `${LATE_SECONDS}s`,
+      duration: `${LATE_SECONDS}s`,
+      preAllocatedVUs: Math.min(LATE_FANS, 2000),
+      maxVUs: LATE_FANS + 200,
+    },
+  },
+  thresholds: {
+    http_req_failed: ['rate==0'],
+    checks: ['rate==1'],
+    seats_oversold: ['count==0'],
+    wait_prequeue: ['max>=0'],
+    wait_late: ['max>=0'],
+  },
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+  setupTimeout: '60s',
+  teardownTimeout: '120s',
+};
+
+export function setup() {
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString();
+  const half = Math.floor(SEATS / 2);
+  const body = {
+    title: `Drop ${now}`,
+    venue: 'k6 Arena',
+    prequeueOpensAt: iso(now),
+    opensAt: iso(now + OPENS_IN * 1000),
+    schedules: [
+      { startsAt: iso(now + 30 * 86400000), price: 1000, seatCount: SEATS - half },
+      { startsAt: iso(now + 31 * 86400000), price: 1000, seatCount: half },
+    ],
+  };
+  const res = http.post(`${BASE}/admin/concerts`, JSON.stringify(body), { headers: { ...JSON_HEADERS, 'x-admin-key': ADMIN_KEY }, tags: { name: 'admin' } });
+  if (res.status !== 201) throw new Error(`create concert: ${res.status} ${res.body}`);
+  return { concert: res.json(), opensAt: now + OPENS_IN * 1000, before: sales() };
+}
+
+function fan(data, group) {
+  const concertId = data.concert.concertId;
+  const signup = http.post(`${BASE}/users`, JSON.stringify({ name: `fan-${group}-${__VU}-${__ITER}` }), { headers: JSON_HEADERS, tags: { name: 'signup' } });
+  if (!check(signup, { 'signup 201': (r) => r.status === 201 })) return;
+  const auth = { ...JSON_HEADERS, authorization: `Bearer ${signup.json('accessToken')}` };
+  http.post(`${BASE}/users/me/balance`, JSON.stringify({ amount: 10000 }), { headers: auth, tags: { name: 'charge' } });
+
+  const joined = Date.now();
+  const issued = http.post(`${BASE}/queue/tokens`, JSON.stringify({ concertId }), { headers: auth, responseCallback: joinStatuses, tags: { name: 'issue-token' } });
+  if (issued.status === 409) {
+    toldSoldOut.add(1);
+    toldAt.add(Date.now());
+    return;
+  }
+  if (!check(issued, { 'issue-token 201': (r) => r.status === 201 })) return;
+  const both = { ...auth, 'queue-token': issued.json('queueToken') };
+  let status = issued.json('status');
+  let retry = Number(issued.headers['Retry-After'] || 1);
+  while (status !== 'ACTIVE') {
+    if (status === 'SOLD_OUT') {
+      toldSoldOut.add(1);
+      toldAt.add(Date.now());
+      return;
+    }
+    if (!check(status, { 'never dropped from the line': (s) => s !== 'EXPIRED' })) return;
+    sleep(retry);
+    const res = http.get(`${BASE}/queue/tokens/current`, { headers: both, tags: { name: 'token-status' } });
+    if (!check(res, { 'token-status 200': (r) => r.status === 200 })) return;
+    status = res.json('status');
+    retry = Number(res.headers['Retry-After'] || 1);
+  }
+  // The wait to admission: from the opening for the pre-queue, from joining for later fans.
+  (group === 'prequeue' ? waitPrequeue : waitLate).add(Date.now() - Math.max(joined, data.opensAt));
+
+  // Hold every seat wanted first, then pay each: the token ends with the payment that leaves the
+  // fan no live hold.
+  const want = 1 + Math.floor(Math.random() * 2);
+  const holds = [];
+  for (let attempt = 0; attempt < 4 && holds.length < want; attempt++) {
+    sleep(STEP_SLEEP);
+    const schedule = data.concert.schedules[Math.floor(Math.random() * data.concert.schedules.length)].scheduleId;
+    const seats = http.get(`${BASE}/concerts/${concertId}/schedules/${schedule}/seats?status=AVAILABLE`, { headers: both, responseCallback: joinStatuses, tags: { name: 'list-seats' } });
+    if (seats.status !== 200) break; // the room sold out while choosing: the token is released
+    const free = seats.json('seats');
+    if (free.length === 0) continue;
+    const seat = free[Math.floor(Math.random() * free.length)].number;
+    const held = http.post(`${BASE}/reservations`, JSON.stringify({ scheduleId: schedule, seatNumber: seat }), { headers: both, responseCallback: holdStatuses, tags: { name: 'hold-seat' } });
+    if (held.status === 201) holds.push(held.json('reservationId'));
+  }
+  let got = 0;
+  for (const reservationId of holds) {
+    sleep(STEP_SLEEP);
+    const paid = http.post(`${BASE}/payments`, JSON.stringify({ reservationId }), {
+      headers: { ...both, 'idempotency-key': `pay-${reservationId}` },
+      tags: { name: 'pay' },
+    });
+    if (check(paid, { 'pay 201': (r) => r.status === 201 })) {
+      got += 1;
+      bought.add(1);
+      lastSaleAt.add(Date.now());
+    }
+  }
+  if (got > 0) buyers.add(1);
+  else admittedEmpty.add(1);
+  // A fan who got nothing gives the slot back at once.
+  if (got === 0) http.del(`${BASE}/queue/tokens/current`, null, { headers: both, tags: { name: 'leave-queue' } });
+}
+
+export function prequeueFan(data) {
+  fan(data, 'prequeue');
+}
+
+export function lateFan(data) {
+  fan(data, 'late');
+}
+
+export function teardown(data) {
+  checkOversold(data.before);
+  const room = http.get(`${BASE}/admin/concerts/${data.concert.concertId}/room`, { headers: { 'x-admin-key': ADMIN_KEY }, tags: { name: 'admin' } });
+  const r = room.json();
+  console.log(`room: ${r.status}, sold ${r.seats.sold}/${r.seats.total}, admitted ${r.admittedTotal}, dropped ${r.droppedTotal}, sold out at ${r.soldOutAt}, told ${r.soldOutWaiting} waiting fans`);
+  if (r.soldOutAt) sellOut.add(Date.parse(r.soldOutAt) - data.opensAt);
+}
