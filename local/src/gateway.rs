@@ -33,6 +33,8 @@ type HttpHandler = fn(&'static App, Request) -> HandlerFuture;
 /// The in-process handler of each HTTP function of the template.
 fn http_handler(function: &str) -> Option<HttpHandler> {
     Some(match function {
+        "fan-page" => |app, req| Box::pin(fan_page::handle(app, req)),
+        "operator-page" => |app, req| Box::pin(operator_page::handle(app, req)),
         "signup" => |app, req| Box::pin(signup::handle(app, req)),
         "get-balance" => |app, req| Box::pin(get_balance::handle(app, req)),
         "charge-balance" => |app, req| Box::pin(charge_balance::handle(app, req)),

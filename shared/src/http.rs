@@ -71,6 +71,23 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
     Ok(header(req, "idempotency-key").map(IdempotencyKey::parse).transpose()?)
 }
 
+/// A page of the web front end: HTML with its CSS and JavaScript inline, cacheable for five
+/// minutes, allowed to talk to this origin only.
+pub fn html_page(body: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "public, max-age=300")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        .header("x-content-type-options", "nosniff")
+        .header("referrer-policy", "no-referrer")
+        .body(Body::from(body))
+        .expect("static headers are valid")
+}
+
 /// Lets browsers and CDNs keep a public response for `seconds` and serve it a while longer while
 /// they fetch a fresh one: what the public catalog wants under a drop's crowd.
 pub fn public_for(mut resp: Response<Body>, seconds: u64) -> Response<Body> {
@@ -95,7 +112,8 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
         }
         QueuePosition::Waiting { position, admitted_per_second, paused } => {
             let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
-            let retry = if *paused { 30 } else { retry_after_seconds(*position, eta) };
+            // A paused line waits for the operator: ask every 10 s, so fans move on soon after a resume.
+            let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
             let room = if *paused { "PAUSED" } else { "OPEN" };
             (
                 json!({ "status": "WAITING", "position": position, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room }),

@@ -1,0 +1,157 @@
+// The fan's page and the operator's console in a real browser: Debian's headless Chromium driven
+// through playwright-core (no browser download), against the local gateway at BASE_URL.
+// `local/browser-test` starts the stack and runs this with `node --test`. Each test makes its own
+// concerts through the admin API, so it needs nothing seeded. Screenshots of every screen, at
+// phone and desktop widths, go to docs/screens/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL || 'http://127.0.0.1:3000';
+const ADMIN_KEY = process.env.ADMIN_KEY || 'local-admin-key';
+const SCREENS = new URL('../../docs/screens/', import.meta.url).pathname;
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser && (await browser.close()));
+
+async function api(method, path, { body, headers = {} } = {}) {
+  const res = await fetch(BASE + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  return { status: res.status, data };
+}
+const admin = { 'x-admin-key': ADMIN_KEY };
+
+async function concert(title, seats) {
+  const startsAt = new Date(Date.now() + 30 * 86400000).toISOString();
+  const { status, data } = await api('POST', '/admin/concerts', { headers: admin, body: { title, venue: 'Browser Hall', schedules: [{ startsAt, price: 30000, seatCount: seats }] } });
+  assert.equal(status, 201, JSON.stringify(data));
+  return data;
+}
+
+/// Screenshots of the page as it is, at phone and desktop widths.
+async function shoot(page, name) {
+  for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: `${SCREENS}${name}-${label}.png`, fullPage: true });
+  }
+}
+
+async function fanPage() {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  await page.goto(`${BASE}/`);
+  return page;
+}
+
+async function signUpAndTopUp(page, name) {
+  await page.fill('#name', name);
+  await page.click('#signup-form button[type=submit]');
+  await page.waitForSelector('#wallet:not([hidden])');
+  await page.fill('#amount', '100000');
+  await page.click('#topup-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('balance').textContent.includes('100,000'));
+}
+
+const visible = (page, id, timeout = 20000) => page.waitForSelector(`#${id}:not([hidden])`, { timeout });
+
+test('a fan signs up, tops up, joins the line, picks a seat, pays and sees the ticket', async () => {
+  const c = await concert(`Browser Live ${Date.now()}`, 12);
+  const page = await fanPage();
+  await page.waitForSelector(`button[data-concert="${c.concertId}"]`);
+  await signUpAndTopUp(page, 'Kim');
+  await shoot(page, 'catalog');
+  await page.click(`button[data-concert="${c.concertId}"]`);
+  await visible(page, 'booking');
+  await page.waitForSelector('.seat.AVAILABLE');
+  await page.click('.seat.AVAILABLE >> nth=4');
+  await page.waitForSelector('#holds button');
+  assert.match(await page.textContent('#notice'), /Seat 5 is yours/);
+  await shoot(page, 'seat-map');
+  await page.click('#holds button');
+  await visible(page, 'tickets');
+  assert.match(await page.textContent('#ticket-list'), /Seat 5/);
+  assert.match(await page.textContent('#notice'), /Paid/);
+  assert.match(await page.textContent('#balance'), /70,000 won/);
+  await shoot(page, 'tickets');
+  // A reload keeps the account (the tokens live in the browser's storage).
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('who').textContent.includes('Kim'));
+  await page.context().close();
+});
+
+test('an operator pauses a room, the waiting fan sees it, then resumes and the fan is admitted', async () => {
+  const c = await concert(`Paused Live ${Date.now()}`, 12);
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const console_ = await context.newPage();
+  console_.on('pageerror', (e) => assert.fail(`console error: ${e.message}`));
+  await console_.goto(`${BASE}/admin?concert=${c.concertId}`);
+  await console_.fill('#key', 'wrong-key');
+  await console_.click('#key-form button');
+  await console_.waitForSelector('#error:not([hidden])');
+  assert.match(await console_.textContent('#error'), /INVALID_ADMIN_KEY/);
+  await console_.fill('#key', ADMIN_KEY);
+  await console_.click('#key-form button');
+  await console_.waitForSelector('#console:not([hidden])');
+  await console_.click('#pause');
+  await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"paused": "1"'));
+  await console_.waitForFunction(() => document.getElementById('room-status').textContent === 'PAUSED');
+
+  const fan = await fanPage();
+  await fan.waitForSelector(`button[data-concert="${c.concertId}"]`);
+  await signUpAndTopUp(fan, 'Lee');
+  await fan.click(`button[data-concert="${c.concertId}"]`);
+  await visible(fan, 'line');
+  await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('paused'));
+  assert.equal(await fan.textContent('#position'), '1');
+  await shoot(fan, 'line-paused');
+  await console_.waitForFunction(() => document.querySelectorAll('.tile')[0]?.textContent.startsWith('1'));
+  await shoot(console_, 'operator-console');
+
+  await console_.click('#resume');
+  await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"paused": "0"'));
+  // The fan's page asks again when Retry-After says (10 s while paused) and is let in.
+  await visible(fan, 'booking', 30000);
+  await context.close();
+  await fan.context().close();
+});
+
+test('a sold-out room shows its own screen to the fans still in line', async () => {
+  const c = await concert(`Tiny Live ${Date.now()}`, 1);
+  // A buyer through the API takes the only seat's place first.
+  const { data: buyer } = await api('POST', '/users', { body: { name: 'Buyer' } });
+  const auth = { authorization: `Bearer ${buyer.accessToken}` };
+  await api('POST', '/users/me/balance', { headers: auth, body: { amount: 100000 } });
+  const { data: token } = await api('POST', '/queue/tokens', { headers: auth, body: { concertId: c.concertId } });
+  const both = { ...auth, 'queue-token': token.queueToken };
+  for (let i = 0; i < 50; i++) {
+    const { data } = await api('GET', '/queue/tokens/current', { headers: both });
+    if (data.status === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  // The fan joins behind: one seat, so admission waits for it.
+  const fan = await fanPage();
+  await fan.waitForSelector(`button[data-concert="${c.concertId}"]`);
+  await signUpAndTopUp(fan, 'Park');
+  await fan.click(`button[data-concert="${c.concertId}"]`);
+  await visible(fan, 'line');
+  const { status: held, data: hold } = await api('POST', '/reservations', { headers: both, body: { scheduleId: c.schedules[0].scheduleId, seatNumber: 1 } });
+  assert.equal(held, 201);
+  const { status: paid } = await api('POST', '/payments', { headers: both, body: { reservationId: hold.reservationId } });
+  assert.equal(paid, 201);
+  await visible(fan, 'soldout', 30000);
+  assert.match(await fan.textContent('#soldout'), /Every seat of .*Tiny Live/);
+  await shoot(fan, 'sold-out');
+  // The catalog shows it too, and a new fan cannot join.
+  await fan.click('#soldout .back');
+  await fan.waitForFunction((id) => document.querySelector(`button[data-concert="${id}"]`)?.disabled, c.concertId);
+  await fan.context().close();
+});
