@@ -1,5 +1,6 @@
 -- Take a place in a concert's waiting room, or get back the place already held.
--- KEYS: {r:C}:seq, {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:settings
+-- KEYS: {r:C}:seq, {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:settings,
+--       {r:C}:owner
 -- ARGV: userId, nowMs, lotteryKey (a uniform random number in [0, 1), drawn by the caller)
 -- Returns {'CREATED', ticket} | {'EXISTING', ticket} | {'NOT_OPEN', prequeueOpensAtMs} |
 --         {'SOLD_OUT'} | {'NO_ROOM'}
@@ -17,6 +18,9 @@ if s[3] == '1' then
   return {'SOLD_OUT'}
 end
 local ticket = redis.call('HGET', KEYS[6], ARGV[1])
+if ticket and redis.call('HGET', KEYS[8], ticket) ~= ARGV[1] then
+  ticket = nil
+end
 if ticket then
   if redis.call('ZSCORE', KEYS[2], ticket) then
     redis.call('ZADD', KEYS[3], now, ticket)
@@ -39,4 +43,7 @@ redis.call('ZADD', KEYS[2], score, ticket)
 redis.call('ZADD', KEYS[3], now, ticket)
 redis.call('HSET', KEYS[4], ticket, now)
 redis.call('HSET', KEYS[6], ARGV[1], ticket)
+-- The ticket's owner: a token is honoured only while the ticket it names is still its user's,
+-- even if ticket numbers were ever issued twice (a counter lost in a restart).
+redis.call('HSET', KEYS[8], ticket, ARGV[1])
 return {'CREATED', ticket}

@@ -1,9 +1,12 @@
 -- Where a ticket stands in its room; a waiting ticket's poll also proves its holder is still there.
--- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:active, {r:C}:stats, {r:C}:settings
--- ARGV: ticket, nowMs
+-- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:owner
+-- ARGV: ticket, nowMs, userId (the token's)
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
 --         {'WAITING', position, ratePerSecond or '', paused ('1' | '0')} | {'SOLD_OUT'} | {'EXPIRED'}
 local now = tonumber(ARGV[2])
+if redis.call('HGET', KEYS[6], ARGV[1]) ~= ARGV[3] then
+  return {'EXPIRED'}
+end
 local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if expires and tonumber(expires) > now then
   return {'ACTIVE', expires}

@@ -1,23 +1,24 @@
 -- One admission tick of one concert's waiting room.
 -- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:stats,
 --       {r:C}:settings
--- ARGV: tickNumber, nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
+-- ARGV: tickStartMs (the start of this tick's period, in epoch ms), nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
 --       settings the operator has not set), activeTtlMs, idleCutoffMs, tickMs, maxIdleDrops,
 --       availableSeats, fansHolding (fans with a live hold), soldOut ('1' | '0')
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0)}.
 --
--- Tick numbers come from the clock; a number runs once, so overlapping schedule invocations never
--- admit twice in one tick. Admission knows the inventory: ACTIVE fans without a hold never exceed
+-- A tick is named by the time its period starts; each start runs once, so overlapping schedule
+-- invocations never admit twice in one tick, and a change of TICK_MILLIS (which changes how long
+-- a period is, not which time it starts at) never makes later ticks look old. Admission knows the inventory: ACTIVE fans without a hold never exceed
 -- the seats still available times the overbooking factor, so admission slows as seats run out and
 -- resumes when lapsed holds return seats. Once every seat is sold the room turns SOLD_OUT: the
 -- waiting line and the ACTIVE slots are released (no one can hold a seat any more), and polls and
 -- new arrivals are told so.
 local tick = tonumber(ARGV[1])
-local last = tonumber(redis.call('HGET', KEYS[6], 'tick') or '-1')
+local last = tonumber(redis.call('HGET', KEYS[6], 'tickAt') or '-1')
 if tick <= last then
   return {0, 0, 0, 0, 0, 0, 0}
 end
-redis.call('HSET', KEYS[6], 'tick', tick)
+redis.call('HSET', KEYS[6], 'tickAt', tick)
 local now = tonumber(ARGV[2])
 local s = redis.call('HMGET', KEYS[7], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
 

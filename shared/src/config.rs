@@ -51,6 +51,9 @@ pub struct Config {
     pub kafka_client_settings: Vec<(String, String)>,
 }
 
+/// The shortest `WAIT_IDLE_SECONDS`: twice the longest `Retry-After` (30 s) a waiting fan gets.
+pub const MIN_WAIT_IDLE_SECONDS: u64 = 60;
+
 /// Optional librdkafka settings for secured clusters (MSK, Confluent, ...), by variable name.
 const KAFKA_CLIENT_SETTINGS: [(&str, &str); 4] = [
     ("KAFKA_SECURITY_PROTOCOL", "security.protocol"),
@@ -89,6 +92,15 @@ impl Config {
                 },
             }
         };
+        let wait_idle = number("WAIT_IDLE_SECONDS", 120, 1)?;
+        if wait_idle < MIN_WAIT_IDLE_SECONDS {
+            return Err(ConfigError {
+                name: "WAIT_IDLE_SECONDS",
+                problem: format!(
+                    "must be at least {MIN_WAIT_IDLE_SECONDS}, twice the longest Retry-After (30 s) a waiting fan is told, or fans who obey it are dropped; got {wait_idle}"
+                ),
+            });
+        }
         Ok(Config {
             redis_url: get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
             redis_pool_size: number("REDIS_POOL_SIZE", 1, 1)? as usize,
@@ -98,7 +110,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 86_400, 60)?),
             hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),
             active_ttl: Duration::from_secs(number("ACTIVE_TTL_SECONDS", 600, 1)?),
-            wait_idle: Duration::from_secs(number("WAIT_IDLE_SECONDS", 120, 1)?),
+            wait_idle: Duration::from_secs(wait_idle),
             admit_per_tick: number("ADMIT_PER_TICK", 100, 1)?,
             active_cap: number("ACTIVE_CAP", 1000, 1)?,
             overbooking: match get("OVERBOOKING") {
@@ -179,6 +191,8 @@ mod tests {
         assert!(err.to_string().contains("ADMIT_PER_TICK"), "{err}");
         let err = with(&[("AUTH_SECRET", SECRET), ("ACTIVE_CAP", "0")]).unwrap_err();
         assert!(err.to_string().contains("ACTIVE_CAP"), "{err}");
+        let err = with(&[("AUTH_SECRET", SECRET), ("WAIT_IDLE_SECONDS", "20")]).unwrap_err().to_string();
+        assert!(err.contains("WAIT_IDLE_SECONDS") && err.contains("Retry-After"), "{err}");
         let err = with(&[("AUTH_SECRET", SECRET), ("OVERBOOKING", "lots")]).unwrap_err();
         assert!(err.to_string().contains("OVERBOOKING"), "{err}");
     }

@@ -20,6 +20,13 @@ pub const MAX_RUN: Duration = Duration::from_secs(60);
 /// Stop this long before the deadline, so the last tick finishes in time.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
 
+/// The start (epoch ms) of the tick period `now_ms` falls in: the name of a tick. Unlike a tick
+/// number (`now / period`) it keeps growing when the period changes, so raising `TICK_MILLIS`
+/// never makes the next ticks look older than the last one run.
+pub fn tick_start(now_ms: u64, period_ms: u64) -> u64 {
+    now_ms - now_ms % period_ms.max(1)
+}
+
 /// The whole body of a scheduled handler: runs `tick(now_ms)` every `TICK_MILLIS` until the
 /// invocation's deadline ([`run_ticks`], [`stop_at`]) and answers `{"ticks": n, <counted>: sum}`,
 /// where each tick returns how many things it did (admitted, released, published).
@@ -93,6 +100,18 @@ mod tests {
         // After the first, every tick starts on a new period.
         let periods: Vec<u64> = seen.iter().map(|t| t / 50).collect();
         assert!(periods.windows(2).all(|w| w[1] > w[0]), "{periods:?}");
+    }
+
+    #[test]
+    fn tick_starts_grow_whatever_the_period() {
+        assert_eq!(tick_start(10_500, 1_000), 10_000);
+        // From 1 s ticks to 2 s ticks and back: never a start below one already run.
+        let mut last = tick_start(10_500, 1_000);
+        for (now, period) in [(12_100, 2_000), (13_050, 1_000), (16_000, 2_000), (16_500, 500)] {
+            let start = tick_start(now, period);
+            assert!(start > last, "{now} with {period}: {start} after {last}");
+            last = start;
+        }
     }
 
     #[tokio::test]

@@ -349,3 +349,53 @@ async fn leaving_frees_the_place_at_once_and_the_slot_on_the_next_tick() {
     app.store.queue.tick(&c, 2, t0 + 1_000, one, PLENTY).await.unwrap();
     assert!(matches!(position(&app, &tickets[1], t0 + 1_000).await, QueuePosition::Active { .. }), "the freed slot went to the next fan");
 }
+
+#[tokio::test]
+async fn raising_the_tick_length_never_freezes_the_room() {
+    use ticketing::schedule::tick_start;
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    line_up(&app, &c, 5, t0).await;
+    let one = Admission { admit_per_tick: 1, ..SETTINGS };
+    let report = app.store.queue.tick(&c, tick_start(t0, 1_000), t0, one, PLENTY).await.unwrap();
+    assert!(report.ran && report.admitted == 1);
+    // TICK_MILLIS goes from 1 s to 2 s: the next ticks still run (a tick number now / 2000 would
+    // have been half the last one, and every later tick skipped as old).
+    for (i, later) in [t0 + 2_100, t0 + 4_100, t0 + 6_100].into_iter().enumerate() {
+        let report = app.store.queue.tick(&c, tick_start(later, 2_000), later, Admission { tick_ms: 2_000, ..one }, PLENTY).await.unwrap();
+        assert!(report.ran && report.admitted == 1, "tick {i} after the change: {report:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
+    use fred::prelude::*;
+    let app = TestApp::spawn().await;
+    let concert = app.concert(10, 1_000).await;
+    let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
+    let first = app.admitted_user(0).await;
+    // Redis comes back without the room's counter and places (a restart without persistence):
+    // the next fan gets the same ticket number.
+    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
+    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
+    redis.init().await.unwrap();
+    let lost = [keys.room_seq(&c), keys.room_waiting(&c), keys.room_active(&c), keys.room_holder(&c)];
+    redis.del::<(), _>(lost.to_vec()).await.unwrap();
+    let second = app.admitted_user(0).await;
+    let (a, b) = (first.ticket.clone().unwrap(), second.ticket.clone().unwrap());
+    assert_eq!(a.number, b.number, "the number was issued twice");
+    assert_eq!(position(&app, &a, now_ms()).await, QueuePosition::Expired, "the first owner's token is over");
+    assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
+    let err = app.store.booking.hold(&a, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000, 4).await.unwrap_err();
+    assert_eq!(err.code(), "QUEUE_TOKEN_EXPIRED");
+    assert_eq!(app.store.queue.leave(&a).await.unwrap(), Left::Gone, "nor can it take the new owner's place away");
+    assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
+
+    // An ACTIVE fan whose account is gone cannot hold either.
+    redis.del::<(), _>(keys.user_profile(&second.id)).await.unwrap();
+    let err = app.store.booking.hold(&b, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000, 4).await.unwrap_err();
+    assert_eq!(err.code(), "USER_NOT_FOUND");
+    let seats = app.store.booking.inventory(&[schedule], now_ms()).await.unwrap();
+    assert_eq!(seats.held, 0, "nothing was held");
+}

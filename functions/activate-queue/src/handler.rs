@@ -4,7 +4,7 @@
 
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
-use ticketing::schedule::every_tick;
+use ticketing::schedule::{every_tick, tick_start};
 use ticketing::store::StoreError;
 use ticketing::App;
 
@@ -17,7 +17,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
 
 async fn admit(app: &App, now: u64) -> Result<u64, StoreError> {
     let tick_ms = app.config.tick.as_millis() as u64;
-    let report = app.store.tick_live_rooms(now / tick_ms, now, app.admission()).await?;
+    let report = app.store.tick_live_rooms(tick_start(now, tick_ms), now, app.admission()).await?;
     if report.admitted + report.sold_out + report.retired > 0 {
         tracing::info!(
             rooms = report.rooms,

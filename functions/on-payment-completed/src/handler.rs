@@ -4,9 +4,11 @@
 //!
 //! Each record is applied idempotently (deduplicated by `eventId`), so redelivery is harmless. A
 //! malformed record is logged and skipped: it could never succeed, and must not block its
-//! partition. A record that fails for a passing reason (Redis down) is reported as a batch item
-//! failure, and so are the records after it in its partition, so Lambda retries from there and
-//! the ledger sees each partition in order.
+//! partition. A record that fails for a passing reason (Redis down) is reported as the batch item
+//! failure of its partition, and the records after it in that partition are not applied in this
+//! invocation: Lambda's Kafka event source commits each partition up to its first reported failure
+//! and delivers again from there, so the ledger sees each partition in order. Other partitions go
+//! on.
 
 use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -146,5 +148,64 @@ mod tests {
         })
         .unwrap();
         assert_eq!(json, serde_json::json!({"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 7}}]}));
+    }
+
+    #[tokio::test]
+    async fn a_failing_record_stops_its_partition_only_and_is_delivered_again_from_there() {
+        use fred::prelude::*;
+        let app = TestApp::spawn().await;
+        let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        // The broken schedule's ledger key holds the wrong type: applying to it fails in Redis.
+        let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
+        let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
+        redis.init().await.unwrap();
+        redis.set::<(), _, _>(keys.schedule_ledger(&broken), "not a hash", None, None, false).await.unwrap();
+
+        let mut event = KafkaEvent::default();
+        event.records.insert(
+            "payment-completed-0".into(),
+            vec![
+                record(10, Some(sale(&good, "a", 100))),
+                record(11, Some(sale(&broken, "b", 100))),
+                record(12, Some(sale(&good, "c", 100))),
+            ],
+        );
+        let mut other = record(5, Some(sale(&good, "d", 100)));
+        other.partition = 1;
+        event.records.insert("payment-completed-1".into(), vec![other]);
+        let response = handle(&app, LambdaEvent::new(event, Context::default())).await.unwrap();
+        assert_eq!(
+            response.batch_item_failures,
+            vec![BatchItemFailure { item_identifier: ItemIdentifier { partition: "payment-completed-0".into(), offset: 11 } }]
+        );
+        let counted: Option<u64> = redis.hget(keys.schedule_ledger(&good), "soldSeats").await.unwrap();
+        assert_eq!(counted, Some(2), "a and d, not c after the failure");
+        let ledger = |sales: Vec<ticketing::store::outbox::ScheduleSales>, s: &ScheduleId| {
+            sales.into_iter().find(|x| &x.schedule_id == s).map(|x| x.sold_seats)
+        };
+
+        // Fixed, the partition is delivered again from the failed offset: each event once.
+        redis.del::<(), _>(keys.schedule_ledger(&broken)).await.unwrap();
+        let mut again = KafkaEvent::default();
+        again
+            .records
+            .insert("payment-completed-0".into(), vec![record(11, Some(sale(&broken, "b", 100))), record(12, Some(sale(&good, "c", 100)))]);
+        assert!(handle(&app, LambdaEvent::new(again, Context::default())).await.unwrap().batch_item_failures.is_empty());
+        let sales = app.store.sales().await.unwrap();
+        assert_eq!((ledger(sales.clone(), &good), ledger(sales, &broken)), (Some(3), Some(1)));
+    }
+
+    #[tokio::test]
+    async fn an_uncountable_amount_writes_nothing() {
+        let app = TestApp::spawn().await;
+        let schedule = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let mut event = PaymentCompleted::parse(sale(&schedule, "e", 100).as_bytes()).unwrap();
+        event.amount = u64::MAX;
+        assert!(app.store.outbox.apply_sale(&event).await.is_err());
+        assert_eq!((app.store.sales().await.unwrap()[0].sold_seats, app.store.sales().await.unwrap()[0].revenue), (0, 0));
+        event.amount = 100;
+        assert!(app.store.outbox.apply_sale(&event).await.unwrap(), "not marked as counted by the refused attempt");
+        assert_eq!(app.store.sales().await.unwrap()[0].revenue, 100);
     }
 }

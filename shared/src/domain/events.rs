@@ -43,6 +43,10 @@ impl PaymentCompleted {
         if event.event_id.is_empty() || event.event_id.len() > 64 {
             return Err("eventId must be 1 to 64 characters".into());
         }
+        // No seat costs more than the highest price an operator can set.
+        if event.amount > super::inputs::Amount::MAX_CHARGE {
+            return Err(format!("amount {} is above any price", event.amount));
+        }
         Ok(event)
     }
 }
@@ -75,5 +79,8 @@ mod tests {
         let mut v = sample();
         v["scheduleId"] = "{q}:x".into();
         assert!(PaymentCompleted::parse(v.to_string().as_bytes()).is_err());
+        let mut v = sample();
+        v["amount"] = u64::MAX.into();
+        assert!(PaymentCompleted::parse(v.to_string().as_bytes()).is_err(), "a poison amount is malformed, never half-counted");
     }
 }

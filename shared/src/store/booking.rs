@@ -222,6 +222,8 @@ impl FromReply for ExpireReply {
 enum ClaimReply {
     Claimed,
     Limit,
+    /// The account is gone: no hold for it.
+    NoUser,
 }
 
 impl FromReply for ClaimReply {
@@ -231,6 +233,7 @@ impl FromReply for ClaimReply {
         Ok(match outcome.as_str() {
             "OK" => ClaimReply::Claimed,
             "LIMIT" => ClaimReply::Limit,
+            "NO_USER" => ClaimReply::NoUser,
             _ => return Err(reply.unexpected()),
         })
     }
@@ -287,8 +290,8 @@ impl BookingStore {
         pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
         pipe.hgetall::<(), _>(keys.schedule_seats(schedule)).await?;
         type Meta = (Option<u32>, Option<String>);
-        let (active_until, meta, taken): (Option<f64>, Meta, HashMap<u32, String>) = pipe.all().await?;
-        self.gate.judge(active_until, ticket, now_ms).await?;
+        let (active_until, owner, meta, taken): (Option<f64>, Option<String>, Meta, HashMap<u32, String>) = pipe.all().await?;
+        self.gate.judge((active_until, owner), ticket, now_ms).await?;
         let seat_count = match meta {
             (Some(count), Some(owner)) if owner == concert.as_str() => count,
             _ => return Err(Rejection::ScheduleNotFound.into()),
@@ -320,20 +323,25 @@ impl BookingStore {
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hset::<(), _, _>(&index, (reservation.as_str(), schedule.as_str())).await?;
-        let (active_until, _): (Option<f64>, i64) = pipe.all().await?;
-        let claim = match self.gate.judge(active_until, ticket, now_ms).await {
+        let (active_until, owner, _): (Option<f64>, Option<String>, i64) = pipe.all().await?;
+        let claim = match self.gate.judge((active_until, owner), ticket, now_ms).await {
             Ok(()) => {
                 let args = vec![now_ms.to_string(), (now_ms + hold_ms).to_string(), reservation.to_string(), max_seats.to_string()];
-                self.redis.run(&self.claim_seat, vec![claims.clone()], args).await?
+                self.redis.run(&self.claim_seat, vec![claims.clone(), keys.user_profile(&ticket.user)], args).await?
             }
             Err(e) => {
                 self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
                 return Err(e);
             }
         };
-        if let ClaimReply::Limit = claim {
+        let refused = match claim {
+            ClaimReply::Claimed => None,
+            ClaimReply::Limit => Some(Rejection::SeatLimitReached { max: max_seats }),
+            ClaimReply::NoUser => Some(Rejection::UserNotFound),
+        };
+        if let Some(rejection) = refused {
             self.redis.client().hdel::<(), _, _>(&index, reservation.as_str()).await?;
-            return Err(Rejection::SeatLimitReached { max: max_seats }.into());
+            return Err(rejection.into());
         }
 
         let script_keys = vec![
@@ -378,7 +386,7 @@ impl BookingStore {
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hget::<(), _, _>(keys.user_payments(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_reservations(user), reservation.as_str()).await?;
-        let (active_until, paid, schedule): (Option<f64>, Option<String>, Option<String>) = pipe.all().await?;
+        let (active_until, owner, paid, schedule): (Option<f64>, Option<String>, Option<String>, Option<String>) = pipe.all().await?;
         let schedule: ScheduleId = parse_id(&schedule.ok_or(Rejection::ReservationNotFound)?)?;
         if let Some(raw) = paid.filter(|p| p != "VOID") {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).
@@ -386,7 +394,7 @@ impl BookingStore {
             let event = self.settle(&schedule, reservation, Decision::Paid, payment.paid_at).await?;
             return Ok(Paid { payment, replayed: true, event });
         }
-        self.gate.judge(active_until, ticket, now_ms).await?;
+        self.gate.judge((active_until, owner), ticket, now_ms).await?;
 
         let record = self.claim(&schedule, reservation, ticket, now_ms).await?;
         let (payment, replayed, live_holds) = self.debit(&record, key, now_ms).await?;

@@ -9,6 +9,7 @@
 //! | `P:{r:C}:joined` | hash | waiting ticket → when it joined (ms) |
 //! | `P:{r:C}:active` | zset | admitted ticket → expiry (ms) |
 //! | `P:{r:C}:holder` | hash | userId → the user's latest ticket |
+//! | `P:{r:C}:owner` | hash | ticket → the user it was issued to (a token names both; both must match) |
 //! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals |
 //! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut |
 //! | `P:{r:C}:changes` | list | the last 50 operator changes, newest first, with old and new values |
@@ -63,6 +64,7 @@ keys! {
     room_stats(concert: &ConcertId) => "{{r:{}}}:stats";
     room_settings(concert: &ConcertId) => "{{r:{}}}:settings";
     room_changes(concert: &ConcertId) => "{{r:{}}}:changes";
+    room_owner(concert: &ConcertId) => "{{r:{}}}:owner";
     rooms_live() => "{{rooms}}:live";
     user_claims(user: &UserId, concert: &ConcertId) => "{{u:{}}}:claims:{}";
     user_profile(user: &UserId) => "{{u:{}}}:profile";
@@ -135,6 +137,7 @@ mod tests {
             keys.room_stats(&c),
             keys.room_settings(&c),
             keys.room_changes(&c),
+            keys.room_owner(&c),
         ];
         assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));
         assert_ne!(tag(&room[0]), tag(&keys.room_seq(&ConcertId::random())), "rooms spread over the cluster");

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::script::{lua, LuaScript, Redis};
-use super::StoreResult;
+use super::script::{lua, FromReply, LuaScript, Redis, Reply};
+use super::{StoreError, StoreResult};
 use crate::domain::events::PaymentCompleted;
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::models::{Concert, SeatEntry};
@@ -41,6 +41,25 @@ pub struct ScheduleSales {
     pub revenue: u64,
     /// Seats SOLD in the seat map right now.
     pub seat_map_sold: u64,
+}
+
+/// `apply_sale.lua`'s answer.
+enum SaleReply {
+    Counted,
+    Duplicate,
+    /// An amount out of range: nothing was written.
+    Uncountable,
+}
+
+impl FromReply for SaleReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "1" => SaleReply::Counted,
+            "0" => SaleReply::Duplicate,
+            "-1" => SaleReply::Uncountable,
+            _ => return Err(reply.unexpected()),
+        })
+    }
 }
 
 pub struct OutboxStore {
@@ -85,11 +104,18 @@ impl OutboxStore {
         Ok(self.redis.client().xlen(self.redis.keys.schedule_outbox(schedule)).await?)
     }
 
-    /// Counts an event in its schedule's ledger. False when it was counted before.
+    /// Counts an event in its schedule's ledger, whole or not at all. False when it was counted
+    /// before.
     pub async fn apply_sale(&self, event: &PaymentCompleted) -> StoreResult<bool> {
         let k = &self.redis.keys;
         let keys = vec![k.schedule_ledger(&event.schedule_id), k.schedule_ledger_events(&event.schedule_id)];
-        self.redis.run(&self.apply_sale, keys, vec![event.event_id.clone(), event.amount.to_string()]).await
+        match self.redis.run(&self.apply_sale, keys, vec![event.event_id.clone(), event.amount.to_string()]).await? {
+            SaleReply::Counted => Ok(true),
+            SaleReply::Duplicate => Ok(false),
+            SaleReply::Uncountable => {
+                Err(StoreError::Unexpected(format!("event {} has an amount the ledger cannot count", event.event_id)))
+            }
+        }
     }
 
     /// The ledger of every schedule of `concerts`, beside each seat map's SOLD count.

@@ -245,6 +245,9 @@ fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
     })
 }
 
+/// What [`Gate::queue_in`] adds to a pipeline's answers: the ticket's ACTIVE expiry and owner.
+pub(crate) type GateAnswer = (Option<f64>, Option<String>);
+
 /// The check the booking endpoints make: is this ticket ACTIVE now in its concert's room? Reads
 /// only, so it rides in the pipeline of the read it guards ([`Gate::queue_in`]) and costs no extra
 /// round trip.
@@ -258,15 +261,21 @@ impl Gate {
         Gate { redis }
     }
 
-    /// Queues the ACTIVE check of `ticket` in a pipeline; [`Gate::judge`] reads the answer.
+    /// Queues the ACTIVE check of `ticket` in a pipeline (two answers: the ticket's ACTIVE expiry
+    /// and its owner); [`Gate::judge`] reads them.
     pub(crate) async fn queue_in(&self, pipe: &Pipeline<Client>, ticket: &QueueTicket) -> StoreResult<()> {
         pipe.zscore::<(), _, _>(self.redis.keys.room_active(&ticket.concert), ticket.number).await?;
+        pipe.hget::<(), _, _>(self.redis.keys.room_owner(&ticket.concert), ticket.number).await?;
         Ok(())
     }
 
-    /// Passes a live ACTIVE ticket; otherwise tells a waiting ticket (keep polling) from a sold-out
-    /// room and from an ended ticket (take a new one).
-    pub(crate) async fn judge(&self, active_until: Option<f64>, ticket: &QueueTicket, now_ms: u64) -> StoreResult<()> {
+    /// Passes a live ACTIVE ticket of the token's own user; otherwise tells a waiting ticket (keep
+    /// polling) from a sold-out room and from an ended ticket (take a new one).
+    pub(crate) async fn judge(&self, answer: GateAnswer, ticket: &QueueTicket, now_ms: u64) -> StoreResult<()> {
+        let (active_until, owner) = answer;
+        if owner.as_deref() != Some(ticket.user.as_str()) {
+            return Err(Rejection::QueueTokenEnded.into());
+        }
         if active_until.is_some_and(|until| until > now_ms as f64) {
             return Ok(());
         }
@@ -341,6 +350,7 @@ impl QueueStore {
             k.room_active(concert),
             k.room_holder(concert),
             k.room_settings(concert),
+            k.room_owner(concert),
         ];
         // A uniform key in [0, 1) with 53 random bits: exact in a Redis score.
         let lottery = (rand::random::<u64>() >> 11) as f64 / (1u64 << 53) as f64;
@@ -364,19 +374,20 @@ impl QueueStore {
     /// from being dropped as abandoned.
     pub async fn position(&self, ticket: &QueueTicket, now_ms: u64) -> StoreResult<QueuePosition> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
-        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_active(c), k.room_stats(c), k.room_settings(c)];
-        self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string()]).await
+        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_owner(c)];
+        self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.to_string()]).await
     }
 
     /// Leaves the room.
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
-        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_joined(c), k.room_active(c), k.room_holder(c)];
+        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_joined(c), k.room_active(c), k.room_holder(c), k.room_owner(c)];
         self.redis.run(&self.leave_room, keys, vec![ticket.user.to_string(), ticket.number.to_string()]).await
     }
 
-    /// Runs admission tick number `tick` of one room, knowing its `inventory`. Overlapping callers
-    /// may all try the same number; only the first admits.
+    /// Runs the admission tick of one room whose period starts at `tick` (epoch ms; see
+    /// `schedule::tick_start`), knowing its `inventory`. Overlapping callers may all try the same
+    /// tick; only the first admits, and a tick not after the last one run does nothing.
     pub async fn tick(&self, concert: &ConcertId, tick: u64, now_ms: u64, a: Admission, inventory: Inventory) -> StoreResult<TickReport> {
         let k = &self.redis.keys;
         let keys = vec![
@@ -502,6 +513,7 @@ impl QueueStore {
         pipe.hdel::<(), _, _>(keys.room_joined(c), ticket.number).await?;
         pipe.zadd::<(), _, _>(keys.room_active(c), None, None, false, false, (until_ms as f64, ticket.number)).await?;
         pipe.hset::<(), _, _>(keys.room_holder(c), (ticket.user.as_str(), ticket.number)).await?;
+        pipe.hset::<(), _, _>(keys.room_owner(c), (ticket.number, ticket.user.as_str())).await?;
         pipe.sadd::<(), _, _>(keys.rooms_live(), c.as_str()).await?;
         let _: Vec<i64> = pipe.all().await?;
         Ok(())
