@@ -35,6 +35,10 @@ pub struct Config {
     pub overbooking: f64,
     /// `MAX_SEATS_PER_FAN` (default 4): live holds plus purchases per fan per concert.
     pub max_seats_per_fan: u64,
+    /// `SIGNUPS_PER_MINUTE` (default 20; 0 is off): signups per client address per minute.
+    pub signups_per_minute: u64,
+    /// `JOINS_PER_MINUTE` (default 60; 0 is off): queue entries per client address per minute.
+    pub joins_per_minute: u64,
     /// `TICK_MILLIS` (default 1000): the admission tick.
     pub tick: Duration,
     /// `KAFKA_BROKERS`: bootstrap servers, e.g. `127.0.0.1:9092`. Unset: events wait in the outbox.
@@ -121,6 +125,8 @@ impl Config {
                 },
             },
             max_seats_per_fan: number("MAX_SEATS_PER_FAN", 4, 1)?,
+            signups_per_minute: number("SIGNUPS_PER_MINUTE", 20, 0)?,
+            joins_per_minute: number("JOINS_PER_MINUTE", 60, 0)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
             kafka_brokers: get("KAFKA_BROKERS"),
             payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),

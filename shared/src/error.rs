@@ -67,6 +67,8 @@ error_codes! {
     SoldOut = 409 "SOLD_OUT";
     SeatLimitReached = 409 "SEAT_LIMIT_REACHED";
     SaleAlreadyOpen = 409 "SALE_ALREADY_OPEN";
+    /// Too many signups or queue entries from one address this minute; `Retry-After` says when.
+    TooManyRequests = 429 "TOO_MANY_REQUESTS";
     InvalidName = 422 "INVALID_NAME";
     InvalidAmount = 422 "INVALID_AMOUNT";
     InvalidSeat = 422 "INVALID_SEAT";
@@ -97,11 +99,19 @@ pub struct ApiError {
     cause: Option<String>,
     /// Extension members of the problem document (RFC 9457 §3.2), e.g. when a sale opens.
     members: Vec<(&'static str, serde_json::Value)>,
+    /// A `Retry-After` header, in seconds.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), cause: None, members: Vec::new() }
+        ApiError { code, detail: detail.into(), cause: None, members: Vec::new(), retry_after: None }
+    }
+
+    /// Tells the client when to try again.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Adds an extension member to the problem document.
@@ -117,6 +127,7 @@ impl ApiError {
             detail: "an unexpected error occurred".into(),
             cause: Some(cause.into()),
             members: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -126,6 +137,7 @@ impl ApiError {
             detail: "the data store is unavailable, retry shortly".into(),
             cause: Some(cause.into()),
             members: Vec::new(),
+            retry_after: Some(1),
         }
     }
 
@@ -164,8 +176,8 @@ impl ApiError {
         if status == StatusCode::UNAUTHORIZED {
             builder = builder.header("www-authenticate", "Bearer");
         }
-        if self.code == ErrorCode::StoreUnavailable {
-            builder = builder.header("retry-after", "1");
+        if let Some(seconds) = self.retry_after {
+            builder = builder.header("retry-after", seconds.to_string());
         }
         builder.body(Body::from(body.to_string())).expect("static headers are valid")
     }
@@ -210,6 +222,9 @@ impl From<StoreError> for ApiError {
                     Rejection::WrongConcert => ErrorCode::QueueTokenWrongConcert,
                     Rejection::SaleAlreadyOpen => ErrorCode::SaleAlreadyOpen,
                     Rejection::BadSaleWindow => ErrorCode::InvalidSaleWindow,
+                    Rejection::TooManyRequests { retry_after_secs } => {
+                        return ApiError::new(ErrorCode::TooManyRequests, detail).with_retry_after(*retry_after_secs);
+                    }
                     Rejection::UserNotFound => ErrorCode::UserNotFound,
                     Rejection::ScheduleNotFound => ErrorCode::ScheduleNotFound,
                     Rejection::SeatNotFound => ErrorCode::SeatNotFound,

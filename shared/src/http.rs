@@ -62,6 +62,14 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::MissingPathParameter, format!("the path needs {{{name}}}")))
 }
 
+/// The caller's address as API Gateway saw it (`requestContext.http.sourceIp`).
+pub fn client_address(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters().first(name).map(str::to_owned)
 }

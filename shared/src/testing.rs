@@ -266,6 +266,14 @@ pub fn signed(mut req: Request, user: &TestUser) -> Request {
     req
 }
 
+/// Sets the caller's address as API Gateway would (`requestContext.http.sourceIp`).
+pub fn from_address(req: Request, address: &str) -> Request {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(address.to_owned());
+    req.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(context))
+}
+
 /// Sets path parameters as the router would.
 pub fn with_path(req: Request, params: &[(&str, &str)]) -> Request {
     let map: std::collections::HashMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

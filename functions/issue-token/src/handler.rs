@@ -6,7 +6,8 @@ use lambda_http::Request;
 use serde::Deserialize;
 use ticketing::domain::ids::ConcertId;
 use ticketing::domain::now_ms;
-use ticketing::http::{parse_json, queue_status, HttpResult};
+use ticketing::http::{client_address, parse_json, queue_status, HttpResult};
+use ticketing::store::limits::Action;
 use ticketing::App;
 
 #[derive(Deserialize)]
@@ -17,11 +18,13 @@ struct JoinRequest {
 
 /// 201 with a new place (in the pre-queue before the opening, at the back of the line after),
 /// or 200 with the caller's live place in that room: asking again never gives a second place.
-/// 403 `SALE_NOT_OPEN` before the pre-queue opens, 409 `SOLD_OUT` once every seat is sold.
+/// 403 `SALE_NOT_OPEN` before the pre-queue opens, 409 `SOLD_OUT` once every seat is sold, 429
+/// `TOO_MANY_REQUESTS` past `JOINS_PER_MINUTE` from one address.
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
     let body: JoinRequest = parse_json(&req)?;
     let concert = ConcertId::parse(&body.concert_id)?;
+    app.store.limits.check(Action::JoinQueue, &client_address(&req), app.config.joins_per_minute).await?;
     let now = now_ms();
     let (ticket, created) = app.store.queue.join(&user, &concert, now).await?;
     let position = app.store.queue.position(&ticket, now).await?;
@@ -33,7 +36,7 @@ mod tests {
     use super::*;
     use lambda_http::http::Method;
     use serde_json::json;
-    use ticketing::testing::{read, request, response, signed, TestApp, TestUser};
+    use ticketing::testing::{from_address, read, request, response, signed, TestApp, TestUser};
 
     fn join(user: &TestUser, concert: &str) -> Request {
         signed(request(Method::POST, "/queue/tokens", Some(json!({ "concertId": concert }))), user)
@@ -90,6 +93,23 @@ mod tests {
         assert_eq!((status, body["status"].as_str()), (201, Some("PREQUEUE")), "{body}");
         assert!(body.get("position").is_none());
         assert_eq!(body["opensAt"], ticketing::domain::models::rfc3339(now + 120_000));
+    }
+
+    #[tokio::test]
+    async fn one_address_joins_a_few_times_a_minute_then_gets_429() {
+        let app = TestApp::spawn_with(|c| c.joins_per_minute = 3).await;
+        let concert = app.concert(10, 1_000).await;
+        for _ in 0..3 {
+            let fan = app.user().await;
+            assert_eq!(read(handle(&app, from_address(join(&fan, concert.concert_id.as_str()), "203.0.113.7")).await).0, 201);
+        }
+        let fan = app.user().await;
+        let resp = response(handle(&app, from_address(join(&fan, concert.concert_id.as_str()), "203.0.113.7")).await);
+        assert!(resp.headers().contains_key("retry-after"));
+        let (status, body) = read(resp);
+        assert_eq!((status, body["code"].as_str()), (429, Some("TOO_MANY_REQUESTS")));
+        let snapshot = app.store.queue.snapshot(&concert.concert_id, now_ms()).await.unwrap();
+        assert_eq!(snapshot.waiting, 3, "the refused fan took no place");
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@ use ticketing::domain::ids::UserId;
 use ticketing::domain::inputs::UserName;
 use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
-use ticketing::http::{json, parse_json, HttpResult};
+use ticketing::http::{client_address, json, parse_json, HttpResult};
+use ticketing::store::limits::Action;
 use ticketing::App;
 
 #[derive(Deserialize)]
@@ -19,6 +20,7 @@ struct SignupRequest {
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let body: SignupRequest = parse_json(&req)?;
     let name = UserName::parse(&body.name)?;
+    app.store.limits.check(Action::Signup, &client_address(&req), app.config.signups_per_minute).await?;
     let user = UserId::random();
     let now = now_ms();
     app.store.users.create(&user, &name, now).await?;
@@ -39,7 +41,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
-    use ticketing::testing::{read, request, response, TestApp};
+    use ticketing::testing::{from_address, read, request, response, TestApp};
 
     #[tokio::test]
     async fn signs_up_with_a_zero_balance_and_a_working_token() {
@@ -68,6 +70,21 @@ mod tests {
             let (got, problem) = read(resp);
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn one_address_signs_up_a_few_times_a_minute_then_gets_429() {
+        let app = TestApp::spawn_with(|c| c.signups_per_minute = 2).await;
+        let signup = |address: &str| from_address(request(Method::POST, "/users", Some(json!({"name": "Bot"}))), address);
+        for _ in 0..2 {
+            assert_eq!(read(handle(&app, signup("203.0.113.7")).await).0, 201);
+        }
+        let resp = response(handle(&app, signup("203.0.113.7")).await);
+        let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        let (status, body) = read(resp);
+        assert_eq!((status, body["code"].as_str()), (429, Some("TOO_MANY_REQUESTS")));
+        assert_eq!(read(handle(&app, signup("198.51.100.9")).await).0, 201, "another address is not held back");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@
 //! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals |
 //! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut |
 //! | `P:{r:C}:changes` | list | the last 50 operator changes, newest first, with old and new values |
+//! | `P:{rl:ADDRESS}:ACTION` | string | requests of one client address in the current minute (expires with it) |
 //! | `P:{rooms}:live` | set | concerts whose room has fans waiting or active (what `activate-queue` ticks) |
 //! | `P:{u:ID}:profile` | hash | name, balance, createdAt |
 //! | `P:{u:ID}:idempotency` | hash | `charge:KEY` → `amount|balance`, `pay:KEY` → reservationId |
@@ -66,6 +67,7 @@ keys! {
     room_changes(concert: &ConcertId) => "{{r:{}}}:changes";
     room_owner(concert: &ConcertId) => "{{r:{}}}:owner";
     rooms_live() => "{{rooms}}:live";
+    rate_limit(address: &str, action: &str) => "{{rl:{}}}:{}";
     user_claims(user: &UserId, concert: &ConcertId) => "{{u:{}}}:claims:{}";
     user_profile(user: &UserId) => "{{u:{}}}:profile";
     user_idempotency(user: &UserId) => "{{u:{}}}:idempotency";

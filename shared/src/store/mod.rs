@@ -15,6 +15,7 @@
 //! - [`booking`]: seat maps, holds, payments and the sweeper of lapsed holds (`{s:ID}` and the
 //!   user's payments).
 //! - [`outbox`]: the PaymentCompleted events waiting for Kafka, and the sales ledger they feed.
+//! - [`limits`]: requests per client address per minute (`{rl:ADDRESS}`).
 //! - [`script`]: the connection, the script runner and the reply decoder they all share.
 //!
 //! Errors: a request the rules refuse is a [`Rejection`]; a store that cannot be reached is
@@ -23,6 +24,7 @@
 pub mod booking;
 pub mod catalog;
 pub mod keys;
+pub mod limits;
 pub mod outbox;
 pub mod queue;
 pub mod script;
@@ -75,6 +77,8 @@ pub enum Rejection {
     SaleAlreadyOpen,
     #[error("prequeueOpensAt must not be after opensAt")]
     BadSaleWindow,
+    #[error("too many requests from this address; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -108,6 +112,7 @@ pub struct Store {
     pub catalog: catalog::CatalogStore,
     pub booking: booking::BookingStore,
     pub outbox: outbox::OutboxStore,
+    pub limits: limits::LimitStore,
 }
 
 impl Store {
@@ -120,6 +125,7 @@ impl Store {
             catalog: catalog::CatalogStore::new(redis.clone()),
             booking: booking::BookingStore::new(redis.clone()),
             outbox: outbox::OutboxStore::new(redis.clone()),
+            limits: limits::LimitStore::new(redis.clone()),
         };
         for script in store.scripts() {
             redis.load(script).await?;
@@ -128,7 +134,7 @@ impl Store {
     }
 
     fn scripts(&self) -> Vec<&script::LuaScript> {
-        [self.users.scripts(), self.queue.scripts(), self.booking.scripts(), self.outbox.scripts()].concat()
+        [self.users.scripts(), self.queue.scripts(), self.booking.scripts(), self.outbox.scripts(), self.limits.scripts()].concat()
     }
 }
 
