@@ -8,6 +8,9 @@ use std::time::Duration;
 pub struct Config {
     /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379` (or `rediss://` for TLS).
     pub redis_url: String,
+    /// `REDIS_CA_FILE`: a PEM file of certificate authorities to trust for a `rediss://` URL,
+    /// besides the system's (for a Redis with a private CA).
+    pub redis_ca_file: Option<String>,
     /// `REDIS_POOL_SIZE`: connections per process. One is right for Lambda, which sends one
     /// request at a time to a process; an in-process gateway wants a few.
     pub redis_pool_size: usize,
@@ -107,6 +110,7 @@ impl Config {
         }
         Ok(Config {
             redis_url: get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_ca_file: get("REDIS_CA_FILE"),
             redis_pool_size: number("REDIS_POOL_SIZE", 1, 1)? as usize,
             key_prefix: get("KEY_PREFIX").unwrap_or_else(|| "tk".into()),
             auth_secret: secret.into_bytes(),

@@ -116,9 +116,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects, and loads every script so the first request does not pay for it.
-    pub async fn connect(url: &str, pool_size: usize, key_prefix: &str) -> StoreResult<Self> {
-        let redis = Redis::connect(url, pool_size, Keys::new(key_prefix)?).await?;
+    /// Connects to `url` (TLS for `rediss` URLs, trusting the system's roots and `ca_file`), and
+    /// loads every script so the first request does not pay for it.
+    pub async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, key_prefix: &str) -> StoreResult<Self> {
+        let redis = Redis::connect(url, ca_file, pool_size, Keys::new(key_prefix)?).await?;
         let store = Store {
             users: users::UserStore::new(redis.clone()),
             queue: queue::QueueStore::new(redis.clone()),

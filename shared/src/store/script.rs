@@ -117,6 +117,43 @@ pub(crate) fn parse_id<T: TryFrom<String>>(raw: &str) -> StoreResult<T> {
     T::try_from(raw.to_owned()).map_err(|_| StoreError::Unexpected(format!("stored id {raw:?}")))
 }
 
+/// `rediss://`, `rediss-cluster://`, `rediss-sentinel://` (and the `valkeys` spellings).
+fn wants_tls(url: &str) -> bool {
+    let scheme = url.split("://").next().unwrap_or_default().to_ascii_lowercase();
+    scheme.starts_with("rediss") || scheme.starts_with("valkeys")
+}
+
+/// The TLS client: the system's root certificates (what managed Redis services present), plus
+/// the certificates of `REDIS_CA_FILE` for a Redis with a private certificate authority.
+fn tls(ca_file: Option<&str>) -> StoreResult<fred::types::config::TlsConnector> {
+    use fred::rustls::pki_types::{pem::PemObject, CertificateDer};
+    use fred::rustls::{ClientConfig, RootCertStore};
+    let bad = |what: String| StoreError::Unexpected(format!("TLS: {what}"));
+    let mut roots = RootCertStore::empty();
+    for cert in fred::rustls_native_certs::load_native_certs().certs {
+        // A system bundle may hold a certificate rustls cannot use; the others still count.
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(format!("REDIS_CA_FILE {path}: {e}")))?;
+        for cert in certs {
+            roots
+                .add(cert.map_err(|e| bad(format!("REDIS_CA_FILE {path}: {e}")))?)
+                .map_err(|e| bad(format!("REDIS_CA_FILE {path}: {e}")))?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(bad("no root certificates: the system has none and REDIS_CA_FILE is not set".into()));
+    }
+    let provider = std::sync::Arc::new(fred::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config.into())
+}
+
 /// The pool and key layout every store holds a clone of (the pool is reference-counted).
 #[derive(Clone)]
 pub struct Redis {
@@ -125,8 +162,15 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub(crate) async fn connect(url: &str, pool_size: usize, keys: Keys) -> StoreResult<Self> {
-        let config = fred::types::config::Config::from_url(url).map_err(|e| StoreError::Unexpected(format!("REDIS_URL: {e}")))?;
+    pub(crate) async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, keys: Keys) -> StoreResult<Self> {
+        let mut config = fred::types::config::Config::from_url(url).map_err(|e| StoreError::Unexpected(format!("REDIS_URL: {e}")))?;
+        if wants_tls(url) {
+            config.tls = Some(tls(ca_file)?.into());
+        }
+        // A `rediss` URL must never fall back to plain text: refuse to start instead.
+        if wants_tls(url) != config.uses_tls() {
+            return Err(StoreError::Unexpected(format!("REDIS_URL asks for TLS ({url:?}) but the connection would not use it")));
+        }
         let pool = Builder::from_config(config)
             .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
             .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
