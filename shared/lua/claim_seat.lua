@@ -9,6 +9,10 @@
 if redis.call('EXISTS', KEYS[2]) == 0 then
   return {'NO_USER', 0}
 end
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  -- This claim, sent again: already counted.
+  return {'OK', redis.call('ZCARD', KEYS[1])}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local count = redis.call('ZCARD', KEYS[1])
 if count >= tonumber(ARGV[4]) then

@@ -21,6 +21,11 @@ local now = tonumber(ARGV[4])
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current then
   local id = string.match(current, '|([^|]+)$')
+  if id == ARGV[2] then
+    -- This very hold, sent again (the client resends a command that was in flight when its
+    -- connection dropped): the same answer, nothing changed.
+    return {'OK', redis.call('HGET', KEYS[3], id)}
+  end
   local old = cjson.decode(redis.call('HGET', KEYS[3], id))
   -- A lapsed hold is released here, once, unless a payment was attempted on it: then only the
   -- sweeper may release it, after making sure the debit can no longer happen.

@@ -2,15 +2,26 @@
 -- 'PAID' sells the seat and, in the same atomic step, appends the PaymentCompleted event to the
 -- schedule's outbox (no sale without its event, no event without its sale); 'VOID' releases the
 -- seat. Repeating a settle changes nothing and appends nothing.
+-- A debited payment whose hold was released anyway (only lost data can do that: a failover that
+-- dropped the last writes) is never taken for a sale: it is recorded in `refunds` for operators
+-- and answered 'ORPHANED'.
 -- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox, {s:<id>}:meta,
---       {s:<id>}:holders
+--       {s:<id>}:holders, {s:<id>}:refunds
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
--- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ERR', code}
+-- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ORPHANED', reservationJson}
+--         | {'ERR', code}
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 if not raw then
   return {'ERR', 'RESERVATION_NOT_FOUND'}
 end
 local r = cjson.decode(raw)
+if r.status == 'EXPIRED' and ARGV[2] == 'PAID' then
+  redis.call('HSET', KEYS[7], ARGV[1], cjson.encode({
+    reservationId = r.reservationId, paymentId = r.paymentId, userId = r.userId, seatNumber = r.seatNumber,
+    amount = r.price, recordedAt = tonumber(ARGV[3]),
+  }))
+  return {'ORPHANED', raw}
+end
 if r.status ~= 'HELD' then
   return {r.status, raw}
 end

@@ -233,3 +233,54 @@ async fn a_token_opens_only_its_own_concert() {
     assert_eq!(err.code(), "QUEUE_TOKEN_WRONG_CONCERT");
     assert!(app.store.booking.hold(&ticket, &here.schedules[0].schedule_id, seat(1), now_ms(), 60_000, 4).await.is_ok());
 }
+
+/// The Redis client resends a command that was in flight when its connection dropped: every
+/// script that changes state answers a resent command as the first time and changes nothing more.
+#[tokio::test]
+async fn a_resent_hold_or_charge_changes_nothing_more() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(5, 1_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let fan = app.admitted_user(0).await;
+    let ticket = fan.ticket.clone().unwrap();
+    let again = app.store.booking.hold_resent_for_tests(&ticket, &schedule, seat(3), now_ms()).await;
+    let again = again.expect("the resent hold answers its own hold, not SEAT_TAKEN");
+    assert_eq!(again.seat_number, 3);
+    let inventory = app.store.booking.inventory(&[schedule], now_ms()).await.unwrap();
+    assert_eq!((inventory.held, inventory.fans_holding), (1, 1), "one hold, counted once");
+
+    let (first, second) = app.store.users.charge_resent_for_tests(&fan.id, Amount::parse_charge(700).unwrap()).await;
+    assert_eq!((first, second), (700, 700));
+    assert_eq!(app.store.users.balance(&fan.id).await.unwrap(), 700, "charged once");
+}
+
+/// Only lost data can release a hold whose payment was debited (a failover that dropped the last
+/// writes). Then the payment is never taken for a sale: it is recorded for a refund that
+/// operators see in the sales report.
+#[tokio::test]
+async fn a_debited_payment_whose_hold_was_lost_is_recorded_for_refund() {
+    use fred::prelude::*;
+    let app = TestApp::spawn().await;
+    let concert = app.concert(3, 2_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let fan = app.admitted_user(5_000).await;
+    let ticket = fan.ticket.clone().unwrap();
+    let held = app.store.booking.hold(&ticket, &schedule, seat(1), now_ms(), 60_000, 4).await.unwrap();
+    assert!(app.store.booking.pay_steps_for_tests(&ticket, &held.reservation_id, now_ms(), true).await, "debited");
+
+    // The schedule's side comes back without the hold: released, its seat free.
+    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
+    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
+    redis.init().await.unwrap();
+    let mut record = held.clone();
+    record.status = ReservationStatus::Expired;
+    let json = serde_json::to_string(&record).unwrap();
+    redis.hset::<(), _, _>(keys.schedule_reservations(&schedule), (held.reservation_id.as_str(), json)).await.unwrap();
+    redis.hdel::<(), _, _>(keys.schedule_seats(&schedule), "1").await.unwrap();
+
+    let err = app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap_err();
+    assert_eq!(err.code(), "INTERNAL", "never answered as a sale");
+    let sales = app.store.sales().await.unwrap();
+    assert_eq!((sales[0].refunds_due, sales[0].seat_map_sold), (1, 0));
+    assert_eq!(app.store.outbox.pending(&schedule).await.unwrap(), 0, "no PaymentCompleted for a sale that did not happen");
+}

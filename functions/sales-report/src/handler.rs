@@ -12,7 +12,11 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let sold: u64 = schedules.iter().map(|s| s.sold_seats).sum();
     let revenue: u64 = schedules.iter().map(|s| s.revenue).sum();
     let seat_map_sold: u64 = schedules.iter().map(|s| s.seat_map_sold).sum();
-    Ok(json(200, &json!({ "soldSeats": sold, "revenue": revenue, "seatMapSold": seat_map_sold, "schedules": schedules })))
+    let refunds_due: u64 = schedules.iter().map(|s| s.refunds_due).sum();
+    Ok(json(
+        200,
+        &json!({ "soldSeats": sold, "revenue": revenue, "seatMapSold": seat_map_sold, "refundsDue": refunds_due, "schedules": schedules }),
+    ))
 }
 
 #[cfg(test)]

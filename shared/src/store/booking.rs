@@ -174,6 +174,8 @@ impl FromReply for VoidReply {
 
 /// `settle_payment.lua`'s answer.
 enum SettleReply {
+    /// Debited, but the hold was released: recorded for a refund.
+    Orphaned,
     /// This call sold the seat and appended the event to the outbox.
     Sold {
         outbox_id: String,
@@ -190,6 +192,10 @@ impl FromReply for SettleReply {
         let status = reply.text()?;
         if status == "ERR" {
             return Ok(SettleReply::Refused(refusal(reply)?));
+        }
+        if status == "ORPHANED" {
+            reply.text()?;
+            return Ok(SettleReply::Orphaned);
         }
         let _reservation = reply.text()?;
         Ok(match (status.as_str(), reply.has_more()) {
@@ -344,6 +350,28 @@ impl BookingStore {
             return Err(rejection.into());
         }
 
+        let reply = self.hold_script(ticket, schedule, seat, &reservation, now_ms, hold_ms).await?;
+        if let ReservationReply::Refused(_) = reply {
+            let pipe = self.redis.client().pipeline();
+            pipe.hdel::<(), _, _>(&index, reservation.as_str()).await?;
+            pipe.zrem::<(), _, _>(&claims, reservation.as_str()).await?;
+            let _: Vec<i64> = pipe.all().await?;
+        }
+        reply.into_result()
+    }
+
+    /// `hold_seat.lua` for one reservation id: safe to run again (a resent command answers the same
+    /// hold).
+    async fn hold_script(
+        &self,
+        ticket: &QueueTicket,
+        schedule: &ScheduleId,
+        seat: SeatNumber,
+        reservation: &ReservationId,
+        now_ms: u64,
+        hold_ms: u64,
+    ) -> StoreResult<ReservationReply> {
+        let keys = &self.redis.keys;
         let script_keys = vec![
             keys.schedule_meta(schedule),
             keys.schedule_seats(schedule),
@@ -360,14 +388,21 @@ impl BookingStore {
             schedule.to_string(),
             ticket.concert.to_string(),
         ];
-        let reply: ReservationReply = self.redis.run(&self.hold_seat, script_keys, args).await?;
-        if let ReservationReply::Refused(_) = reply {
-            let pipe = self.redis.client().pipeline();
-            pipe.hdel::<(), _, _>(&index, reservation.as_str()).await?;
-            pipe.zrem::<(), _, _>(&claims, reservation.as_str()).await?;
-            let _: Vec<i64> = pipe.all().await?;
-        }
-        reply.into_result()
+        self.redis.run(&self.hold_seat, script_keys, args).await
+    }
+
+    /// Holds a seat, then sends the same hold script again, as the client does when a connection
+    /// drops with the command in flight; returns what the second sending answered.
+    #[cfg(feature = "testing")]
+    pub async fn hold_resent_for_tests(
+        &self,
+        ticket: &QueueTicket,
+        schedule: &ScheduleId,
+        seat: SeatNumber,
+        now_ms: u64,
+    ) -> StoreResult<ReservationRecord> {
+        let first = self.hold(ticket, schedule, seat, now_ms, 60_000, 100).await?;
+        self.hold_script(ticket, schedule, seat, &first.reservation_id, now_ms, 60_000).await?.into_result()
     }
 
     /// Pays a live hold of the ticket's user from their balance and marks the seat SOLD; when that
@@ -481,6 +516,7 @@ impl BookingStore {
             k.schedule_outbox(schedule),
             k.schedule_meta(schedule),
             k.schedule_holders(schedule),
+            k.schedule_refunds(schedule),
         ];
         let event_id = format!("{:032x}", rand::random::<u128>());
         let args = vec![reservation.to_string(), decision.as_lua().to_owned(), at_ms.to_string(), event_id, rfc3339(at_ms)];
@@ -490,6 +526,12 @@ impl BookingStore {
             }
             SettleReply::Settled => Ok(None),
             SettleReply::Refused(rejection) => Err(rejection.into()),
+            SettleReply::Orphaned => {
+                tracing::error!(schedule = %schedule, reservation = %reservation, "a debited payment lost its hold: recorded for refund");
+                Err(StoreError::Unexpected(format!(
+                    "payment of reservation {reservation} was debited but its hold is gone; recorded for refund"
+                )))
+            }
         }
     }
 

@@ -19,6 +19,7 @@
 //! | `P:{u:ID}:idempotency` | hash | `charge:KEY` → `amount|balance`, `pay:KEY` → reservationId |
 //! | `P:{u:ID}:payments` | hash | reservationId → payment JSON, or `VOID` |
 //! | `P:{u:ID}:reservations` | hash | reservationId → scheduleId |
+//! | `P:{u:ID}:request:R` | string | the result of charge request R, for 10 minutes: a resent command charges once |
 //! | `P:{u:ID}:claims:C` | zset | the user's holds (→ hold expiry) and purchases (→ 9e15) of concert C, for the per-fan cap |
 //! | `P:{catalog}:concerts` | hash | concertId → concert JSON |
 //! | `P:{s:ID}:meta` | hash | concertId, price, seatCount, startsAt, sold |
@@ -26,6 +27,7 @@
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
 //! | `P:{s:ID}:holders` | hash | userId → how many holds the user has on this schedule |
+//! | `P:{s:ID}:refunds` | hash | reservationId → a debited payment whose seat was lost (only lost data does that), for operators to refund |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
 //! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
 //! | `P:{s:ID}:ledger-events` | set | event ids already counted |
@@ -69,6 +71,7 @@ keys! {
     rooms_live() => "{{rooms}}:live";
     rate_limit(address: &str, action: &str) => "{{rl:{}}}:{}";
     user_claims(user: &UserId, concert: &ConcertId) => "{{u:{}}}:claims:{}";
+    user_request(user: &UserId, request: &str) => "{{u:{}}}:request:{}";
     user_profile(user: &UserId) => "{{u:{}}}:profile";
     user_idempotency(user: &UserId) => "{{u:{}}}:idempotency";
     user_payments(user: &UserId) => "{{u:{}}}:payments";
@@ -79,6 +82,7 @@ keys! {
     schedule_reservations(schedule: &ScheduleId) => "{{s:{}}}:reservations";
     schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
     schedule_holders(schedule: &ScheduleId) => "{{s:{}}}:holders";
+    schedule_refunds(schedule: &ScheduleId) => "{{s:{}}}:refunds";
     schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
     schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
     schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";

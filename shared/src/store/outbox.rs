@@ -41,6 +41,8 @@ pub struct ScheduleSales {
     pub revenue: u64,
     /// Seats SOLD in the seat map right now.
     pub seat_map_sold: u64,
+    /// Debited payments whose seat was lost, waiting for an operator's refund.
+    pub refunds_due: u64,
 }
 
 /// `apply_sale.lua`'s answer.
@@ -129,10 +131,11 @@ impl OutboxStore {
         for (_, s) in &schedules {
             pipe.hmget::<(), _, _>(k.schedule_ledger(&s.schedule_id), vec!["soldSeats", "revenue"]).await?;
             pipe.hvals::<(), _>(k.schedule_seats(&s.schedule_id)).await?;
+            pipe.hlen::<(), _>(k.schedule_refunds(&s.schedule_id)).await?;
         }
         let answers: Vec<fred::types::Value> = pipe.all().await?;
         let mut out = Vec::with_capacity(schedules.len());
-        for ((concert, schedule), pair) in schedules.into_iter().zip(answers.chunks(2)) {
+        for ((concert, schedule), pair) in schedules.into_iter().zip(answers.chunks(3)) {
             let (sold, revenue): (Option<u64>, Option<u64>) = pair[0].clone().convert()?;
             let entries: Vec<String> = pair[1].clone().convert()?;
             out.push(ScheduleSales {
@@ -142,6 +145,7 @@ impl OutboxStore {
                 sold_seats: sold.unwrap_or(0),
                 revenue: revenue.unwrap_or(0),
                 seat_map_sold: entries.iter().filter(|e| matches!(SeatEntry::parse(e), Some(SeatEntry::Sold { .. }))).count() as u64,
+                refunds_due: pair[2].clone().convert()?,
             });
         }
         Ok(out)

@@ -82,13 +82,25 @@ impl UserStore {
     /// Adds `amount`. With a key, a repeated request returns the first result and charges nothing;
     /// the same key with another amount is refused.
     pub async fn charge(&self, user: &UserId, amount: Amount, key: Option<&IdempotencyKey>) -> StoreResult<Charged> {
+        let request = format!("{:032x}", rand::random::<u128>());
+        self.charge_with_request(user, amount, key, &request).await
+    }
+
+    /// `charge`, as one request named `request`: running it again charges nothing more.
+    async fn charge_with_request(
+        &self,
+        user: &UserId,
+        amount: Amount,
+        key: Option<&IdempotencyKey>,
+        request: &str,
+    ) -> StoreResult<Charged> {
         let keys = &self.redis.keys;
         let field = key.map(|k| format!("charge:{}", k.as_str())).unwrap_or_default();
         let reply = self
             .redis
             .run(
                 &self.charge_balance,
-                vec![keys.user_profile(user), keys.user_idempotency(user)],
+                vec![keys.user_profile(user), keys.user_idempotency(user), keys.user_request(user, request)],
                 vec![amount.get().to_string(), field, MAX_BALANCE.to_string()],
             )
             .await?;
@@ -99,6 +111,15 @@ impl UserStore {
             ChargeReply::Limit => Err(Rejection::BalanceLimit { max: MAX_BALANCE }.into()),
             ChargeReply::NoUser => Err(Rejection::UserNotFound.into()),
         }
+    }
+
+    /// Sends one keyless charge twice, as the client does when a connection drops with the
+    /// command in flight; returns both balances.
+    #[cfg(feature = "testing")]
+    pub async fn charge_resent_for_tests(&self, user: &UserId, amount: Amount) -> (u64, u64) {
+        let first = self.charge_with_request(user, amount, None, "resent").await.unwrap();
+        let second = self.charge_with_request(user, amount, None, "resent").await.unwrap();
+        (first.balance, second.balance)
     }
 
     /// The user's holds and purchases, newest first. Two round trips: the user's index, then
