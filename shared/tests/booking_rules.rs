@@ -284,3 +284,25 @@ async fn a_debited_payment_whose_hold_was_lost_is_recorded_for_refund() {
     assert_eq!((sales[0].refunds_due, sales[0].seat_map_sold), (1, 0));
     assert_eq!(app.store.outbox.pending(&schedule).await.unwrap(), 0, "no PaymentCompleted for a sale that did not happen");
 }
+
+/// A payment refused for a short balance leaves the hold as it was: when it lapses, the seat is
+/// free at once, as its listing says, without waiting for the sweeper.
+#[tokio::test]
+async fn a_refused_payment_leaves_the_hold_as_it_was() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(3, 5_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let poor = app.admitted_user(100).await;
+    let t0 = now_ms();
+    let held = app.store.booking.hold(poor.ticket.as_ref().unwrap(), &schedule, seat(2), t0, 1_000, 4).await.unwrap();
+    let err = app.store.booking.pay(poor.ticket.as_ref().unwrap(), &held.reservation_id, None, t0).await.unwrap_err();
+    assert_eq!(err.code(), "INSUFFICIENT_BALANCE");
+    let later = t0 + 1_000;
+    let other = app.admitted_user(0).await;
+    let map = app.store.booking.seat_map(other.ticket.as_ref().unwrap(), &concert.concert_id, &schedule, later).await.unwrap();
+    assert_eq!(map[1].status, SeatStatus::Available);
+    assert!(
+        app.store.booking.hold(other.ticket.as_ref().unwrap(), &schedule, seat(2), later, 60_000, 4).await.is_ok(),
+        "the listing told the truth"
+    );
+}

@@ -103,6 +103,27 @@ enum ReservationReply {
     Refused(Rejection),
 }
 
+/// `claim_payment.lua`'s answer: the reservation, or its price above the balance (the hold left
+/// as it was).
+enum ClaimPaymentReply {
+    Claimed(ReservationReply),
+    Short { balance: u64, record: ReservationRecord },
+}
+
+impl FromReply for ClaimPaymentReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        let first = reply.text()?;
+        if first == "SHORT" {
+            return Ok(ClaimPaymentReply::Short { balance: reply.number()?, record: reply.json()? });
+        }
+        Ok(ClaimPaymentReply::Claimed(match first.as_str() {
+            "HELD" | "PAID" => ReservationReply::Record(reply.json()?),
+            "ERR" => ReservationReply::Refused(refusal(reply)?),
+            _ => return Err(reply.unexpected()),
+        }))
+    }
+}
+
 impl FromReply for ReservationReply {
     fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
         Ok(match reply.text()?.as_str() {
@@ -421,7 +442,9 @@ impl BookingStore {
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hget::<(), _, _>(keys.user_payments(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_reservations(user), reservation.as_str()).await?;
-        let (active_until, owner, paid, schedule): (Option<f64>, Option<String>, Option<String>, Option<String>) = pipe.all().await?;
+        pipe.hget::<(), _, _>(keys.user_profile(user), "balance").await?;
+        type Answers = (Option<f64>, Option<String>, Option<String>, Option<String>, Option<u64>);
+        let (active_until, owner, paid, schedule, balance): Answers = pipe.all().await?;
         let schedule: ScheduleId = parse_id(&schedule.ok_or(Rejection::ReservationNotFound)?)?;
         if let Some(raw) = paid.filter(|p| p != "VOID") {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).
@@ -431,7 +454,7 @@ impl BookingStore {
         }
         self.gate.judge((active_until, owner), ticket, now_ms).await?;
 
-        let record = self.claim(&schedule, reservation, ticket, now_ms).await?;
+        let record = self.claim(&schedule, reservation, ticket, balance, now_ms).await?;
         let (payment, replayed, live_holds) = self.debit(&record, key, now_ms).await?;
         // Step 3 with the end of the ticket, concurrently (different tags).
         let end_ticket = async {
@@ -445,19 +468,30 @@ impl BookingStore {
     }
 
     /// Step 1, on the schedule's side: the caller's live hold of the ticket's concert, with its
-    /// payment id.
+    /// payment id. With the user's `balance` at hand, a price it cannot pay is refused before the
+    /// hold is marked as being paid.
     async fn claim(
         &self,
         schedule: &ScheduleId,
         reservation: &ReservationId,
         ticket: &QueueTicket,
+        balance: Option<u64>,
         now_ms: u64,
     ) -> StoreResult<ReservationRecord> {
         let keys = vec![self.redis.keys.schedule_reservations(schedule)];
         let payment = PaymentId::random();
-        let args =
-            vec![reservation.to_string(), ticket.user.to_string(), now_ms.to_string(), payment.to_string(), ticket.concert.to_string()];
-        self.redis.run::<ReservationReply>(&self.claim_payment, keys, args).await?.into_result()
+        let args = vec![
+            reservation.to_string(),
+            ticket.user.to_string(),
+            now_ms.to_string(),
+            payment.to_string(),
+            ticket.concert.to_string(),
+            balance.map(|b| b.to_string()).unwrap_or_default(),
+        ];
+        match self.redis.run(&self.claim_payment, keys, args).await? {
+            ClaimPaymentReply::Claimed(reply) => reply.into_result(),
+            ClaimPaymentReply::Short { balance, record } => Err(Rejection::InsufficientBalance { price: record.price, balance }.into()),
+        }
     }
 
     /// Step 2, on the user's side: the deciding debit. The flag is true when an earlier request
@@ -496,7 +530,7 @@ impl BookingStore {
     pub async fn pay_steps_for_tests(&self, ticket: &QueueTicket, reservation: &ReservationId, now_ms: u64, debit: bool) -> bool {
         let schedule: String =
             self.redis.client().hget(self.redis.keys.user_reservations(&ticket.user), reservation.as_str()).await.unwrap();
-        let record = self.claim(&ScheduleId::parse(&schedule).unwrap(), reservation, ticket, now_ms).await.unwrap();
+        let record = self.claim(&ScheduleId::parse(&schedule).unwrap(), reservation, ticket, None, now_ms).await.unwrap();
         debit && self.debit(&record, None, now_ms).await.is_ok()
     }
 
