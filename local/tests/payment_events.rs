@@ -183,7 +183,7 @@ async fn each_payment_produces_one_event_in_order_per_schedule_with_its_fields()
         assert_eq!(list.iter().map(|(_, _, seat)| *seat).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     }
     // What pay could not publish in time, the relay does; then the outboxes are empty.
-    app.events().unwrap().relay(&app.store).await.unwrap();
+    app.events().unwrap().relay(&app.store, false).await.unwrap();
     assert_eq!(app.store.outbox.pending(&sa).await.unwrap() + app.store.outbox.pending(&sb).await.unwrap(), 0);
 }
 

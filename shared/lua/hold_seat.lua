@@ -1,6 +1,7 @@
 -- Hold one seat for one user. Exactly one of any number of concurrent holds of a seat wins,
 -- because this script is the only writer of the seat's entry and runs atomically.
--- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders
+-- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
+--       {s:<id>}:finished
 -- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId, concertId (of the caller's
 --       queue token)
 -- Returns {'OK', reservationJson} | {'ERR', code}
@@ -38,6 +39,7 @@ if current then
   if redis.call('HINCRBY', KEYS[5], old.userId, -1) <= 0 then
     redis.call('HDEL', KEYS[5], old.userId)
   end
+  redis.call('ZADD', KEYS[6], now, id)
 end
 local expiresAt = now + tonumber(ARGV[5])
 local reservation = cjson.encode({

@@ -33,7 +33,14 @@ impl App {
     }
 
     pub async fn new(config: Config) -> Result<Self, crate::store::StoreError> {
-        let store = Store::connect(&config.redis_url, config.redis_ca_file.as_deref(), config.redis_pool_size, &config.key_prefix).await?;
+        let store = Store::connect(
+            &config.redis_url,
+            config.redis_ca_file.as_deref(),
+            config.redis_pool_size,
+            &config.key_prefix,
+            config.retention,
+        )
+        .await?;
         let signer = TokenSigner::new(&config.auth_secret);
         Ok(App {
             config,

@@ -38,6 +38,9 @@ pub struct Config {
     pub overbooking: f64,
     /// `MAX_SEATS_PER_FAN` (default 4): live holds plus purchases per fan per concert.
     pub max_seats_per_fan: u64,
+    /// `RETENTION_SECONDS` (default 604800, a week): how long finished working data is kept (unpaid
+    /// reservations' records, a sold-out room's places); purchases and the ledger stay.
+    pub retention: Duration,
     /// `SIGNUPS_PER_MINUTE` (default 20; 0 is off): signups per client address per minute.
     pub signups_per_minute: u64,
     /// `JOINS_PER_MINUTE` (default 60; 0 is off): queue entries per client address per minute.
@@ -129,6 +132,7 @@ impl Config {
                 },
             },
             max_seats_per_fan: number("MAX_SEATS_PER_FAN", 4, 1)?,
+            retention: Duration::from_secs(number("RETENTION_SECONDS", 604_800, 1)?),
             signups_per_minute: number("SIGNUPS_PER_MINUTE", 20, 0)?,
             joins_per_minute: number("JOINS_PER_MINUTE", 60, 0)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),

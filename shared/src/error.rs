@@ -43,6 +43,7 @@ error_codes! {
     InvalidIdempotencyKey = 400 "INVALID_IDEMPOTENCY_KEY";
     InvalidStatusFilter = 400 "INVALID_STATUS_FILTER";
     MissingPathParameter = 400 "MISSING_PATH_PARAMETER";
+    InvalidPage = 400 "INVALID_PAGE";
     MissingToken = 401 "MISSING_TOKEN";
     InvalidToken = 401 "INVALID_TOKEN";
     TokenExpired = 401 "TOKEN_EXPIRED";
@@ -199,6 +200,7 @@ impl From<ValidationError> for ApiError {
             Field::Schedules => ErrorCode::InvalidSchedules,
             Field::SaleWindow => ErrorCode::InvalidSaleWindow,
             Field::RoomSettings => ErrorCode::InvalidRoomSettings,
+            Field::Page => ErrorCode::InvalidPage,
         };
         ApiError::new(code, err.message)
     }

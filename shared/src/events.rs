@@ -92,9 +92,13 @@ impl PaymentEvents {
     /// Publishes every waiting event of every schedule, oldest first, and trims what Kafka
     /// acknowledged. Within a schedule a batch is sent at once (the idempotent producer keeps its
     /// order) and only the acknowledged prefix is trimmed, so nothing is skipped.
-    pub async fn relay(&self, store: &Store) -> Result<RelayReport, StoreError> {
+    ///
+    /// `full` visits every schedule of the catalog (once an invocation, which also heals the list
+    /// of schedules with events waiting); otherwise only the schedules on that list.
+    pub async fn relay(&self, store: &Store, full: bool) -> Result<RelayReport, StoreError> {
         let mut report = RelayReport::default();
-        for schedule in store.catalog.schedule_ids().await? {
+        let schedules = if full { store.catalog.schedule_ids().await? } else { store.outbox.pending_schedules().await? };
+        for schedule in schedules {
             loop {
                 let batch = store.outbox.batch(&schedule, RELAY_BATCH).await?;
                 if batch.is_empty() {
@@ -114,6 +118,7 @@ impl PaymentEvents {
                     break;
                 }
             }
+            store.outbox.track_pending(&schedule).await?;
         }
         Ok(report)
     }

@@ -399,3 +399,51 @@ async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
     let seats = app.store.booking.inventory(&[schedule], now_ms()).await.unwrap();
     assert_eq!(seats.held, 0, "nothing was held");
 }
+
+/// A finished sale's working data goes away after the retention: unpaid reservations' records,
+/// the sold-out room's places; purchases, the ledger, the room's settings and totals stay.
+#[tokio::test]
+async fn a_finished_sales_working_keys_go_away_after_the_retention() {
+    use fred::prelude::*;
+    let app = TestApp::spawn_with(|c| c.retention = std::time::Duration::from_millis(300)).await;
+    let concert = app.concert(2, 1_000).await;
+    let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
+    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
+    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
+    redis.init().await.unwrap();
+
+    // One fan's hold lapses unpaid; then two fans buy both seats and the room sells out.
+    let browser = app.admitted_user(0).await;
+    let lapsed =
+        app.store.booking.hold(browser.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 1, 4).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(app.store.sweep_live(now_ms()).await.unwrap().released, 1);
+    let mut bought = Vec::new();
+    for seat in 1..=2 {
+        let fan = app.admitted_user(10_000).await;
+        let ticket = fan.ticket.clone().unwrap();
+        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await.unwrap();
+        app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
+        bought.push((fan, held.reservation_id));
+    }
+    app.store.queue.leave(browser.ticket.as_ref().unwrap()).await.unwrap();
+    let report = app.tick(&c).await;
+    assert!(report.sold_out_now);
+    assert!(app.store.queue.retire_if_empty(&c).await.unwrap());
+
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.store.sweep_all(now_ms()).await.unwrap();
+    let record: Option<String> = redis.hget(keys.schedule_reservations(&schedule), lapsed.reservation_id.as_str()).await.unwrap();
+    assert_eq!(record, None, "the lapsed hold's record is gone");
+    assert!(app.store.users.reservations(&browser.id, now_ms()).await.unwrap().is_empty(), "and so is its line in the fan's list");
+    let room_keys: u64 = redis.exists(vec![keys.room_owner(&c), keys.room_seq(&c)]).await.unwrap();
+    assert_eq!(room_keys, 0, "the room's places are gone");
+    for (fan, reservation) in &bought {
+        let mine = app.store.users.reservations(&fan.id, now_ms()).await.unwrap();
+        assert_eq!((mine.len(), &mine[0].reservation_id), (1, reservation), "purchases stay");
+    }
+    let kept: u64 = redis.exists(vec![keys.room_settings(&c), keys.room_stats(&c)]).await.unwrap();
+    assert_eq!(kept, 2, "the room's settings and totals stay");
+    assert!(app.store.queue.snapshot(&c, now_ms()).await.unwrap().settings.sold_out);
+    assert_eq!(app.store.booking.holding_schedules().await.unwrap(), vec![], "no schedule left on the sweeper's list");
+}

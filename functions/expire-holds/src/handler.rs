@@ -7,14 +7,17 @@ use ticketing::schedule::every_tick;
 use ticketing::store::StoreError;
 use ticketing::App;
 
-/// Releases the seats of lapsed holds of every schedule, once per tick until the deadline, and
-/// finishes payments that a crash left between their steps.
+/// Releases the seats of lapsed holds, once per tick until the deadline, and finishes payments
+/// that a crash left between their steps. The first tick of an invocation visits every schedule
+/// (and heals the list of schedules with holds); the others only the schedules on that list, so
+/// the cost follows live holds, not schedules ever created.
 pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
-    Ok(every_tick(app, &event, "released", |now| sweep(app, now)).await)
+    let mut first = true;
+    Ok(every_tick(app, &event, "released", |now| sweep(app, now, std::mem::replace(&mut first, false))).await)
 }
 
-async fn sweep(app: &App, now: u64) -> Result<u64, StoreError> {
-    let report = app.store.sweep_all(now).await?;
+async fn sweep(app: &App, now: u64, full: bool) -> Result<u64, StoreError> {
+    let report = if full { app.store.sweep_all(now).await? } else { app.store.sweep_live(now).await? };
     if report.released + report.settled_paid + report.settled_void > 0 {
         tracing::info!(
             released = report.released,

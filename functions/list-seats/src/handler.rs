@@ -1,9 +1,12 @@
-//! Lists the seats of a schedule (GET /concerts/{concertId}/schedules/{scheduleId}/seats).
+//! Lists the seats of a schedule (GET /concerts/{concertId}/schedules/{scheduleId}/seats), a page
+//! at a time: `?from=1&limit=5000` (the defaults; at most 5,000 a page), `nextFrom` names the next
+//! page; `?status=AVAILABLE` filters within the page.
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
 use serde_json::json;
 use ticketing::domain::ids::{ConcertId, ScheduleId};
+use ticketing::domain::inputs::SeatPage;
 use ticketing::domain::models::SeatStatus;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, path_param, query_param, HttpResult};
@@ -20,11 +23,20 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
         Some("SOLD") => Some(SeatStatus::Sold),
         Some(_) => return Err(ApiError::new(ErrorCode::InvalidStatusFilter, "status must be AVAILABLE, HELD or SOLD")),
     };
-    let mut seats = app.store.booking.seat_map(&ticket, &concert, &schedule, now_ms()).await?;
+    let page = SeatPage::parse(query_param(&req, "from").as_deref(), query_param(&req, "limit").as_deref())?;
+    let (seat_count, mut seats) = app.store.booking.seat_page(&ticket, &concert, &schedule, page, now_ms()).await?;
     if let Some(only) = only {
         seats.retain(|s| s.status == only);
     }
-    Ok(json(200, &json!({ "concertId": concert, "scheduleId": schedule, "seats": seats })))
+    let body = json!({
+        "concertId": concert,
+        "scheduleId": schedule,
+        "seatCount": seat_count,
+        "from": page.from,
+        "nextFrom": page.next(seat_count),
+        "seats": seats,
+    });
+    Ok(json(200, &body))
 }
 
 #[cfg(test)]
@@ -67,6 +79,29 @@ mod tests {
         let (_, body) = read(handle(&app, seats_request(&user, cid, sid, Some("AVAILABLE"))).await);
         assert_eq!(body["seats"].as_array().unwrap().len(), 49);
         assert!(body["seats"].as_array().unwrap().iter().all(|s| s["number"] != 3));
+    }
+
+    #[tokio::test]
+    async fn a_large_hall_is_listed_a_page_at_a_time() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(12_000, 1_000).await;
+        let (cid, sid) = (concert.concert_id.as_str(), concert.schedules[0].schedule_id.as_str());
+        let user = app.admitted_user(0).await;
+        let (status, body) = read(handle(&app, seats_request(&user, cid, sid, None)).await);
+        assert_eq!(status, 200);
+        assert_eq!(
+            (body["seatCount"].as_u64(), body["seats"].as_array().unwrap().len(), body["nextFrom"].as_u64()),
+            (Some(12_000), 5_000, Some(5_001))
+        );
+        let page = |from: &str, limit: &str| {
+            let params = HashMap::from([("from".to_string(), from.to_string()), ("limit".to_string(), limit.to_string())]);
+            seats_request(&user, cid, sid, None).with_query_string_parameters(params)
+        };
+        let (_, last) = read(handle(&app, page("11990", "100")).await);
+        assert_eq!((last["seats"].as_array().unwrap().len(), last["nextFrom"].clone()), (11, serde_json::Value::Null));
+        assert_eq!(last["seats"][10], json!({"number": 12_000, "status": "AVAILABLE"}));
+        let (status, problem) = read(handle(&app, page("1", "5001")).await);
+        assert_eq!((status, problem["code"].as_str()), (400, Some("INVALID_PAGE")));
     }
 
     #[tokio::test]

@@ -14,12 +14,14 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
         tracing::warn!("KAFKA_BROKERS is not set: payment events wait in the outbox");
         return Ok(json!({ "ticks": 0, "published": 0 }));
     }
-    Ok(every_tick(app, &event, "published", |_now| relay(app)).await)
+    // The first tick visits every schedule; the others those with events waiting.
+    let mut first = true;
+    Ok(every_tick(app, &event, "published", |_now| relay(app, std::mem::replace(&mut first, false))).await)
 }
 
-async fn relay(app: &App) -> Result<u64, StoreError> {
+async fn relay(app: &App, full: bool) -> Result<u64, StoreError> {
     let Some(events) = app.events() else { return Ok(0) };
-    let report = events.relay(&app.store).await?;
+    let report = events.relay(&app.store, full).await?;
     if report.published > 0 || report.stalled_schedules > 0 {
         tracing::info!(published = report.published, stalled = report.stalled_schedules, "outbox relayed");
     }

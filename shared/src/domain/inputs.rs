@@ -72,6 +72,45 @@ impl SeatNumber {
 /// The most seats one schedule may have.
 pub const MAX_SEATS: u32 = 100_000;
 
+/// A page of a seat listing: `limit` seats from seat number `from`. A page is bounded so that a
+/// stadium's seat map never makes a response too large for Lambda (6 MB) or a read too long for
+/// Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeatPage {
+    pub from: u32,
+    pub limit: u32,
+}
+
+impl SeatPage {
+    /// The most seats one page lists (about 150 KB of JSON).
+    pub const MAX: u32 = 5_000;
+
+    /// `from` (default 1) and `limit` (default and most [`SeatPage::MAX`]) as the query gives them.
+    pub fn parse(from: Option<&str>, limit: Option<&str>) -> Result<Self, ValidationError> {
+        let number = |raw: Option<&str>, default: u32, max: u32, name: &str| -> Result<u32, ValidationError> {
+            match raw {
+                None => Ok(default),
+                Some(raw) => match raw.parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(ValidationError::new(Field::Page, format!("{name} must be a whole number from 1 to {max}"))),
+                },
+            }
+        };
+        Ok(SeatPage { from: number(from, 1, MAX_SEATS, "from")?, limit: number(limit, Self::MAX, Self::MAX, "limit")? })
+    }
+
+    /// The seat numbers the page asks for (some may lie beyond the schedule's last seat).
+    pub fn numbers(self) -> impl Iterator<Item = u32> {
+        self.from..self.from.saturating_add(self.limit).min(MAX_SEATS + 1)
+    }
+
+    /// Where the next page starts, when there are more seats than this page reaches.
+    pub fn next(self, seat_count: u32) -> Option<u32> {
+        let next = self.from.saturating_add(self.limit);
+        (next <= seat_count).then_some(next)
+    }
+}
+
 /// The `Idempotency-Key` header: 1 to 64 characters of `[A-Za-z0-9_-]` (a UUID fits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
@@ -120,6 +159,18 @@ mod tests {
         assert!(SeatNumber::parse(0).is_err());
         assert_eq!(SeatNumber::parse(1).unwrap().get(), 1);
         assert!(SeatNumber::parse(MAX_SEATS as i64 + 1).is_err());
+    }
+
+    #[test]
+    fn seat_pages_are_bounded() {
+        let all = SeatPage::parse(None, None).unwrap();
+        assert_eq!((all.from, all.limit), (1, SeatPage::MAX));
+        let page = SeatPage::parse(Some("101"), Some("50")).unwrap();
+        assert_eq!(page.numbers().collect::<Vec<_>>().len(), 50);
+        assert_eq!((page.next(200), page.next(150)), (Some(151), None));
+        for (from, limit) in [(Some("0"), None), (None, Some("5001")), (Some("x"), None)] {
+            assert_eq!(SeatPage::parse(from, limit).unwrap_err().field, Field::Page);
+        }
     }
 
     #[test]

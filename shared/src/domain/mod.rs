@@ -38,6 +38,7 @@ pub enum Field {
     Schedules,
     SaleWindow,
     RoomSettings,
+    Page,
 }
 
 /// A value that breaks the rule of its field; `message` states the rule for people.

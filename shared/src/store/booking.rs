@@ -21,8 +21,6 @@
 //! - the settle that sells the seat also appends the PaymentCompleted event to the schedule's
 //!   outbox, atomically, so every sale is published exactly as it happened (see `outbox.rs`).
 
-use std::collections::HashMap;
-
 use fred::prelude::*;
 
 use super::outbox::OutboxEntry;
@@ -30,7 +28,7 @@ use super::queue::Gate;
 use super::script::{lua, parse_id, FromReply, LuaScript, Redis, Reply};
 use super::{Rejection, StoreError, StoreResult};
 use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
-use crate::domain::inputs::{IdempotencyKey, SeatNumber};
+use crate::domain::inputs::{IdempotencyKey, SeatNumber, SeatPage};
 use crate::domain::models::{rfc3339, Payment, ReservationRecord, Seat, SeatEntry};
 use crate::domain::queue::Inventory;
 use crate::domain::tokens::QueueTicket;
@@ -268,6 +266,8 @@ impl FromReply for ClaimReply {
 
 pub struct BookingStore {
     redis: Redis,
+    /// How long an unpaid reservation's record is kept after it ended.
+    retention_ms: u64,
     gate: Gate,
     claim_seat: LuaScript,
     hold_seat: LuaScript,
@@ -279,8 +279,9 @@ pub struct BookingStore {
 }
 
 impl BookingStore {
-    pub(crate) fn new(redis: Redis) -> Self {
+    pub(crate) fn new(redis: Redis, retention_ms: u64) -> Self {
         BookingStore {
+            retention_ms,
             gate: Gate::new(redis.clone()),
             redis,
             claim_seat: lua!("claim_seat"),
@@ -305,29 +306,45 @@ impl BookingStore {
         ]
     }
 
-    /// Every seat of a schedule of `concert` with its status, for an ACTIVE ticket: one round trip
-    /// (the gate, the schedule's meta and its taken seats in one pipeline).
+    /// The first page of a schedule's seats (every seat of a hall of up to 5,000).
     pub async fn seat_map(&self, ticket: &QueueTicket, concert: &ConcertId, schedule: &ScheduleId, now_ms: u64) -> StoreResult<Vec<Seat>> {
+        let first = SeatPage { from: 1, limit: SeatPage::MAX };
+        Ok(self.seat_page(ticket, concert, schedule, first, now_ms).await?.1)
+    }
+
+    /// The seats `page` of a schedule of `concert` with their status, for an ACTIVE ticket, and the
+    /// schedule's seat count: one round trip (the gate, the schedule's meta and the page's seat
+    /// entries in one pipeline), O(page size) whatever the hall's size.
+    pub async fn seat_page(
+        &self,
+        ticket: &QueueTicket,
+        concert: &ConcertId,
+        schedule: &ScheduleId,
+        page: SeatPage,
+        now_ms: u64,
+    ) -> StoreResult<(u32, Vec<Seat>)> {
         if &ticket.concert != concert {
             return Err(Rejection::WrongConcert.into());
         }
         let keys = &self.redis.keys;
+        let numbers: Vec<u32> = page.numbers().collect();
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
-        pipe.hgetall::<(), _>(keys.schedule_seats(schedule)).await?;
+        pipe.hmget::<(), _, _>(keys.schedule_seats(schedule), numbers.clone()).await?;
         type Meta = (Option<u32>, Option<String>);
-        let (active_until, owner, meta, taken): (Option<f64>, Option<String>, Meta, HashMap<u32, String>) = pipe.all().await?;
+        let (active_until, owner, meta, entries): (Option<f64>, Option<String>, Meta, Vec<Option<String>>) = pipe.all().await?;
         self.gate.judge((active_until, owner), ticket, now_ms).await?;
         let seat_count = match meta {
             (Some(count), Some(owner)) if owner == concert.as_str() => count,
             _ => return Err(Rejection::ScheduleNotFound.into()),
         };
-        let taken: HashMap<u32, SeatEntry> = taken
-            .into_iter()
-            .map(|(n, raw)| SeatEntry::parse(&raw).map(|e| (n, e)).ok_or(StoreError::Unexpected(format!("seat entry {raw:?}"))))
-            .collect::<StoreResult<_>>()?;
-        Ok((1..=seat_count).map(|number| Seat { number, status: SeatEntry::status(taken.get(&number), now_ms) }).collect())
+        let mut seats = Vec::with_capacity(numbers.len());
+        for (number, raw) in numbers.into_iter().zip(entries).take_while(|(n, _)| *n <= seat_count) {
+            let entry = raw.map(|raw| SeatEntry::parse(&raw).ok_or(StoreError::Unexpected(format!("seat entry {raw:?}")))).transpose()?;
+            seats.push(Seat { number, status: SeatEntry::status(entry.as_ref(), now_ms) });
+        }
+        Ok((seat_count, seats))
     }
 
     /// Holds a seat for `hold_ms`, if the user holds and bought fewer than `max_seats` seats of the
@@ -372,6 +389,10 @@ impl BookingStore {
         }
 
         let reply = self.hold_script(ticket, schedule, seat, &reservation, now_ms, hold_ms).await?;
+        if let ReservationReply::Record(_) = reply {
+            // The sweeper's list of schedules with holds (cleared once they have none).
+            self.redis.client().sadd::<(), _, _>(keys.work_holding(), schedule.as_str()).await?;
+        }
         if let ReservationReply::Refused(_) = reply {
             let pipe = self.redis.client().pipeline();
             pipe.hdel::<(), _, _>(&index, reservation.as_str()).await?;
@@ -399,6 +420,7 @@ impl BookingStore {
             keys.schedule_reservations(schedule),
             keys.schedule_holds(schedule),
             keys.schedule_holders(schedule),
+            keys.schedule_finished(schedule),
         ];
         let args = vec![
             seat.get().to_string(),
@@ -551,11 +573,14 @@ impl BookingStore {
             k.schedule_meta(schedule),
             k.schedule_holders(schedule),
             k.schedule_refunds(schedule),
+            k.schedule_finished(schedule),
         ];
         let event_id = format!("{:032x}", rand::random::<u128>());
         let args = vec![reservation.to_string(), decision.as_lua().to_owned(), at_ms.to_string(), event_id, rfc3339(at_ms)];
         match self.redis.run(&self.settle_payment, keys, args).await? {
             SettleReply::Sold { outbox_id, event, outbox_len } => {
+                // The relay's list of schedules with events waiting (cleared once it drained them).
+                self.redis.client().sadd::<(), _, _>(k.work_pending(), schedule.as_str()).await?;
                 Ok(Some(OutboxEntry { schedule_id: schedule.clone(), id: outbox_id, event, oldest: outbox_len == 1 }))
             }
             SettleReply::Settled => Ok(None),
@@ -570,18 +595,22 @@ impl BookingStore {
     }
 
     /// Releases every lapsed hold of one schedule. A lapsed hold with a payment attempt is settled
-    /// through the user's side first (see the module docs).
+    /// through the user's side first (see the module docs). Reservations that ended unpaid more
+    /// than the retention ago are forgotten.
     pub async fn sweep_schedule(&self, schedule: &ScheduleId, now_ms: u64) -> StoreResult<SweepReport> {
         let k = &self.redis.keys;
         let mut report = SweepReport::default();
+        let cutoff = now_ms.saturating_sub(self.retention_ms);
         loop {
             let keys = vec![
                 k.schedule_seats(schedule),
                 k.schedule_reservations(schedule),
                 k.schedule_holds(schedule),
                 k.schedule_holders(schedule),
+                k.schedule_finished(schedule),
             ];
-            let reply: ExpireReply = self.redis.run(&self.expire_holds, keys, vec![now_ms.to_string(), SWEEP_BATCH.to_string()]).await?;
+            let args = vec![now_ms.to_string(), SWEEP_BATCH.to_string(), cutoff.to_string()];
+            let reply: ExpireReply = self.redis.run(&self.expire_holds, keys, args).await?;
             report.released += reply.released;
             for (reservation, user) in &reply.attempted {
                 let keys = vec![k.user_payments(user)];
@@ -625,6 +654,29 @@ impl BookingStore {
             total.fans_holding += chunk[2].clone().convert::<u64>()?;
         }
         Ok(total)
+    }
+
+    /// The schedules with live holds, as holds marked them (between the sweeper's full rounds).
+    pub async fn holding_schedules(&self) -> StoreResult<Vec<ScheduleId>> {
+        let ids: Vec<String> = self.redis.client().smembers(self.redis.keys.work_holding()).await?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+
+    /// Keeps `schedule` on the sweeper's list while it has holds, and takes it off when it has
+    /// none. A hold made meanwhile puts it back (holds add after holding; this checks again after
+    /// removing), so no schedule with a hold is left off.
+    pub async fn track_holding(&self, schedule: &ScheduleId) -> StoreResult<()> {
+        let k = &self.redis.keys;
+        let holds: u64 = self.redis.client().zcard(k.schedule_holds(schedule)).await?;
+        if holds == 0 {
+            self.redis.client().srem::<(), _, _>(k.work_holding(), schedule.as_str()).await?;
+            let holds: u64 = self.redis.client().zcard(k.schedule_holds(schedule)).await?;
+            if holds == 0 {
+                return Ok(());
+            }
+        }
+        self.redis.client().sadd::<(), _, _>(k.work_holding(), schedule.as_str()).await?;
+        Ok(())
     }
 
     /// Sweeps each of `schedules`.

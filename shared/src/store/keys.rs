@@ -27,6 +27,9 @@
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
 //! | `P:{s:ID}:holders` | hash | userId → how many holds the user has on this schedule |
+//! | `P:{s:ID}:finished` | zset | reservationId of a hold that ended unpaid → when; its record goes after `RETENTION_SECONDS` |
+//! | `P:{work}:holding` | set | schedules with live holds: what the sweeper visits between its full rounds |
+//! | `P:{work}:pending` | set | schedules with events waiting in their outbox: what the relay visits between its full rounds |
 //! | `P:{s:ID}:refunds` | hash | reservationId → a debited payment whose seat was lost (only lost data does that), for operators to refund |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
 //! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
@@ -83,6 +86,9 @@ keys! {
     schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
     schedule_holders(schedule: &ScheduleId) => "{{s:{}}}:holders";
     schedule_refunds(schedule: &ScheduleId) => "{{s:{}}}:refunds";
+    schedule_finished(schedule: &ScheduleId) => "{{s:{}}}:finished";
+    work_holding() => "{{work}}:holding";
+    work_pending() => "{{work}}:pending";
     schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
     schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
     schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";

@@ -32,6 +32,8 @@ pub mod users;
 
 pub use keys::Keys;
 
+use std::time::Duration;
+
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::inputs::SaleTimes;
 use crate::domain::models::{rfc3339, Concert, SaleWindow};
@@ -118,13 +120,14 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (TLS for `rediss` URLs, trusting the system's roots and `ca_file`), and
     /// loads every script so the first request does not pay for it.
-    pub async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, key_prefix: &str) -> StoreResult<Self> {
+    pub async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, key_prefix: &str, retention: Duration) -> StoreResult<Self> {
         let redis = Redis::connect(url, ca_file, pool_size, Keys::new(key_prefix)?).await?;
+        let retention_ms = retention.as_millis() as u64;
         let store = Store {
             users: users::UserStore::new(redis.clone()),
-            queue: queue::QueueStore::new(redis.clone()),
+            queue: queue::QueueStore::new(redis.clone(), retention_ms),
             catalog: catalog::CatalogStore::new(redis.clone()),
-            booking: booking::BookingStore::new(redis.clone()),
+            booking: booking::BookingStore::new(redis.clone(), retention_ms),
             outbox: outbox::OutboxStore::new(redis.clone()),
             limits: limits::LimitStore::new(redis.clone()),
         };
@@ -221,10 +224,26 @@ impl Store {
         Ok(total)
     }
 
-    /// Releases the lapsed holds of every schedule in the catalog.
+    /// Releases the lapsed holds of every schedule in the catalog: the sweeper's full round, once
+    /// an invocation (a minute), which also heals its list of schedules with holds.
     pub async fn sweep_all(&self, now_ms: u64) -> StoreResult<booking::SweepReport> {
         let schedules = self.catalog.schedule_ids().await?;
-        self.booking.sweep(&schedules, now_ms).await
+        let report = self.booking.sweep(&schedules, now_ms).await?;
+        for schedule in &schedules {
+            self.booking.track_holding(schedule).await?;
+        }
+        Ok(report)
+    }
+
+    /// Releases the lapsed holds of the schedules that have holds: the sweeper's every-second
+    /// round, whose cost follows live holds, not schedules ever created.
+    pub async fn sweep_live(&self, now_ms: u64) -> StoreResult<booking::SweepReport> {
+        let schedules = self.booking.holding_schedules().await?;
+        let report = self.booking.sweep(&schedules, now_ms).await?;
+        for schedule in &schedules {
+            self.booking.track_holding(schedule).await?;
+        }
+        Ok(report)
     }
 
     /// The sales ledger of every schedule in the catalog.

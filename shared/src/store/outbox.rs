@@ -101,6 +101,28 @@ impl OutboxStore {
         Ok(())
     }
 
+    /// The schedules with events waiting, as payments marked them (between the relay's full
+    /// rounds).
+    pub async fn pending_schedules(&self) -> StoreResult<Vec<ScheduleId>> {
+        let ids: Vec<String> = self.redis.client().smembers(self.redis.keys.work_pending()).await?;
+        ids.iter().map(|id| super::script::parse_id(id)).collect()
+    }
+
+    /// Keeps `schedule` on the relay's list while events wait in its outbox, and takes it off when
+    /// none do; a payment meanwhile puts it back (payments add after appending; this checks again
+    /// after removing).
+    pub async fn track_pending(&self, schedule: &ScheduleId) -> StoreResult<()> {
+        let k = &self.redis.keys;
+        if self.pending(schedule).await? == 0 {
+            self.redis.client().srem::<(), _, _>(k.work_pending(), schedule.as_str()).await?;
+            if self.pending(schedule).await? == 0 {
+                return Ok(());
+            }
+        }
+        self.redis.client().sadd::<(), _, _>(k.work_pending(), schedule.as_str()).await?;
+        Ok(())
+    }
+
     /// How many events of a schedule still wait for Kafka.
     pub async fn pending(&self, schedule: &ScheduleId) -> StoreResult<u64> {
         Ok(self.redis.client().xlen(self.redis.keys.schedule_outbox(schedule)).await?)

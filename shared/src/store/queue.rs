@@ -306,6 +306,8 @@ impl Gate {
 
 pub struct QueueStore {
     redis: Redis,
+    /// How long a sold-out room's places are kept after its last fan left.
+    retention_ms: u64,
     gate: Gate,
     join_room: LuaScript,
     room_status: LuaScript,
@@ -315,8 +317,9 @@ pub struct QueueStore {
 }
 
 impl QueueStore {
-    pub(crate) fn new(redis: Redis) -> Self {
+    pub(crate) fn new(redis: Redis, retention_ms: u64) -> Self {
         QueueStore {
+            retention_ms,
             gate: Gate::new(redis.clone()),
             redis,
             join_room: lua!("join_room"),
@@ -424,17 +427,26 @@ impl QueueStore {
 
     /// Takes an empty room off the live list. A fan joining at the same moment adds it back
     /// (joining adds after placing, and this checks again after removing), so no room with fans
-    /// is ever left off.
+    /// is ever left off. A sold-out room's places (tickets, owners, join times) then expire after
+    /// the retention; its settings, totals and change log stay for the operators.
     pub async fn retire_if_empty(&self, concert: &ConcertId) -> StoreResult<bool> {
         let k = &self.redis.keys;
         self.redis.client().srem::<(), _, _>(k.rooms_live(), concert.as_str()).await?;
         let pipe = self.redis.client().pipeline();
         pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
         pipe.zcard::<(), _>(k.room_active(concert)).await?;
-        let (waiting, active): (u64, u64) = pipe.all().await?;
+        pipe.hget::<(), _, _>(k.room_settings(concert), "soldOut").await?;
+        let (waiting, active, sold_out): (u64, u64, Option<String>) = pipe.all().await?;
         if waiting + active > 0 {
             self.redis.client().sadd::<(), _, _>(k.rooms_live(), concert.as_str()).await?;
             return Ok(false);
+        }
+        if sold_out.as_deref() == Some("1") {
+            let pipe = self.redis.client().pipeline();
+            for key in [k.room_owner(concert), k.room_holder(concert), k.room_joined(concert), k.room_seq(concert), k.room_seen(concert)] {
+                pipe.pexpire::<(), _>(key, self.retention_ms as i64, None).await?;
+            }
+            let _: Vec<i64> = pipe.all().await?;
         }
         Ok(true)
     }

@@ -137,6 +137,11 @@ impl UserStore {
             pipe.hget::<(), _, _>(keys.schedule_reservations(schedule), reservation.as_str()).await?;
         }
         let raws: Vec<Option<String>> = pipe.all().await?;
+        // Records forgotten after the retention (holds that ended unpaid) leave the index too.
+        let forgotten: Vec<&str> = index.iter().zip(&raws).filter(|(_, raw)| raw.is_none()).map(|((r, _), _)| r.as_str()).collect();
+        if !forgotten.is_empty() {
+            self.redis.client().hdel::<(), _, _>(keys.user_reservations(user), forgotten).await?;
+        }
         let mut records = Vec::with_capacity(raws.len());
         for raw in raws.into_iter().flatten() {
             let record: ReservationRecord = from_json(&raw)?;
