@@ -18,7 +18,8 @@ pub const QUEUE_TOKEN_HEADER: &str = "queue-token";
 pub struct App {
     pub config: Config,
     pub store: Store,
-    pub signer: TokenSigner,
+    /// Signs and checks tokens, in the functions that have `AUTH_SECRET`.
+    signer: Option<TokenSigner>,
     /// The Kafka producer, for the functions that publish payment events (`pay`, `outbox-relay`).
     #[cfg(feature = "kafka")]
     events: Option<crate::events::PaymentEvents>,
@@ -28,7 +29,8 @@ impl App {
     /// Reads the environment and connects to Redis. Errors name what is wrong, so a broken
     /// deployment fails at cold start with a readable message.
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let config = Config::from_env()?;
+        let mut config = Config::from_env()?;
+        config.resolve_secrets().await?;
         Ok(Self::new(config).await.map_err(|e| format!("cannot start: {e}"))?)
     }
 
@@ -41,7 +43,7 @@ impl App {
             config.retention,
         )
         .await?;
-        let signer = TokenSigner::new(&config.auth_secret);
+        let signer = config.auth_secret.as_deref().map(TokenSigner::new);
         Ok(App {
             config,
             store,
@@ -64,6 +66,12 @@ impl App {
         self.events.as_ref()
     }
 
+    /// The token signer; a function deployed without `AUTH_SECRET` has none (a deployment fault,
+    /// answered 500 and logged).
+    pub fn signer(&self) -> Result<&TokenSigner, ApiError> {
+        self.signer.as_ref().ok_or_else(|| ApiError::internal("this function has no AUTH_SECRET (or AUTH_SECRET_ID)"))
+    }
+
     /// The admission settings of one waiting-room tick.
     pub fn admission(&self) -> Admission {
         Admission {
@@ -82,7 +90,7 @@ impl App {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "send Authorization: Bearer <accessToken>"))?;
-        self.signer.verify_access(token, now_ms() / 1000).map_err(|e| match e {
+        self.signer()?.verify_access(token, now_ms() / 1000).map_err(|e| match e {
             TokenError::Expired => ApiError::new(ErrorCode::TokenExpired, "the access token has expired; sign up again"),
             _ => ApiError::new(ErrorCode::InvalidToken, "the access token is not valid"),
         })
@@ -92,7 +100,7 @@ impl App {
     pub fn queue_ticket(&self, req: &Request, user: &UserId) -> Result<QueueTicket, ApiError> {
         let token =
             header(req, QUEUE_TOKEN_HEADER).ok_or_else(|| ApiError::new(ErrorCode::MissingQueueToken, "send Queue-Token: <queueToken>"))?;
-        match self.signer.verify_queue(token.trim()) {
+        match self.signer()?.verify_queue(token.trim()) {
             Ok(ticket) if &ticket.user == user => Ok(ticket),
             _ => Err(ApiError::new(ErrorCode::InvalidQueueToken, "the queue token is not valid for this user")),
         }

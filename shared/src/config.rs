@@ -17,8 +17,15 @@ pub struct Config {
     /// `KEY_PREFIX`: namespace in front of every Redis key, so several deployments (or tests)
     /// share one Redis.
     pub key_prefix: String,
-    /// `AUTH_SECRET`: HMAC key for access and queue tokens, at least 32 bytes.
-    pub auth_secret: Vec<u8>,
+    /// `AUTH_SECRET`: HMAC key for access and queue tokens, at least 32 bytes. Only the functions
+    /// that issue or check tokens have it; the others (the catalog, the pages, the schedules, the
+    /// admin functions) run without.
+    pub auth_secret: Option<Vec<u8>>,
+    /// `AUTH_SECRET_ID`: where `AUTH_SECRET` is read from at cold start when it is not set itself:
+    /// a Secrets Manager secret id or ARN, or `ssm:/parameter/name` (see `secrets.rs`).
+    pub auth_secret_id: Option<String>,
+    /// `ADMIN_KEY_ID`: the same for `ADMIN_KEY`.
+    pub admin_key_id: Option<String>,
     /// `ADMIN_KEY`: the `X-Admin-Key` operators send to the admin endpoints. Unset disables them.
     pub admin_key: Option<String>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 86400).
@@ -61,6 +68,33 @@ pub struct Config {
     pub kafka_client_settings: Vec<(String, String)>,
 }
 
+fn check_auth_secret(secret: &str) -> Result<(), ConfigError> {
+    if secret.len() < 32 {
+        return Err(ConfigError { name: "AUTH_SECRET", problem: format!("must be at least 32 bytes, got {}", secret.len()) });
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Reads the secrets named by `AUTH_SECRET_ID` and `ADMIN_KEY_ID` (when the secrets themselves
+    /// are not set) through the AWS Parameters and Secrets Lambda Extension, at cold start.
+    pub async fn resolve_secrets(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if self.auth_secret.is_none() {
+            if let Some(id) = &self.auth_secret_id {
+                let secret = crate::secrets::read(id).await.map_err(|e| format!("AUTH_SECRET_ID {id}: {e}"))?;
+                check_auth_secret(&secret)?;
+                self.auth_secret = Some(secret.into_bytes());
+            }
+        }
+        if self.admin_key.is_none() {
+            if let Some(id) = &self.admin_key_id {
+                self.admin_key = Some(crate::secrets::read(id).await.map_err(|e| format!("ADMIN_KEY_ID {id}: {e}"))?);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The shortest `WAIT_IDLE_SECONDS`: twice the longest `Retry-After` (30 s) a waiting fan gets.
 pub const MIN_WAIT_IDLE_SECONDS: u64 = 60;
 
@@ -88,10 +122,9 @@ impl Config {
     /// Reads settings through `lookup`, so tests can supply their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let secret =
-            get("AUTH_SECRET").ok_or(ConfigError { name: "AUTH_SECRET", problem: "is required (32 or more random bytes)".into() })?;
-        if secret.len() < 32 {
-            return Err(ConfigError { name: "AUTH_SECRET", problem: format!("must be at least 32 bytes, got {}", secret.len()) });
+        let secret = get("AUTH_SECRET");
+        if let Some(secret) = &secret {
+            check_auth_secret(secret)?;
         }
         let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match get(name) {
@@ -116,7 +149,9 @@ impl Config {
             redis_ca_file: get("REDIS_CA_FILE"),
             redis_pool_size: number("REDIS_POOL_SIZE", 1, 1)? as usize,
             key_prefix: get("KEY_PREFIX").unwrap_or_else(|| "tk".into()),
-            auth_secret: secret.into_bytes(),
+            auth_secret: secret.map(String::into_bytes),
+            auth_secret_id: get("AUTH_SECRET_ID"),
+            admin_key_id: get("ADMIN_KEY_ID"),
             admin_key: get("ADMIN_KEY"),
             access_token_ttl: Duration::from_secs(number("ACCESS_TOKEN_TTL_SECONDS", 86_400, 60)?),
             hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),
@@ -174,11 +209,11 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_short_secret_names_the_variable() {
-        let err = with(&[]).unwrap_err().to_string();
-        assert!(err.contains("AUTH_SECRET"), "{err}");
+    fn a_function_without_tokens_needs_no_secret_and_a_short_one_is_refused() {
+        let c = with(&[("ADMIN_KEY_ID", "ticketing/admin-key")]).unwrap();
+        assert_eq!((c.auth_secret, c.admin_key_id.as_deref()), (None, Some("ticketing/admin-key")));
         let err = with(&[("AUTH_SECRET", "short")]).unwrap_err().to_string();
-        assert!(err.contains("at least 32"), "{err}");
+        assert!(err.contains("AUTH_SECRET") && err.contains("at least 32"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! - [`http`]: what every HTTP handler does alike: headers, JSON bodies, responses.
 //! - [`entry`]: the one-call `main` of every function.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
+//! - [`secrets`]: secrets read at cold start through the AWS Parameters and Secrets extension.
 //! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
 //! - [`telemetry`]: tracing setup (JSON logs on Lambda, human-readable locally).
 //! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests,
@@ -30,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod schedule;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

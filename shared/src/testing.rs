@@ -162,7 +162,7 @@ impl TestApp {
     pub async fn user(&self) -> TestUser {
         let id = UserId::random();
         self.store.users.create(&id, &UserName::parse("Test Fan").unwrap(), now_ms()).await.unwrap();
-        let access_token = self.signer.access_token(&id, now_ms() / 1000 + 3600);
+        let access_token = self.signer().unwrap().access_token(&id, now_ms() / 1000 + 3600);
         TestUser { id, access_token, ticket: None, queue_token: None }
     }
 
@@ -189,7 +189,7 @@ impl TestApp {
             self.store.users.charge(&user.id, amount, None).await.unwrap();
         }
         let (ticket, _) = self.store.queue.join(&user.id, concert, now_ms()).await.unwrap();
-        user.queue_token = Some(self.signer.queue_token(&ticket));
+        user.queue_token = Some(self.signer().unwrap().queue_token(&ticket));
         user.ticket = Some(ticket);
         user
     }

@@ -32,7 +32,7 @@ mod tests {
     async fn missing_forged_or_expired_tokens_get_401() {
         let app = TestApp::spawn().await;
         let user = app.user().await;
-        let expired = app.signer.access_token(&user.id, 1);
+        let expired = app.signer().unwrap().access_token(&user.id, 1);
         for (auth, code) in [
             (None, "MISSING_TOKEN"),
             (Some("Bearer nonsense".to_string()), "INVALID_TOKEN"),

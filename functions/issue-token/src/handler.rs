@@ -28,7 +28,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let now = now_ms();
     let (ticket, created) = app.store.queue.join(&user, &concert, now).await?;
     let position = app.store.queue.position(&ticket, now).await?;
-    Ok(queue_status(if created { 201 } else { 200 }, &app.signer.queue_token(&ticket), &concert, &position, now))
+    Ok(queue_status(if created { 201 } else { 200 }, &app.signer()?.queue_token(&ticket), &concert, &position, now))
 }
 
 #[cfg(test)]
@@ -73,7 +73,7 @@ mod tests {
         let fan = app.user().await;
         let (status, body) = read(handle(&app, join(&fan, club.concert_id.as_str())).await);
         assert_eq!((status, body["position"].as_u64()), (201, Some(1)), "nobody from the other room is ahead");
-        let ticket = app.signer.verify_queue(body["queueToken"].as_str().unwrap()).unwrap();
+        let ticket = app.signer().unwrap().verify_queue(body["queueToken"].as_str().unwrap()).unwrap();
         assert_eq!(ticket.concert, club.concert_id);
     }
 

@@ -153,7 +153,7 @@ mod tests {
         // The same fan's token for another room.
         let (ticket, _) = app.store.queue.join(&user.id, &elsewhere.concert_id, now_ms()).await.unwrap();
         app.store.queue.grant_active(&ticket, now_ms() + 60_000).await.unwrap();
-        user.queue_token = Some(app.signer.queue_token(&ticket));
+        user.queue_token = Some(app.signer().unwrap().queue_token(&ticket));
         let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await);
         assert_eq!((status, body["code"].as_str()), (403, Some("QUEUE_TOKEN_WRONG_CONCERT")));
         assert_eq!(app.store.users.balance(&user.id).await.unwrap(), 50_000);

@@ -31,7 +31,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
             "userId": user,
             "name": name.as_str(),
             "balance": 0,
-            "accessToken": app.signer.access_token(&user, expires_at),
+            "accessToken": app.signer()?.access_token(&user, expires_at),
             "expiresAt": rfc3339(expires_at * 1000),
         }),
     ))
@@ -50,7 +50,7 @@ mod tests {
         assert_eq!(status, 201);
         assert_eq!(body["name"], "Kim");
         assert_eq!(body["balance"], 0);
-        let user = app.signer.verify_access(body["accessToken"].as_str().unwrap(), now_ms() / 1000).unwrap();
+        let user = app.signer().unwrap().verify_access(body["accessToken"].as_str().unwrap(), now_ms() / 1000).unwrap();
         assert_eq!(body["userId"], user.as_str());
         assert_eq!(app.store.users.balance(&user).await.unwrap(), 0);
     }
