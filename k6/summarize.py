@@ -1,4 +1,6 @@
-"""Prints the key figures of a k6 --summary-export file."""
+"""Prints the key figures of a k6 --summary-export file and, when given, the gateway's own
+per-route latency (its GET /__stats) beside k6's, and the CPU share of each process.
+Usage: summarize.py SUMMARY.json [GATEWAY.json [CPU.json]]"""
 import json
 import sys
 
@@ -36,10 +38,27 @@ if "queue_wait" in m:
     q = m["queue_wait"]
     print(f"queue wait    med {q['med'] / 1000:.2f} s   p95 {q['p(95)'] / 1000:.2f} s")
 names = sorted((k.split("name:")[1].rstrip("}"), v) for k, v in m.items() if k.startswith("http_req_duration{name:"))
+gateway = {}
+if len(sys.argv) > 2:
+    try:
+        gateway = json.load(open(sys.argv[2]))
+    except (OSError, ValueError):
+        gateway = {}
+# k6's endpoint tags and the gateway's function names differ for two endpoints.
+FUNCTION = {"charge": "charge-balance", "balance": "get-balance"}
 if names:
-    print("endpoint            p95 ms   p99 ms")
+    print("endpoint          k6: p95 ms   p99 ms | gateway: p50 ms   p95 ms   p99 ms   max ms  (service time)")
     for name, v in names:
-        print(f"{name:<18}{v.get('p(95)', 0):>8.2f} {v.get('p(99)', 0):>8.2f}")
+        g = gateway.get(FUNCTION.get(name, name), {}).get("service")
+        side = f"{g['p50']:>8.2f} {g['p95']:>8.2f} {g['p99']:>8.2f} {g['max']:>8.2f}" if g else "       –"
+        print(f"{name:<18}{v.get('p(95)', 0):>10.2f} {v.get('p(99)', 0):>8.2f} | {side}")
+if len(sys.argv) > 3:
+    try:
+        cpu = json.load(open(sys.argv[3]))
+        shares = ", ".join(f"{k} {v * 100:.0f}%" for k, v in sorted(cpu["share"].items(), key=lambda kv: -kv[1]))
+        print(f"CPU over {cpu['wallSeconds']:.0f} s on {cpu['cpus']} cores: {shares}")
+    except (OSError, ValueError, KeyError):
+        pass
 steps = sorted(
     (int(k.split("step:")[1].rstrip("}")), v) for k, v in m.items() if k.startswith("http_req_duration{kind:api,step:")
 )

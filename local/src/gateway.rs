@@ -1,7 +1,9 @@
 //! Serving every function's route from `template.yaml` on one port by calling the handlers
 //! in-process, as API Gateway (HTTP API, v2) would hand requests over: path parameters, query
 //! string parameters and a request context in the request's extensions. `GET /__ping` is a
-//! trivial handler served the same way, the baseline for measuring the functions behind it.
+//! trivial handler served the same way, the baseline for measuring the functions behind it;
+//! `GET /__stats` answers the gateway's own latency per route (`stats.rs`), `DELETE /__stats`
+//! empties it.
 //! [`start`] also starts what the cloud runs around the functions (`runners.rs`).
 
 use std::collections::HashMap;
@@ -10,6 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -87,6 +90,7 @@ impl Route {
 pub struct Gateway {
     app: &'static App,
     routes: Vec<Route>,
+    stats: crate::stats::Stats,
 }
 
 impl Gateway {
@@ -115,7 +119,7 @@ impl Gateway {
             function: "ping".into(),
             handler: |_, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({ "ok": true }))) }),
         });
-        Ok(Gateway { app, routes })
+        Ok(Gateway { app, routes, stats: Default::default() })
     }
 
     /// Serves HTTP on `listener` until the process ends.
@@ -141,8 +145,15 @@ impl Gateway {
     }
 
     async fn call(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let started = Instant::now();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
+        if path == "/__stats" {
+            if parts.method == hyper::Method::DELETE {
+                self.stats.reset();
+            }
+            return plain(200, "application/json", Bytes::from(self.stats.snapshot().to_string()));
+        }
         let mut allowed = false;
         let found = self.routes.iter().find_map(|r| {
             let params = r.matches(&path)?;
@@ -178,13 +189,18 @@ impl Gateway {
             .with_path_parameters(params)
             .with_query_string_parameters(query)
             .with_request_context(context);
-        let (parts, body) = respond((route.handler)(self.app, request).await).into_parts();
+        let handler_started = Instant::now();
+        let result = (route.handler)(self.app, request).await;
+        let handler_time = handler_started.elapsed();
+        let (parts, body) = respond(result).into_parts();
         let bytes = match body {
             Body::Text(text) => Bytes::from(text),
             Body::Binary(bin) => Bytes::from(bin),
             _ => Bytes::new(),
         };
-        hyper::Response::from_parts(parts, Full::new(bytes))
+        let response = hyper::Response::from_parts(parts, Full::new(bytes));
+        self.stats.record(&route.function, started.elapsed(), handler_time);
+        response
     }
 }
 

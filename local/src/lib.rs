@@ -7,6 +7,7 @@
 //! - [`kafka_trigger`]: the Kafka event source itself: consumes the payments topic with a consumer
 //!   group, hands batches in the Lambda payload shape to `on-payment-completed`, and commits
 //!   offsets after success (at-least-once).
+//! - [`stats`]: the gateway's own latency per route (`GET /__stats`), beside what k6 sees.
 //! - [`template`]: what `template.yaml` deploys, read by the gateway and the layout tests.
 //!
 //! Binaries: `gateway`, `kafka-trigger` (the event source alone, for `local/watch`), `seed` (demo
@@ -15,4 +16,5 @@
 pub mod gateway;
 pub mod kafka_trigger;
 pub mod runners;
+pub mod stats;
 pub mod template;

@@ -109,6 +109,15 @@ async fn signup_to_payment_through_the_gateway() {
     let (status, left, _) = call(&addr, "DELETE", "/queue/tokens/current", &both2, None).await;
     assert_eq!((status, left["status"].as_str()), (200, Some("LEFT")), "{left}");
 
+    // The gateway's own latency per route, for load tests to put beside the client's.
+    let (status, stats, _) = call(&addr, "GET", "/__stats", &[], None).await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["signup"]["service"]["count"], 2, "{stats}");
+    assert!(stats["pay"]["handler"]["p99"].as_f64().unwrap() > 0.0);
+    assert!(stats["pay"]["service"]["max"].as_f64().unwrap() >= stats["pay"]["handler"]["max"].as_f64().unwrap());
+    let (_, emptied, _) = call(&addr, "DELETE", "/__stats", &[], None).await;
+    assert_eq!(emptied, json!({}));
+
     let (status, _, _) = call(&addr, "GET", "/nowhere", &[], None).await;
     assert_eq!(status, 404);
     let (status, _, _) = call(&addr, "DELETE", "/users", &[], None).await;
