@@ -113,6 +113,10 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('paused'));
   assert.equal(await fan.textContent('#position'), '1');
   await shoot(fan, 'line-paused');
+  // A reload keeps the place: the tokens live in the browser's storage.
+  await fan.reload();
+  await visible(fan, 'line');
+  await fan.waitForFunction(() => document.getElementById('position').textContent === '1');
   await console_.waitForFunction(() => document.querySelectorAll('.tile')[0]?.textContent.startsWith('1'));
   await shoot(console_, 'operator-console');
 

@@ -447,3 +447,26 @@ async fn a_finished_sales_working_keys_go_away_after_the_retention() {
     assert!(app.store.queue.snapshot(&c, now_ms()).await.unwrap().settings.sold_out);
     assert_eq!(app.store.booking.holding_schedules().await.unwrap(), vec![], "no schedule left on the sweeper's list");
 }
+
+/// A pause that lands while ticks run: the ticks that start after it admit nobody, and every
+/// place is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pause_landing_mid_tick_stops_every_later_tick() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    line_up(&app, &c, 200, t0).await;
+    let one = Admission { admit_per_tick: 1, ..SETTINGS };
+    let pause = RoomUpdateRequest { paused: Some(true), ..Default::default() }.validate().unwrap();
+    let ticks = join_all((1..=20).map(|i| app.store.queue.tick(&c, i, t0 + i, one, PLENTY)));
+    let (before, paused) = tokio::join!(ticks, app.store.queue.update(&c, &pause, t0));
+    paused.unwrap();
+    let admitted_before: u64 = before.iter().map(|r| r.as_ref().unwrap().admitted).sum();
+    assert!(admitted_before <= 20);
+    for i in 21..=30 {
+        assert_eq!(app.store.queue.tick(&c, i, t0 + i, one, PLENTY).await.unwrap().admitted, 0, "tick {i} after the pause");
+    }
+    let snapshot = app.store.queue.snapshot(&c, t0 + 30).await.unwrap();
+    assert_eq!(snapshot.waiting + snapshot.active, 200, "every place kept");
+    assert_eq!(snapshot.active, admitted_before);
+}
