@@ -679,11 +679,12 @@ impl BookingStore {
         Ok(())
     }
 
-    /// Sweeps each of `schedules`.
+    /// Sweeps each of `schedules`, keeping the sweeper's list of schedules with holds true.
     pub async fn sweep(&self, schedules: &[ScheduleId], now_ms: u64) -> StoreResult<SweepReport> {
         let mut total = SweepReport::default();
         for schedule in schedules {
             total += self.sweep_schedule(schedule, now_ms).await?;
+            self.track_holding(schedule).await?;
         }
         Ok(total)
     }

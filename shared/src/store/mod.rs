@@ -227,23 +227,13 @@ impl Store {
     /// Releases the lapsed holds of every schedule in the catalog: the sweeper's full round, once
     /// an invocation (a minute), which also heals its list of schedules with holds.
     pub async fn sweep_all(&self, now_ms: u64) -> StoreResult<booking::SweepReport> {
-        let schedules = self.catalog.schedule_ids().await?;
-        let report = self.booking.sweep(&schedules, now_ms).await?;
-        for schedule in &schedules {
-            self.booking.track_holding(schedule).await?;
-        }
-        Ok(report)
+        self.booking.sweep(&self.catalog.schedule_ids().await?, now_ms).await
     }
 
     /// Releases the lapsed holds of the schedules that have holds: the sweeper's every-second
     /// round, whose cost follows live holds, not schedules ever created.
     pub async fn sweep_live(&self, now_ms: u64) -> StoreResult<booking::SweepReport> {
-        let schedules = self.booking.holding_schedules().await?;
-        let report = self.booking.sweep(&schedules, now_ms).await?;
-        for schedule in &schedules {
-            self.booking.track_holding(schedule).await?;
-        }
-        Ok(report)
+        self.booking.sweep(&self.booking.holding_schedules().await?, now_ms).await
     }
 
     /// The sales ledger of every schedule in the catalog.
