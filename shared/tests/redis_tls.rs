@@ -114,8 +114,10 @@ async fn rediss_encrypts_and_checks_the_servers_certificate() {
 
 #[tokio::test]
 async fn rediss_to_a_plain_text_redis_refuses_to_start() {
-    // The shared test Redis speaks plain text only: asking for TLS must fail, not fall back.
-    let plain = redis_url().replacen("redis://", "rediss://", 1);
+    // The shared test Redis (a single node or a cluster) speaks plain text only: asking for TLS
+    // must fail, not fall back.
+    let plain = redis_url().replacen("redis-cluster://", "rediss-cluster://", 1).replacen("redis://", "rediss://", 1);
+    assert!(plain.starts_with("rediss"), "{plain}");
     let err = App::new(config(&plain, None)).await.err().expect("no silent fall-back to plain text");
     println!("plain text server: {err}");
 }
