@@ -166,6 +166,20 @@ impl TestApp {
         TestUser { id, access_token, ticket: None, queue_token: None }
     }
 
+    /// The key layout of this app's prefix, for tests that look at what the scripts stored.
+    pub fn keys(&self) -> crate::store::Keys {
+        crate::store::Keys::new(&self.config.key_prefix).expect("the test prefix is valid")
+    }
+
+    /// A plain client of the test Redis, for tests that look at or damage stored state directly.
+    pub async fn raw_redis(&self) -> fred::clients::Client {
+        use fred::interfaces::ClientLike;
+        let config = fred::types::config::Config::from_url(&self.config.redis_url).expect("the test Redis URL");
+        let client = fred::types::Builder::from_config(config).build().expect("a Redis client");
+        client.init().await.expect("the test Redis answers");
+        client
+    }
+
     /// The concert made last, or a new one of 50 seats.
     async fn current_concert(&self) -> ConcertId {
         let last = self.last_concert.lock().unwrap().clone();

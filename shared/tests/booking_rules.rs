@@ -269,9 +269,8 @@ async fn a_debited_payment_whose_hold_was_lost_is_recorded_for_refund() {
     assert!(app.store.booking.pay_steps_for_tests(&ticket, &held.reservation_id, now_ms(), true).await, "debited");
 
     // The schedule's side comes back without the hold: released, its seat free.
-    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
-    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
-    redis.init().await.unwrap();
+    let keys = app.keys();
+    let redis = app.raw_redis().await;
     let mut record = held.clone();
     record.status = ReservationStatus::Expired;
     let json = serde_json::to_string(&record).unwrap();

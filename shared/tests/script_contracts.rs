@@ -6,20 +6,13 @@ use ticketing::domain::events::PaymentCompleted;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::models::SeatEntry;
 use ticketing::domain::now_ms;
-use ticketing::store::Keys;
 use ticketing::testing::TestApp;
-
-async fn raw_client(app: &TestApp) -> Client {
-    let client = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
-    client.init().await.unwrap();
-    client
-}
 
 #[tokio::test]
 async fn seat_entries_the_scripts_write_are_seat_entries() {
     let app = TestApp::spawn().await;
-    let keys = Keys::new(&app.config.key_prefix).unwrap();
-    let redis = raw_client(&app).await;
+    let keys = app.keys();
+    let redis = app.raw_redis().await;
     let concert = app.concert(5, 1_000).await;
     let schedule = concert.schedules[0].schedule_id.clone();
     let user = app.admitted_user(10_000).await;

@@ -377,9 +377,8 @@ async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
     let first = app.admitted_user(0).await;
     // Redis comes back without the room's counter and places (a restart without persistence):
     // the next fan gets the same ticket number.
-    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
-    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
-    redis.init().await.unwrap();
+    let keys = app.keys();
+    let redis = app.raw_redis().await;
     let lost = [keys.room_seq(&c), keys.room_waiting(&c), keys.room_active(&c), keys.room_holder(&c)];
     redis.del::<(), _>(lost.to_vec()).await.unwrap();
     let second = app.admitted_user(0).await;
@@ -408,9 +407,8 @@ async fn a_finished_sales_working_keys_go_away_after_the_retention() {
     let app = TestApp::spawn_with(|c| c.retention = std::time::Duration::from_millis(300)).await;
     let concert = app.concert(2, 1_000).await;
     let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
-    let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
-    let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
-    redis.init().await.unwrap();
+    let keys = app.keys();
+    let redis = app.raw_redis().await;
 
     // One fan's hold lapses unpaid; then two fans buy both seats and the room sells out.
     let browser = app.admitted_user(0).await;

@@ -157,9 +157,8 @@ mod tests {
         let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         // The broken schedule's ledger key holds the wrong type: applying to it fails in Redis.
-        let keys = ticketing::store::Keys::new(&app.config.key_prefix).unwrap();
-        let redis = Builder::from_config(fred::types::config::Config::from_url(&app.config.redis_url).unwrap()).build().unwrap();
-        redis.init().await.unwrap();
+        let keys = app.keys();
+        let redis = app.raw_redis().await;
         redis.set::<(), _, _>(keys.schedule_ledger(&broken), "not a hash", None, None, false).await.unwrap();
 
         let mut event = KafkaEvent::default();
