@@ -2,9 +2,10 @@
 //!
 //! Lambda polls the topic with a consumer group, invokes the function with a batch of records
 //! (grouped by `topic-partition`, values base64) and, with `ReportBatchItemFailures`, resumes each
-//! partition from the first record the function reported as failed. This does the same in-process:
-//! it commits, per partition, the offset after the last record that succeeded and seeks back to
-//! the first failure, so nothing is lost and nothing skipped (at-least-once).
+//! partition from the first record the function reported as failed; a failed invocation gets the
+//! whole batch again. This does the same in-process: it commits, per partition, the offset after
+//! the last record that succeeded and seeks back to the first failure (or, when the handler
+//! failed, to the batch's first record), so nothing is lost and nothing skipped (at-least-once).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -90,8 +91,20 @@ pub async fn run_batch(app: &App, consumer: &StreamConsumer, max_records: usize,
     let mut event = KafkaEvent::default();
     event.event_source = Some("aws:SelfManagedKafka".into());
     event.records = records.clone();
-    let response: BatchResponse =
-        on_payment_completed::handle(app, LambdaEvent::new(event, Context::default())).await.map_err(|e| format!("handler: {e}"))?;
+    let response: BatchResponse = match on_payment_completed::handle(app, LambdaEvent::new(event, Context::default())).await {
+        Ok(response) => response,
+        Err(e) => {
+            // A failed invocation: like Lambda, deliver the whole batch again.
+            for list in records.values() {
+                let Some(first) = list.iter().min_by_key(|r| r.offset) else { continue };
+                let topic = first.topic.as_deref().unwrap_or_default();
+                consumer
+                    .seek(topic, first.partition as i32, Offset::Offset(first.offset), Duration::from_secs(5))
+                    .map_err(|e| format!("seek: {e}"))?;
+            }
+            return Err(format!("handler: {e}"));
+        }
+    };
 
     // Commit each partition up to its first failure (or past its last record), and rewind a
     // failed partition so the next batch starts at the failure, as Lambda does.

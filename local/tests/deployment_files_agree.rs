@@ -43,13 +43,18 @@ fn http_routes_match_the_watch_router() {
 }
 
 #[test]
-fn the_kafka_trigger_has_both_event_sources_with_partial_batch_responses() {
+fn the_kafka_trigger_has_both_event_sources_with_a_starting_position_and_partial_batch_responses_when_provisioned() {
+    // .ci/template_rules.py checks the expanded template in every mode; this is the quick look.
     let text = read("template.yaml");
     for mapping in ["SelfManagedKafkaTrigger:", "MskTrigger:"] {
         let at = text.find(mapping).unwrap_or_else(|| panic!("{mapping} missing"));
         let block = &text[at..text[at..].find("\n\n").map_or(text.len(), |e| at + e)];
         assert!(block.contains("FunctionName: !Ref OnPaymentCompletedFunction"), "{mapping}");
-        assert!(block.contains("ReportBatchItemFailures"), "{mapping}");
+        assert!(block.contains("StartingPosition: TRIM_HORIZON"), "{mapping}");
+        assert!(
+            block.contains("FunctionResponseTypes: !If [UseProvisionedPollers, [ReportBatchItemFailures], !Ref AWS::NoValue]"),
+            "{mapping}"
+        );
     }
 }
 

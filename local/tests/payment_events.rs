@@ -242,3 +242,55 @@ async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each
     let sales = app.store.sales().await.unwrap();
     assert_eq!((sales[0].sold_seats, sales[0].revenue), (200, 200 * 500));
 }
+
+/// Lambda's event source, as `kafka-trigger` runs it, in both of its modes: a record that fails
+/// for a passing reason is delivered again until it succeeds, the records behind it in its
+/// partition wait, and the ledger ends with each event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_that_fails_is_delivered_again_until_it_counts_with_or_without_partial_batch_responses() {
+    use fred::prelude::*;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let broker = Broker::start();
+    for partial in [false, true] {
+        let topic = format!("payments-{:x}", rand_u64());
+        create_topic(&broker.address(), &topic).await;
+        let app = TestApp::spawn_with(|c| c.kafka_partial_batch_responses = partial).await;
+        let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        // Applying an event of the broken schedule fails in Redis until its ledger key is repaired.
+        let (keys, redis) = (app.keys(), app.raw_redis().await);
+        redis.set::<(), _, _>(keys.schedule_ledger(&broken), "not a hash", None, None, false).await.unwrap();
+
+        let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", broker.address()).create().unwrap();
+        for (id, schedule) in [("a", &good), ("b", &broken), ("c", &good)] {
+            let event = json!({
+                "schemaVersion": 1, "type": "PaymentCompleted", "eventId": format!("{id}-{partial}"), "paymentId": id,
+                "reservationId": id, "userId": "u", "concertId": "c", "scheduleId": schedule,
+                "seatNumber": 1, "amount": 100, "paidAt": "2026-11-26T12:00:00.000Z"
+            })
+            .to_string();
+            let record = FutureRecord::<str, str>::to(&topic).partition(0).key(id).payload(&event);
+            producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
+        }
+
+        let consumer = local_stack::kafka_trigger::consumer(&broker.address(), &format!("ledger-{:x}", rand_u64()), &topic).unwrap();
+        let sold = |sales: &[ticketing::store::outbox::ScheduleSales], s: &ScheduleId| {
+            sales.iter().find(|x| &x.schedule_id == s).map_or(0, |x| x.sold_seats)
+        };
+        for _ in 0..2 {
+            let outcome = local_stack::kafka_trigger::run_batch(&app, &consumer, 100, Duration::from_secs(5)).await;
+            match (partial, outcome) {
+                (false, Err(e)) => assert!(e.contains("delivered again"), "{e}"),
+                (true, Ok(report)) => assert_eq!(report.failed_partitions, 1),
+                (_, other) => panic!("partial={partial}: {other:?}"),
+            }
+            let counted: Option<u64> = redis.hget(keys.schedule_ledger(&good), "soldSeats").await.unwrap();
+            assert_eq!(counted, Some(1), "partial={partial}: a counted once, c waits behind b");
+        }
+        redis.del::<(), _>(keys.schedule_ledger(&broken)).await.unwrap();
+        let report = local_stack::kafka_trigger::run_batch(&app, &consumer, 100, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(report.failed_partitions, 0);
+        let sales = app.store.sales().await.unwrap();
+        assert_eq!((sold(&sales, &good), sold(&sales, &broken)), (2, 1), "partial={partial}: each event once");
+    }
+}

@@ -64,6 +64,12 @@ pub struct Config {
     /// `KAFKA_IDEMPOTENCE` (default true): the idempotent producer. Turn off only for brokers
     /// that mishandle it (see the README); then one request is in flight, so order still holds.
     pub kafka_idempotence: bool,
+    /// `KAFKA_PARTIAL_BATCH_RESPONSES` (default false): whether the Kafka trigger's event source
+    /// honours a partial batch response (`ReportBatchItemFailures`, which Lambda offers for Kafka
+    /// only in provisioned mode). Without it, a batch with a record that failed for a passing reason
+    /// fails as a whole and Lambda delivers it again; the ledger deduplicates the records that had
+    /// already been applied.
+    pub kafka_partial_batch_responses: bool,
     /// `KAFKA_SECURITY_PROTOCOL` and friends: passed to librdkafka as they are (see the README).
     pub kafka_client_settings: Vec<(String, String)>,
 }
@@ -135,6 +141,14 @@ impl Config {
                 },
             }
         };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(name).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("true") | Some("1") => Ok(true),
+                Some("false") | Some("0") => Ok(false),
+                Some(other) => Err(ConfigError { name, problem: format!("must be true or false, got {other:?}") }),
+            }
+        };
         let wait_idle = number("WAIT_IDLE_SECONDS", 120, 1)?;
         if wait_idle < MIN_WAIT_IDLE_SECONDS {
             return Err(ConfigError {
@@ -174,13 +188,8 @@ impl Config {
             kafka_brokers: get("KAFKA_BROKERS"),
             payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),
             kafka_publish_timeout: Duration::from_millis(number("KAFKA_PUBLISH_TIMEOUT_MILLIS", 1000, 10)?),
-            kafka_idempotence: match get("KAFKA_IDEMPOTENCE").as_deref().map(str::trim) {
-                None | Some("true") | Some("1") => true,
-                Some("false") | Some("0") => false,
-                Some(other) => {
-                    return Err(ConfigError { name: "KAFKA_IDEMPOTENCE", problem: format!("must be true or false, got {other:?}") })
-                }
-            },
+            kafka_idempotence: flag("KAFKA_IDEMPOTENCE", true)?,
+            kafka_partial_batch_responses: flag("KAFKA_PARTIAL_BATCH_RESPONSES", false)?,
             kafka_client_settings: KAFKA_CLIENT_SETTINGS.iter().filter_map(|(env, key)| get(env).map(|v| (key.to_string(), v))).collect(),
         })
     }

@@ -1,7 +1,9 @@
 //! Scheduled functions fire at most once a minute, but admission and the hold sweeper should act
 //! every second. So one invocation runs a tick every `period`, on period boundaries, until its
-//! deadline is near. Overlapping invocations are harmless: each tick is idempotent per tick number.
-//! [`every_tick`] is the whole body of a scheduled handler.
+//! deadline is near. The deadline is the function's timeout, longer than the schedule's period
+//! (150 s against 60 s in `template.yaml`), so runs overlap and a schedule firing late or not at
+//! all leaves no second without a tick. Overlapping invocations are harmless: each tick is
+//! idempotent per tick start. [`every_tick`] is the whole body of a scheduled handler.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -12,10 +14,6 @@ use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::domain::now_ms;
-
-/// The longest one invocation keeps ticking, whatever its deadline: the next scheduled run takes
-/// over after this.
-pub const MAX_RUN: Duration = Duration::from_secs(60);
 
 /// Stop this long before the deadline, so the last tick finishes in time.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
@@ -42,7 +40,7 @@ where
 }
 
 /// Calls `tick(now_ms)` at each multiple of `period` until `deadline_ms` (epoch ms) minus the
-/// margin, or [`MAX_RUN`], whichever is first. The first tick runs at once. Returns how many ran
+/// margin. The first tick runs at once. Returns how many ran
 /// and the sum of what they returned. A tick error is logged and the loop goes on: the next tick
 /// may well succeed.
 pub async fn run_ticks<F, Fut, E>(deadline_ms: u64, period: Duration, mut tick: F) -> (u32, u64)
@@ -51,11 +49,10 @@ where
     Fut: Future<Output = Result<u64, E>>,
     E: Display,
 {
-    let start = now_ms();
     let period_ms = period.as_millis().max(1) as u64;
-    let stop = deadline_ms.saturating_sub(DEADLINE_MARGIN.as_millis() as u64).min(start + MAX_RUN.as_millis() as u64);
+    let stop = deadline_ms.saturating_sub(DEADLINE_MARGIN.as_millis() as u64);
     let (mut ran, mut total) = (0, 0);
-    let mut now = start;
+    let mut now = now_ms();
     loop {
         match tick(now).await {
             Ok(done) => total += done,

@@ -4,11 +4,17 @@
 //!
 //! Each record is applied idempotently (deduplicated by `eventId`), so redelivery is harmless. A
 //! malformed record is logged and skipped: it could never succeed, and must not block its
-//! partition. A record that fails for a passing reason (Redis down) is reported as the batch item
-//! failure of its partition, and the records after it in that partition are not applied in this
-//! invocation: Lambda's Kafka event source commits each partition up to its first reported failure
-//! and delivers again from there, so the ledger sees each partition in order. Other partitions go
-//! on.
+//! partition. A record that fails for a passing reason (Redis down) stops its partition: the
+//! records after it are not applied in this invocation, so the ledger sees each partition in
+//! order, and other partitions go on. What happens next depends on the event source:
+//!
+//! - with partial batch responses (`KAFKA_PARTIAL_BATCH_RESPONSES=true`; Lambda offers
+//!   `ReportBatchItemFailures` for Kafka in provisioned mode), the failure is reported as
+//!   `{"partition": "<topic>-<n>", "offset": n}`, the shape the Lambda guide documents ("Configuring
+//!   error handling controls for Kafka event sources"); Lambda commits the partition up to it and
+//!   delivers again from there;
+//! - without them (on-demand mode, where Lambda ignores such a response and would take the batch
+//!   as done), the invocation fails, and Lambda delivers the whole batch again.
 
 use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -30,7 +36,8 @@ pub struct BatchItemFailure {
     pub item_identifier: ItemIdentifier,
 }
 
-/// A Kafka record: `partition` is the `topic-partition` key of the event's record map.
+/// A Kafka record, as the Lambda guide documents it for Kafka: `partition` is the
+/// `<topic>-<partition>` key of the event's record map, `offset` a number.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct ItemIdentifier {
     pub partition: String,
@@ -66,7 +73,11 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
             }
         }
     }
-    tracing::info!(counted, duplicates, malformed, failed = response.batch_item_failures.len(), "batch applied");
+    let failed = response.batch_item_failures.len();
+    tracing::info!(counted, duplicates, malformed, failed, "batch applied");
+    if failed > 0 && !app.config.kafka_partial_batch_responses {
+        return Err(format!("{failed} partition(s) stopped at a record that failed; the batch will be delivered again").into());
+    }
     Ok(response)
 }
 
@@ -150,29 +161,59 @@ mod tests {
         assert_eq!(json, serde_json::json!({"batchItemFailures": [{"itemIdentifier": {"partition": "t-0", "offset": 7}}]}));
     }
 
-    #[tokio::test]
-    async fn a_failing_record_stops_its_partition_only_and_is_delivered_again_from_there() {
-        use fred::prelude::*;
-        let app = TestApp::spawn().await;
-        let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
-        let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
-        // The broken schedule's ledger key holds the wrong type: applying to it fails in Redis.
-        let keys = app.keys();
-        let redis = app.raw_redis().await;
-        redis.set::<(), _, _>(keys.schedule_ledger(&broken), "not a hash", None, None, false).await.unwrap();
-
+    /// Two partitions: in partition 0 the record at offset 11 names a schedule whose ledger key
+    /// holds the wrong type, so applying it fails in Redis until the key is repaired.
+    fn batch_with_a_failing_record(good: &ScheduleId, broken: &ScheduleId) -> KafkaEvent {
         let mut event = KafkaEvent::default();
         event.records.insert(
             "payment-completed-0".into(),
-            vec![
-                record(10, Some(sale(&good, "a", 100))),
-                record(11, Some(sale(&broken, "b", 100))),
-                record(12, Some(sale(&good, "c", 100))),
-            ],
+            vec![record(10, Some(sale(good, "a", 100))), record(11, Some(sale(broken, "b", 100))), record(12, Some(sale(good, "c", 100)))],
         );
-        let mut other = record(5, Some(sale(&good, "d", 100)));
+        let mut other = record(5, Some(sale(good, "d", 100)));
         other.partition = 1;
         event.records.insert("payment-completed-1".into(), vec![other]);
+        event
+    }
+
+    /// An app with two schedules, where applying an event of the second (broken) one fails in
+    /// Redis until its ledger key, which holds the wrong type, is deleted.
+    async fn app_with_a_broken_schedule(partial_batch_responses: bool) -> (TestApp, ScheduleId, ScheduleId) {
+        use fred::prelude::*;
+        let app = TestApp::spawn_with(|c| c.kafka_partial_batch_responses = partial_batch_responses).await;
+        let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let redis = app.raw_redis().await;
+        redis.set::<(), _, _>(app.keys().schedule_ledger(&broken), "not a hash", None, None, false).await.unwrap();
+        (app, good, broken)
+    }
+
+    #[tokio::test]
+    async fn without_partial_batch_responses_a_failing_record_fails_the_batch_and_the_redelivery_counts_each_once() {
+        use fred::prelude::*;
+        let (app, good, broken) = app_with_a_broken_schedule(false).await;
+        let (keys, redis) = (app.keys(), app.raw_redis().await);
+
+        let err = handle(&app, LambdaEvent::new(batch_with_a_failing_record(&good, &broken), Context::default())).await.unwrap_err();
+        assert!(err.to_string().contains("delivered again"), "{err}");
+        let counted: Option<u64> = redis.hget(keys.schedule_ledger(&good), "soldSeats").await.unwrap();
+        assert_eq!(counted, Some(2), "a and d were applied, c waits behind the failure");
+
+        // Lambda delivers the same batch again: a and d are duplicates, b and c count once.
+        redis.del::<(), _>(keys.schedule_ledger(&broken)).await.unwrap();
+        let response = handle(&app, LambdaEvent::new(batch_with_a_failing_record(&good, &broken), Context::default())).await.unwrap();
+        assert!(response.batch_item_failures.is_empty());
+        let sales = app.store.sales().await.unwrap();
+        let sold = |s: &ScheduleId| sales.iter().find(|x| &x.schedule_id == s).map(|x| x.sold_seats);
+        assert_eq!((sold(&good), sold(&broken)), (Some(3), Some(1)));
+    }
+
+    #[tokio::test]
+    async fn a_failing_record_stops_its_partition_only_and_is_delivered_again_from_there() {
+        use fred::prelude::*;
+        let (app, good, broken) = app_with_a_broken_schedule(true).await;
+        let (keys, redis) = (app.keys(), app.raw_redis().await);
+
+        let event = batch_with_a_failing_record(&good, &broken);
         let response = handle(&app, LambdaEvent::new(event, Context::default())).await.unwrap();
         assert_eq!(
             response.batch_item_failures,
