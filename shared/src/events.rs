@@ -9,6 +9,12 @@
 //!   and deletes what Kafka acknowledged.
 //!
 //! Either may publish an event twice (at-least-once); consumers deduplicate on `eventId`.
+//!
+//! With the `msk-iam` feature the producer can sign in to Amazon MSK with IAM ([`msk_iam`]), when
+//! `KAFKA_SASL_MECHANISM=OAUTHBEARER`.
+
+#[cfg(feature = "msk-iam")]
+pub mod msk_iam;
 
 use std::time::Duration;
 
@@ -26,9 +32,16 @@ use crate::store::{Store, StoreError};
 /// Outbox entries read and published per schedule per relay round.
 const RELAY_BATCH: u64 = 500;
 
+/// The producer's client context: the source of IAM tokens with the `msk-iam` feature, librdkafka's
+/// default otherwise.
+#[cfg(feature = "msk-iam")]
+type KafkaContext = msk_iam::MskIamContext;
+#[cfg(not(feature = "msk-iam"))]
+type KafkaContext = rdkafka::client::DefaultClientContext;
+
 #[derive(Clone)]
 pub struct PaymentEvents {
-    producer: FutureProducer,
+    producer: FutureProducer<KafkaContext>,
     topic: String,
     publish_timeout: Duration,
 }
@@ -39,6 +52,30 @@ pub struct RelayReport {
     pub published: u64,
     /// Schedules whose outbox still holds events because Kafka refused or timed out.
     pub stalled_schedules: u64,
+}
+
+/// Whether the settings sign in with OAUTHBEARER tokens, which only MSK's IAM sign-in provides.
+fn wants_iam_tokens(config: &Config) -> bool {
+    config.kafka_client_settings.iter().any(|(key, value)| key == "sasl.mechanism" && value.trim().eq_ignore_ascii_case("OAUTHBEARER"))
+}
+
+#[cfg(feature = "msk-iam")]
+fn kafka_context(config: &Config) -> Result<KafkaContext, ApiError> {
+    if wants_iam_tokens(config) {
+        msk_iam::MskIamContext::from_env().map_err(ApiError::internal)
+    } else {
+        Ok(msk_iam::MskIamContext::without_iam())
+    }
+}
+
+#[cfg(not(feature = "msk-iam"))]
+fn kafka_context(config: &Config) -> Result<KafkaContext, ApiError> {
+    if wants_iam_tokens(config) {
+        return Err(ApiError::internal(
+            "KAFKA_SASL_MECHANISM=OAUTHBEARER (MSK with IAM) needs the functions built with the msk-iam feature (docs/deploy.md)",
+        ));
+    }
+    Ok(rdkafka::client::DefaultClientContext)
 }
 
 impl PaymentEvents {
@@ -62,7 +99,8 @@ impl PaymentEvents {
         for (key, value) in &config.kafka_client_settings {
             client.set(key, value);
         }
-        let producer = client.create().map_err(|e| ApiError::internal(format!("Kafka producer: {e}")))?;
+        let producer =
+            client.create_with_context(kafka_context(config)?).map_err(|e| ApiError::internal(format!("Kafka producer: {e}")))?;
         Ok(Some(PaymentEvents { producer, topic: config.payments_topic.clone(), publish_timeout: config.kafka_publish_timeout }))
     }
 
@@ -142,5 +180,28 @@ pub async fn flush_at_shutdown(events: PaymentEvents) {
     let hook = lambda_runtime::spawn_graceful_shutdown_handler(move || async move { events.flush(Duration::from_secs(2)) });
     if tokio::spawn(hook).await.is_err() {
         tracing::warn!("no Lambda Extensions API here: the producer is not flushed at shutdown");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(mechanism: &str) -> Config {
+        let settings = [("KAFKA_BROKERS", "127.0.0.1:9"), ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"), ("KAFKA_SASL_MECHANISM", mechanism)];
+        Config::from_lookup(|name| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())).unwrap()
+    }
+
+    #[cfg(not(feature = "msk-iam"))]
+    #[test]
+    fn iam_sign_in_without_the_msk_iam_feature_fails_the_start_and_says_what_to_build() {
+        let err = PaymentEvents::from_config(&config("OAUTHBEARER")).err().unwrap();
+        assert!(format!("{:?}", err).contains("msk-iam feature"), "{err:?}");
+    }
+
+    #[test]
+    fn other_mechanisms_need_no_iam() {
+        assert!(!wants_iam_tokens(&config("SCRAM-SHA-512")));
+        assert!(wants_iam_tokens(&config("oauthbearer")));
     }
 }

@@ -53,7 +53,9 @@ where
     let stop = deadline_ms.saturating_sub(DEADLINE_MARGIN.as_millis() as u64);
     let (mut ran, mut total) = (0, 0);
     let mut now = now_ms();
+    tracing::debug!(stop_at = stop, deadline_ms, "ticking until");
     loop {
+        tracing::debug!(tick_at = now, "tick");
         match tick(now).await {
             Ok(done) => total += done,
             Err(e) => tracing::error!(error = %e, "tick failed"),
@@ -71,10 +73,24 @@ where
 /// When an invocation must stop ticking: its Lambda deadline, or sooner when the event asks for
 /// it with `detail.maxSeconds` (handy for `cargo lambda invoke` and tests).
 pub fn stop_at(context_deadline_ms: u64, event: &serde_json::Value) -> u64 {
+    let context_deadline_ms = epoch_deadline(context_deadline_ms, now_ms());
     let asked = event.pointer("/detail/maxSeconds").and_then(serde_json::Value::as_u64);
     match asked {
         Some(seconds) => context_deadline_ms.min(now_ms() + seconds * 1000 + DEADLINE_MARGIN.as_millis() as u64),
         None => context_deadline_ms,
+    }
+}
+
+/// The deadline as epoch milliseconds. Lambda sends `Lambda-Runtime-Deadline-Ms` as epoch
+/// milliseconds; the emulator of `cargo lambda watch` (1.9.2) sends the time left instead
+/// (600000). No real deadline lies before 2001 (10^12 ms), so a smaller value is taken as the time
+/// left from `now_ms`.
+fn epoch_deadline(deadline_ms: u64, now_ms: u64) -> u64 {
+    const YEAR_2001_MS: u64 = 1_000_000_000_000;
+    if deadline_ms < YEAR_2001_MS {
+        now_ms + deadline_ms
+    } else {
+        deadline_ms
     }
 }
 
@@ -109,6 +125,13 @@ mod tests {
             assert!(start > last, "{now} with {period}: {start} after {last}");
             last = start;
         }
+    }
+
+    #[test]
+    fn a_deadline_sent_as_time_left_is_read_from_now() {
+        let now = 1_795_710_512_254;
+        assert_eq!(epoch_deadline(now + 150_000, now), now + 150_000, "Lambda: epoch ms");
+        assert_eq!(epoch_deadline(600_000, now), now + 600_000, "cargo lambda watch: the time left");
     }
 
     #[tokio::test]
