@@ -57,6 +57,15 @@ if len(sys.argv) > 3:
         cpu = json.load(open(sys.argv[3]))
         shares = ", ".join(f"{k} {v * 100:.0f}%" for k, v in sorted(cpu["share"].items(), key=lambda kv: -kv[1]))
         print(f"CPU over {cpu['wallSeconds']:.0f} s on {cpu['cpus']} cores: {shares}")
+        if "waitedForCoreMsPerSecond" in cpu:
+            waits = ", ".join(
+                f"{k} {v:.0f} ms/s (worst second {cpu['worstSecondWaitedForCoreMs'].get(k, 0):.0f} ms)"
+                for k, v in sorted(cpu["waitedForCoreMsPerSecond"].items(), key=lambda kv: -kv[1])
+            )
+            print(f"waited for a core: {waits}")
+        if "cpuPressureSome" in cpu:
+            p = cpu["cpuPressureSome"]
+            print(f"CPU pressure: some task waited {p['share'] * 100:.0f}% of the time (worst second {p['worstSecondMs']:.0f} ms)")
     except (OSError, ValueError, KeyError):
         pass
 steps = sorted(

@@ -2,9 +2,10 @@
 //! `main.rs` runs this handler on Lambda (MSK or self-managed Kafka event source); the local
 //! event-source runner calls it in-process with the same payload.
 //!
-//! Each record is applied idempotently (deduplicated by `eventId`), so redelivery is harmless. A
-//! malformed record is logged and skipped: it could never succeed, and must not block its
-//! partition. A record that fails for a passing reason (Redis down) stops its partition: the
+//! Each record is applied idempotently (deduplicated by `eventId`), so redelivery is harmless, in
+//! offset order within its partition, however the batch lists them. A malformed record, and an
+//! event of a schedule that does not exist here, are logged and skipped: they could never
+//! succeed, and must not block their partition. A record that fails for a passing reason (Redis down) stops its partition: the
 //! records after it are not applied in this invocation, so the ledger sees each partition in
 //! order, and other partitions go on. What happens next depends on the event source:
 //!
@@ -21,6 +22,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use ticketing::domain::events::PaymentCompleted;
+use ticketing::store::outbox::Sale;
 use ticketing::App;
 
 /// The partial batch response (`ReportBatchItemFailures`).
@@ -46,7 +48,7 @@ pub struct ItemIdentifier {
 
 pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
     let mut response = BatchResponse::default();
-    let (mut counted, mut duplicates, mut malformed) = (0u32, 0u32, 0u32);
+    let (mut counted, mut duplicates, mut malformed, mut unknown) = (0u32, 0u32, 0u32, 0u32);
     for (partition, records) in event.payload.records {
         let mut records = records;
         records.sort_by_key(|r| r.offset);
@@ -61,8 +63,12 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
                 }
             };
             match app.store.outbox.apply_sale(&event).await {
-                Ok(true) => counted += 1,
-                Ok(false) => duplicates += 1,
+                Ok(Sale::Counted) => counted += 1,
+                Ok(Sale::Duplicate) => duplicates += 1,
+                Ok(Sale::UnknownSchedule) => {
+                    tracing::error!(%partition, offset = record.offset, schedule = %event.schedule_id, "skipping an event of a schedule that does not exist here");
+                    unknown += 1;
+                }
                 Err(e) => {
                     tracing::warn!(%partition, offset = record.offset, error = %e, "will be retried from here");
                     response
@@ -74,7 +80,7 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
         }
     }
     let failed = response.batch_item_failures.len();
-    tracing::info!(counted, duplicates, malformed, failed, "batch applied");
+    tracing::info!(counted, duplicates, malformed, unknown, failed, "batch applied");
     if failed > 0 && !app.config.kafka_partial_batch_responses {
         return Err(format!("{failed} partition(s) stopped at a record that failed; the batch will be delivered again").into());
     }
@@ -245,7 +251,57 @@ mod tests {
         assert!(app.store.outbox.apply_sale(&event).await.is_err());
         assert_eq!((app.store.sales().await.unwrap()[0].sold_seats, app.store.sales().await.unwrap()[0].revenue), (0, 0));
         event.amount = 100;
-        assert!(app.store.outbox.apply_sale(&event).await.unwrap(), "not marked as counted by the refused attempt");
+        assert_eq!(app.store.outbox.apply_sale(&event).await.unwrap(), Sale::Counted, "not marked as counted by the refused attempt");
         assert_eq!(app.store.sales().await.unwrap()[0].revenue, 100);
+    }
+
+    #[tokio::test]
+    async fn an_event_of_an_unknown_schedule_is_skipped_and_counted_nowhere() {
+        let app = TestApp::spawn().await;
+        let known = app.concert(10, 100).await.schedules[0].schedule_id.clone();
+        let unknown = ScheduleId::parse("00000000000000000000000000000bad").unwrap();
+        let response = handle(
+            &app,
+            batch(vec![
+                record(0, Some(sale(&unknown, "x", 100))),
+                record(1, Some(sale(&known, "y", 100))),
+                record(2, Some(sale(&unknown, "z", 5))),
+            ]),
+        )
+        .await
+        .unwrap();
+        assert!(response.batch_item_failures.is_empty(), "it must not block its partition");
+        let sales = app.store.sales().await.unwrap();
+        let known_sales = sales.iter().find(|s| s.schedule_id == known).unwrap();
+        assert_eq!((known_sales.sold_seats, known_sales.revenue), (1, 100));
+        assert!(sales.iter().all(|s| s.schedule_id != unknown));
+        let redis = app.raw_redis().await;
+        let ledger: Option<u64> =
+            fred::prelude::HashesInterface::hget(&redis, app.keys().schedule_ledger(&unknown), "soldSeats").await.unwrap();
+        assert_eq!(ledger, None, "nothing was written for the unknown schedule");
+    }
+
+    #[tokio::test]
+    async fn a_batch_out_of_order_is_applied_in_offset_order_and_stops_at_the_first_failure_by_offset() {
+        use fred::prelude::*;
+        let (app, good, broken) = app_with_a_broken_schedule(true).await;
+        let (keys, redis) = (app.keys(), app.raw_redis().await);
+        // Listed 12, 10, 11: 10 counts, 11 fails, 12 waits although it came first in the list.
+        let mut event = KafkaEvent::default();
+        event.records.insert(
+            "payment-completed-0".into(),
+            vec![
+                record(12, Some(sale(&good, "c", 100))),
+                record(10, Some(sale(&good, "a", 100))),
+                record(11, Some(sale(&broken, "b", 100))),
+            ],
+        );
+        let response = handle(&app, LambdaEvent::new(event, Context::default())).await.unwrap();
+        assert_eq!(
+            response.batch_item_failures,
+            vec![BatchItemFailure { item_identifier: ItemIdentifier { partition: "payment-completed-0".into(), offset: 11 } }]
+        );
+        let counted: Option<u64> = redis.hget(keys.schedule_ledger(&good), "soldSeats").await.unwrap();
+        assert_eq!(counted, Some(1), "a only");
     }
 }

@@ -51,6 +51,18 @@ enum SaleReply {
     Duplicate,
     /// An amount out of range: nothing was written.
     Uncountable,
+    UnknownSchedule,
+}
+
+/// What counting one PaymentCompleted event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sale {
+    /// Counted now.
+    Counted,
+    /// Counted before (Kafka delivered it again).
+    Duplicate,
+    /// Its schedule does not exist here: not counted, and it never will be.
+    UnknownSchedule,
 }
 
 impl FromReply for SaleReply {
@@ -59,6 +71,7 @@ impl FromReply for SaleReply {
             "1" => SaleReply::Counted,
             "0" => SaleReply::Duplicate,
             "-1" => SaleReply::Uncountable,
+            "-2" => SaleReply::UnknownSchedule,
             _ => return Err(reply.unexpected()),
         })
     }
@@ -128,14 +141,15 @@ impl OutboxStore {
         Ok(self.redis.client().xlen(self.redis.keys.schedule_outbox(schedule)).await?)
     }
 
-    /// Counts an event in its schedule's ledger, whole or not at all. False when it was counted
-    /// before.
-    pub async fn apply_sale(&self, event: &PaymentCompleted) -> StoreResult<bool> {
+    /// Counts an event in its schedule's ledger, whole or not at all, once per event id.
+    pub async fn apply_sale(&self, event: &PaymentCompleted) -> StoreResult<Sale> {
         let k = &self.redis.keys;
-        let keys = vec![k.schedule_ledger(&event.schedule_id), k.schedule_ledger_events(&event.schedule_id)];
+        let id = &event.schedule_id;
+        let keys = vec![k.schedule_ledger(id), k.schedule_ledger_events(id), k.schedule_meta(id)];
         match self.redis.run(&self.apply_sale, keys, vec![event.event_id.clone(), event.amount.to_string()]).await? {
-            SaleReply::Counted => Ok(true),
-            SaleReply::Duplicate => Ok(false),
+            SaleReply::Counted => Ok(Sale::Counted),
+            SaleReply::Duplicate => Ok(Sale::Duplicate),
+            SaleReply::UnknownSchedule => Ok(Sale::UnknownSchedule),
             SaleReply::Uncountable => {
                 Err(StoreError::Unexpected(format!("event {} has an amount the ledger cannot count", event.event_id)))
             }
