@@ -67,3 +67,9 @@ if waits:
 pressure = [c["cpuPressureSome"] for c in cpus if c and "cpuPressureSome" in c]
 if pressure:
     print(f"CPU pressure (some): {spread([p['share'] * 100 for p in pressure], '%', 0)} of the time, worst second {spread([p['worstSecondMs'] for p in pressure], ' ms', 0)}")
+steps = sorted({int(k.split("step:")[1].rstrip("}")) for m in metrics for k in m if k.startswith("http_req_duration{kind:api,step:")})
+if steps:
+    print(f"{'journeys/s':>10}{'k6 p95 ms':>26}{'k6 p99 ms':>26}")
+    for rate in steps:
+        key = f"http_req_duration{{kind:api,step:{rate}}}"
+        print(f"{rate:>10}{spread(k6(key, 'p(95)')):>26}{spread(k6(key, 'p(99)')):>26}")

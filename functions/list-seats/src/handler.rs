@@ -105,6 +105,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_small_hall_lists_its_seats_only_and_a_page_past_its_end_is_empty_before_and_after_its_size_is_known() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(500, 1_000).await;
+        let (cid, sid) = (concert.concert_id.as_str(), concert.schedules[0].schedule_id.as_str());
+        let user = app.admitted_user(0).await;
+        let past_the_end = || {
+            let params = HashMap::from([("from".to_string(), "501".to_string()), ("limit".to_string(), "10".to_string())]);
+            seats_request(&user, cid, sid, None).with_query_string_parameters(params)
+        };
+        // First a page past the end (the hall's size not yet known to this process), then the
+        // whole hall (which learns it), then the page past the end again.
+        let (status, body) = read(handle(&app, past_the_end()).await);
+        assert_eq!((status, body["seats"].as_array().unwrap().len(), body["seatCount"].as_u64()), (200, 0, Some(500)));
+        for _ in 0..2 {
+            let (_, all) = read(handle(&app, seats_request(&user, cid, sid, None)).await);
+            let seats = all["seats"].as_array().unwrap();
+            assert_eq!((seats.len(), seats[499]["number"].as_u64(), all["nextFrom"].clone()), (500, Some(500), serde_json::Value::Null));
+        }
+        let (status, body) = read(handle(&app, past_the_end()).await);
+        assert_eq!((status, body["seats"].as_array().unwrap().len(), body["seatCount"].as_u64()), (200, 0, Some(500)));
+    }
+
+    #[tokio::test]
     async fn unknown_or_malformed_ids_and_filters_are_refused() {
         let app = TestApp::spawn().await;
         let concert = app.concert(5, 1_000).await;
