@@ -125,6 +125,10 @@ pub async fn run_batch(app: &App, consumer: &StreamConsumer, max_records: usize,
         };
         commit.add_partition_offset(topic, first.partition as i32, Offset::Offset(next)).map_err(|e| e.to_string())?;
     }
-    consumer.commit(&commit, CommitMode::Sync).map_err(|e| format!("commit: {e}"))?;
+    // Asynchronous: a synchronous commit blocks this runtime thread, one of the gateway's two, for
+    // a round trip to the broker after every batch, and every request waits behind it. What the
+    // commit records is only where a restart resumes: this consumer reads on from its own
+    // position, and a commit lost to a crash means a redelivery, which the ledger deduplicates.
+    consumer.commit(&commit, CommitMode::Async).map_err(|e| format!("commit: {e}"))?;
     Ok(BatchReport { records: count, failed_partitions: failed.len() })
 }
