@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -154,21 +154,28 @@ impl Gateway {
             }
             return plain(200, "application/json", Bytes::from(self.stats.snapshot().to_string()));
         }
-        let mut allowed = false;
         let found = self.routes.iter().find_map(|r| {
             let params = r.matches(&path)?;
-            allowed = true;
             (r.method == parts.method.as_str()).then_some((r, params))
         });
         let Some((route, params)) = found else {
-            let (status, code) = if allowed { (405, "METHOD_NOT_ALLOWED") } else { (404, "NO_ROUTE") };
-            let body = json!({"type": "about:blank", "status": status, "code": code, "detail": format!("{} {path}", parts.method)});
-            return plain(status, "application/problem+json", Bytes::from(body.to_string()));
+            let detail = format!("{} {path}", parts.method);
+            let allowed: Vec<&str> = self.routes.iter().filter(|r| r.matches(&path).is_some()).map(|r| r.method.as_str()).collect();
+            if allowed.is_empty() {
+                return problem(404, "NO_ROUTE", &detail);
+            }
+            let mut resp = problem(405, "METHOD_NOT_ALLOWED", &detail);
+            resp.headers_mut().insert("allow", allowed.join(", ").parse().expect("method names are header-safe"));
+            return resp;
         };
-        let bytes = match body.collect().await {
+        // API Gateway's own limit: it answers 413 above 10 MB and never calls the function.
+        let bytes = match Limited::new(body, API_GATEWAY_MAX_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return plain(400, "text/plain", Bytes::from_static(b"unreadable body")),
+            Err(e) if e.is::<LengthLimitError>() => return problem(413, "BODY_TOO_LARGE", "the body is above 10 MiB"),
+            Err(_) => return problem(400, "INVALID_BODY", "the body could not be read"),
         };
+        let mut parts = parts;
+        combine_repeated_headers(&mut parts.headers);
         let query: HashMap<String, String> = parts
             .uri
             .query()
@@ -201,6 +208,30 @@ impl Gateway {
         let response = hyper::Response::from_parts(parts, Full::new(bytes));
         self.stats.record(&route.function, started.elapsed(), handler_time);
         response
+    }
+}
+
+/// What API Gateway answers itself, before any function: problem+json like the functions' own.
+fn problem(status: u16, code: &str, detail: &str) -> hyper::Response<Full<Bytes>> {
+    let body = json!({"type": "about:blank", "status": status, "code": code, "detail": detail});
+    plain(status, "application/problem+json", Bytes::from(body.to_string()))
+}
+
+/// The largest body API Gateway (HTTP API) passes to a function: 10 MB.
+const API_GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// API Gateway's payload format 2.0 hands a function one value per header name, repeated headers
+/// "combined with commas". The functions then see, say, two `Idempotency-Key`s as one invalid key,
+/// never the first one alone, locally as on AWS.
+fn combine_repeated_headers(headers: &mut hyper::HeaderMap) {
+    let repeated: Vec<hyper::header::HeaderName> =
+        headers.keys().filter(|name| headers.get_all(*name).iter().nth(1).is_some()).cloned().collect();
+    for name in repeated {
+        let values: Vec<&[u8]> = headers.get_all(&name).iter().map(|v| v.as_bytes()).collect();
+        let joined = values.join(&b","[..]);
+        if let Ok(value) = hyper::header::HeaderValue::from_bytes(&joined) {
+            headers.insert(name, value);
+        }
     }
 }
 

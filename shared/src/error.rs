@@ -44,6 +44,10 @@ error_codes! {
     InvalidStatusFilter = 400 "INVALID_STATUS_FILTER";
     MissingPathParameter = 400 "MISSING_PATH_PARAMETER";
     InvalidPage = 400 "INVALID_PAGE";
+    /// A JSON body above [`crate::http::MAX_BODY_BYTES`].
+    BodyTooLarge = 413 "BODY_TOO_LARGE";
+    /// A body sent as something other than JSON (`Content-Type`).
+    UnsupportedMediaType = 415 "UNSUPPORTED_MEDIA_TYPE";
     MissingToken = 401 "MISSING_TOKEN";
     InvalidToken = 401 "INVALID_TOKEN";
     TokenExpired = 401 "TOKEN_EXPIRED";

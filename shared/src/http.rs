@@ -40,18 +40,48 @@ pub fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Parses the JSON body into `T`. Wrong syntax or types are 400; the domain's `parse`
-/// constructors then judge the values.
+/// The largest request body any endpoint reads: a concert of 100 schedules, pretty-printed,
+/// is about 12 KiB. Larger bodies are refused before they are parsed.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+
+/// Parses the JSON body into `T`. A body sent as another media type is 415, one above
+/// [`MAX_BODY_BYTES`] 413; wrong syntax, types, invalid UTF-8 or nesting deeper than 128 levels
+/// (serde_json's limit) are 400. The domain's `parse` constructors then judge the values.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
         _ => b"",
     };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if let Some(media_type) = req.headers().get("content-type") {
+        if !is_json_media_type(media_type.as_bytes()) {
+            let shown = String::from_utf8_lossy(media_type.as_bytes()).chars().take(100).collect::<String>();
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, format!("the body must be application/json, not {shown:?}")));
+        }
+    }
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the body is {} bytes; at most {MAX_BODY_BYTES} are read", bytes.len()),
+        ));
+    }
+    // JSON is UTF-8 (RFC 8259), also in the members serde skips without reading them.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(ApiError::new(ErrorCode::InvalidBody, "the body is not UTF-8"));
+    };
+    if text.trim().is_empty() {
         return Err(ApiError::new(ErrorCode::InvalidBody, "a JSON body is required"));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid JSON body: {e}")))
+    serde_json::from_str(text).map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid JSON body: {e}")))
+}
+
+/// `application/json` or a `+json` type (RFC 6839), with any parameters (`; charset=utf-8`).
+/// A request without `Content-Type` is read as JSON: `cargo lambda invoke` fixtures and plain
+/// clients often send none.
+fn is_json_media_type(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// A path parameter the route guarantees (`{scheduleId}` and the like).
@@ -140,4 +170,62 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
     }
     resp.headers_mut().insert("cache-control", "no-store".parse().expect("static header"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::header::CONTENT_TYPE;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Amount {
+        #[allow(dead_code)]
+        amount: u64,
+    }
+
+    fn post(content_type: Option<&str>, body: Body) -> Request {
+        let mut req = Request::new(body);
+        if let Some(value) = content_type {
+            req.headers_mut().insert(CONTENT_TYPE, value.parse().unwrap());
+        }
+        req
+    }
+
+    fn refusal(content_type: Option<&str>, body: Body) -> (u16, &'static str) {
+        let err = parse_json::<Amount>(&post(content_type, body)).unwrap_err();
+        (err.status().as_u16(), err.code().as_str())
+    }
+
+    #[test]
+    fn json_bodies_are_read_with_or_without_a_json_content_type() {
+        for content_type in [
+            None,
+            Some("application/json"),
+            Some("application/json; charset=utf-8"),
+            Some("Application/JSON"),
+            Some("application/merge-patch+json"),
+        ] {
+            assert!(parse_json::<Amount>(&post(content_type, Body::from(r#"{"amount":5}"#))).is_ok(), "{content_type:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_bodies_are_refused_with_their_own_code() {
+        let json = |s: String| Body::from(s);
+        let text = Some("application/json");
+        for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp", ""]
+        {
+            assert_eq!(refusal(Some(content_type), json(r#"{"amount":5}"#.into())), (415, "UNSUPPORTED_MEDIA_TYPE"), "{content_type}");
+        }
+        let padded = format!(r#"{{"amount":5,"pad":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(refusal(text, json(padded)), (413, "BODY_TOO_LARGE"));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(refusal(text, json(deep)), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, json(r#"{"amount":184467440737095516160}"#.into())), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, json(r#"{"amount":1e400}"#.into())), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, json(r#"{"amount":-1}"#.into())), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, Body::Binary(b"{\"amount\":5,\"x\":\"\xff\xfe\"}".to_vec())), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, Body::Empty), (400, "INVALID_BODY"));
+        assert_eq!(refusal(text, json(r#"{"amount":5"#.into())), (400, "INVALID_BODY"));
+    }
 }
