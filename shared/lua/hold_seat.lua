@@ -4,7 +4,8 @@
 --       {s:<id>}:finished
 -- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId, concertId (of the caller's
 --       queue token)
--- Returns {'OK', reservationJson} | {'ERR', code}
+-- Returns {'OK', reservationJson} (a new hold, or the caller's own live hold of the seat) |
+--         {'ERR', code}
 -- Seat entries are `H|expiresAtMs|reservationId` (see SeatEntry in shared/src/domain/models.rs);
 -- `holders` counts each user's live holds, for admission's view of who is still choosing.
 local meta = redis.call('HMGET', KEYS[1], 'seatCount', 'price', 'concertId')
@@ -28,6 +29,11 @@ if current then
     return {'OK', redis.call('HGET', KEYS[3], id)}
   end
   local old = cjson.decode(redis.call('HGET', KEYS[3], id))
+  if old.status == 'HELD' and old.expiresAt > now and old.userId == ARGV[3] then
+    -- The caller's own live hold of this seat, asked for again (a retry after an answer was lost):
+    -- that hold, unchanged. The caller gives back what it took for the new reservation id.
+    return {'OK', redis.call('HGET', KEYS[3], id)}
+  end
   -- A lapsed hold is released here, once, unless a payment was attempted on it: then only the
   -- sweeper may release it, after making sure the debit can no longer happen.
   if old.status ~= 'HELD' or old.expiresAt > now or old.paymentId then

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
-use ticketing::http::{json, parse_json, HttpResult};
+use ticketing::http::{json, mark_replayed, parse_json, HttpResult};
 use ticketing::App;
 
 #[derive(Deserialize)]
@@ -24,6 +24,12 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let now = now_ms();
     let hold_ms = app.config.hold.as_millis() as u64;
     let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, hold_ms, app.config.max_seats_per_fan).await?;
+    if reservation.held_at < now {
+        // The caller's own hold of this seat, made by an earlier request whose answer was lost.
+        let mut resp = json(200, &reservation.view(now));
+        mark_replayed(&mut resp);
+        return Ok(resp);
+    }
     Ok(json(201, &reservation.view(now)))
 }
 
@@ -32,7 +38,7 @@ mod tests {
     use super::*;
     use lambda_http::http::Method;
     use serde_json::json;
-    use ticketing::testing::{read, request, signed, TestApp, TestUser};
+    use ticketing::testing::{read, request, response, signed, TestApp, TestUser};
 
     fn hold_request(user: &TestUser, body: serde_json::Value) -> Request {
         signed(request(Method::POST, "/reservations", Some(body)), user)
@@ -74,6 +80,33 @@ mod tests {
         }
         // None of the refused attempts left anything in the second user's reservations.
         assert!(app.store.users.reservations(&second.id, now_ms()).await.unwrap().is_empty());
+    }
+
+    /// A client whose answer was lost (a timeout, a 503) asks again: it gets its hold back, not
+    /// SEAT_TAKEN, and nothing is counted twice.
+    #[tokio::test]
+    async fn holding_again_a_seat_one_holds_answers_that_hold() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(10, 5_000).await;
+        let sid = concert.schedules[0].schedule_id.clone();
+        let user = app.admitted_user(0).await;
+        let (status, first) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 3}))).await);
+        assert_eq!(status, 201, "{first}");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let resp = response(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 3}))).await);
+        assert_eq!((resp.status().as_u16(), resp.headers().get("idempotency-replayed").map(|v| v.to_str().unwrap())), (200, Some("true")));
+        let again: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        assert_eq!(again, first, "the same hold, unchanged");
+        let mine = app.store.users.reservations(&user.id, now_ms()).await.unwrap();
+        assert_eq!(mine.len(), 1, "one reservation: {mine:?}");
+        // The retry gave its claim back: three more seats still fit under the cap of four.
+        for seat in 4..=6 {
+            assert_eq!(read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": seat}))).await).0, 201);
+        }
+        // Another fan asking for it still finds it taken.
+        let other = app.admitted_user(0).await;
+        let (status, body) = read(handle(&app, hold_request(&other, json!({"scheduleId": sid, "seatNumber": 3}))).await);
+        assert_eq!((status, body["code"].as_str()), (409, Some("SEAT_TAKEN")));
     }
 
     #[tokio::test]

@@ -365,7 +365,9 @@ impl BookingStore {
     /// Holds a seat for `hold_ms`, if the user holds and bought fewer than `max_seats` seats of the
     /// concert. The user's reservation index is written in the same round trip as the gate, before
     /// the hold, so a hold is never missing from "my reservations"; the per-fan cap is taken on the
-    /// user's side before the hold and given back if the hold is refused.
+    /// user's side before the hold and given back if the hold is refused. Asking again for a seat
+    /// the user holds (a retry after a lost answer) returns that hold as it is (`held_at` before
+    /// `now_ms`), and gives the new claim back.
     pub async fn hold(
         &self,
         ticket: &QueueTicket,
@@ -404,11 +406,12 @@ impl BookingStore {
         }
 
         let reply = self.hold_script(ticket, schedule, seat, &reservation, now_ms, hold_ms).await?;
+        let earlier_hold = matches!(&reply, ReservationReply::Record(r) if r.reservation_id != reservation);
         if let ReservationReply::Record(_) = reply {
             // The sweeper's list of schedules with holds (cleared once they have none).
             self.redis.client().sadd::<(), _, _>(keys.work_holding(), schedule.as_str()).await?;
         }
-        if let ReservationReply::Refused(_) = reply {
+        if earlier_hold || matches!(reply, ReservationReply::Refused(_)) {
             let pipe = self.redis.client().pipeline();
             pipe.hdel::<(), _, _>(&index, reservation.as_str()).await?;
             pipe.zrem::<(), _, _>(&claims, reservation.as_str()).await?;
