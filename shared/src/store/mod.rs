@@ -95,11 +95,19 @@ pub enum StoreError {
     Unexpected(String),
 }
 
+/// Redis's answers that mean "not now" rather than "never": a server loading its data after a
+/// restart, a primary demoted to replica by a failover, a cluster or a primary down, a slot being
+/// moved, a script running too long. The client reconnects on the first three (fred's
+/// `custom-reconnect-errors`); the request that got one is answered 503 and may be retried.
+const PASSING_SERVER_ERRORS: &[&str] = &["LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY", "NOREPLICAS"];
+
 impl From<fred::error::Error> for StoreError {
     fn from(err: fred::error::Error) -> Self {
         use fred::error::ErrorKind;
+        let passing = || PASSING_SERVER_ERRORS.iter().any(|prefix| err.details().split_whitespace().next() == Some(*prefix));
         match err.kind() {
             ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled | ErrorKind::Backpressure => StoreError::Unavailable(err.to_string()),
+            _ if passing() => StoreError::Unavailable(err.to_string()),
             _ => StoreError::Unexpected(format!("redis: {err}")),
         }
     }
@@ -240,5 +248,30 @@ impl Store {
     pub async fn sales(&self) -> StoreResult<Vec<outbox::ScheduleSales>> {
         let concerts = self.catalog.concerts().await?;
         self.outbox.sales(&concerts).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fred::error::{Error, ErrorKind};
+
+    #[test]
+    fn passing_server_answers_are_unavailable_and_others_unexpected() {
+        for passing in [
+            "LOADING Redis is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+            "CLUSTERDOWN The cluster is down",
+            "BUSY Redis is busy running a script.",
+        ] {
+            assert!(matches!(StoreError::from(Error::new(ErrorKind::Unknown, passing)), StoreError::Unavailable(_)), "{passing}");
+        }
+        for bug in [
+            "ERR Error running script: attempt to compare nil with number",
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+            "ERR unknown command 'LOADINGX'",
+        ] {
+            assert!(matches!(StoreError::from(Error::new(ErrorKind::Unknown, bug)), StoreError::Unexpected(_)), "{bug}");
+        }
     }
 }

@@ -173,7 +173,14 @@ impl Redis {
         }
         let pool = Builder::from_config(config)
             .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
-            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(2);
+                // Answers after which this connection is the wrong one: a server still loading its
+                // data after a restart, a primary demoted by a failover with the connection kept.
+                // The client reconnects (through Sentinel or DNS to the new primary).
+                use fred::types::config::ReconnectError::*;
+                c.reconnect_errors = vec![Loading, ReadOnly, MasterDown, ClusterDown];
+            })
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
             .build_pool(pool_size)
             .map_err(|e| StoreError::Unexpected(format!("redis client: {e}")))?;
