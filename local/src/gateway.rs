@@ -3,7 +3,7 @@
 //! string parameters and a request context in the request's extensions. `GET /__ping` is a
 //! trivial handler served the same way, the baseline for measuring the functions behind it;
 //! `GET /__stats` answers the gateway's own latency per route (`stats.rs`), `DELETE /__stats`
-//! empties it.
+//! empties it; `GET /openapi.json` is the API's contract (`docs/openapi.json`).
 //! [`start`] also starts what the cloud runs around the functions (`runners.rs`).
 
 use std::collections::HashMap;
@@ -148,6 +148,9 @@ impl Gateway {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
+        if path == "/openapi.json" && parts.method == hyper::Method::GET {
+            return plain(200, "application/json", Bytes::from_static(OPENAPI.as_bytes()));
+        }
         if path == "/__stats" {
             if parts.method == hyper::Method::DELETE {
                 self.stats.reset();
@@ -211,9 +214,14 @@ impl Gateway {
     }
 }
 
+/// The API's contract (OpenAPI 3.1), served at `GET /openapi.json`. A test keeps it in step with
+/// the template's routes and the error codes (`tests/deployment_files_agree.rs`).
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
 /// What API Gateway answers itself, before any function: problem+json like the functions' own.
 fn problem(status: u16, code: &str, detail: &str) -> hyper::Response<Full<Bytes>> {
-    let body = json!({"type": "about:blank", "status": status, "code": code, "detail": detail});
+    let title = hyper::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let body = json!({"type": "about:blank", "title": title, "status": status, "code": code, "detail": detail});
     plain(status, "application/problem+json", Bytes::from(body.to_string()))
 }
 

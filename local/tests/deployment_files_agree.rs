@@ -96,3 +96,57 @@ fn every_function_has_an_invoke_event_that_matches_its_route_and_the_dev_secret(
         }
     }
 }
+
+/// `docs/openapi.json`, the contract the gateway serves at `/openapi.json`, documents exactly the
+/// template's routes (operationId = function), every error code with its status, and nothing else.
+#[test]
+fn the_openapi_document_matches_the_template_and_the_error_codes() {
+    use serde_json::Value;
+    use ticketing::error::ErrorCode;
+    let doc: Value = serde_json::from_str(local_stack::gateway::OPENAPI).expect("docs/openapi.json is JSON");
+    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true));
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+    let mut documented = BTreeSet::new();
+    let mut codes_by_status = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(m, _)| METHODS.contains(&m.as_str())) {
+            let function = operation["operationId"].as_str().unwrap().to_owned();
+            documented.insert((function.clone(), Some((method.to_uppercase(), path.clone()))));
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                // A `$ref` to components.responses, or the response itself.
+                let response = match response["$ref"].as_str() {
+                    Some(r) => &doc["components"]["responses"][r.rsplit('/').next().unwrap()],
+                    None => response,
+                };
+                for code in response["x-problem-codes"].as_array().into_iter().flatten() {
+                    codes_by_status.insert((status.parse::<u16>().unwrap(), code.as_str().unwrap().to_owned(), function.clone()));
+                }
+            }
+        }
+    }
+    let http: BTreeSet<_> = template_functions().into_iter().filter(|(_, route)| route.is_some()).collect();
+    assert_eq!(documented, http, "openapi.json paths vs template.yaml routes");
+
+    let defined: BTreeSet<(u16, String)> = ErrorCode::ALL.iter().map(|c| (c.status().as_u16(), c.as_str().to_owned())).collect();
+    let mut enumerated: BTreeSet<String> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    // The gateway's own answers, as API Gateway gives them before any function.
+    for gateway_code in ["NO_ROUTE", "METHOD_NOT_ALLOWED"] {
+        assert!(enumerated.remove(gateway_code), "{gateway_code} in the Problem enum");
+    }
+    assert_eq!(enumerated, defined.iter().map(|(_, c)| c.clone()).collect(), "Problem.code enum vs ErrorCode");
+    for (status, code, function) in &codes_by_status {
+        assert!(defined.contains(&(*status, code.clone())), "{function} lists {code} under {status}, but {code} is not a {status}");
+    }
+    // Every code some operation can answer is listed under at least one of them.
+    let listed: BTreeSet<&String> = codes_by_status.iter().map(|(_, code, _)| code).collect();
+    for (_, code) in &defined {
+        if code != "MISSING_PATH_PARAMETER" {
+            assert!(listed.contains(code), "no operation lists {code}");
+        }
+    }
+}
