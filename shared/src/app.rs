@@ -42,7 +42,8 @@ impl App {
             &config.key_prefix,
             config.retention,
         )
-        .await?;
+        .await?
+        .with_catalog_cache(config.catalog_cache);
         let signer = config.auth_secret.as_deref().map(TokenSigner::new);
         Ok(App {
             config,

@@ -54,6 +54,10 @@ pub struct Config {
     pub joins_per_minute: u64,
     /// `TICK_MILLIS` (default 1000): the admission tick.
     pub tick: Duration,
+    /// `CATALOG_CACHE_MILLIS` (default 1000; 0 reads Redis every time): how long one process
+    /// serves the public catalog it last read, so a crowd reading it costs Redis one read per
+    /// period per process, not one per request.
+    pub catalog_cache: Duration,
     /// `KAFKA_BROKERS`: bootstrap servers, e.g. `127.0.0.1:9092`. Unset: events wait in the outbox.
     pub kafka_brokers: Option<String>,
     /// `PAYMENTS_TOPIC` (default `payment-completed`).
@@ -185,6 +189,7 @@ impl Config {
             signups_per_minute: number("SIGNUPS_PER_MINUTE", 20, 0)?,
             joins_per_minute: number("JOINS_PER_MINUTE", 60, 0)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
+            catalog_cache: Duration::from_millis(number("CATALOG_CACHE_MILLIS", 1000, 0)?),
             kafka_brokers: get("KAFKA_BROKERS"),
             payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),
             kafka_publish_timeout: Duration::from_millis(number("KAFKA_PUBLISH_TIMEOUT_MILLIS", 1000, 10)?),

@@ -13,7 +13,7 @@ pub const CACHE_SECONDS: u64 = 5;
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
-    let concert = app.store.public_concert(&concert, now_ms()).await?;
+    let concert = app.store.public_concert_cached(&concert, now_ms()).await?;
     Ok(public_for(json(200, &concert), CACHE_SECONDS))
 }
 

@@ -1,6 +1,7 @@
 //! The public catalog (GET /concerts): every concert with its sale window, its waiting room's
 //! state and each schedule's available seats. No token needed, and cacheable by a CDN for a few
-//! seconds. `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+//! seconds; each process also keeps what it read for `CATALOG_CACHE_MILLIS`, so a crowd reading
+//! the catalog costs Redis one read per second per process. `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
 use serde_json::json;
@@ -12,8 +13,8 @@ use ticketing::App;
 pub const CACHE_SECONDS: u64 = 5;
 
 pub async fn handle(app: &App, _req: Request) -> HttpResult {
-    let concerts = app.store.public_concerts(now_ms()).await?;
-    Ok(public_for(json(200, &json!({ "concerts": concerts })), CACHE_SECONDS))
+    let concerts = app.store.public_concerts_cached(now_ms()).await?;
+    Ok(public_for(json(200, &json!({ "concerts": &*concerts })), CACHE_SECONDS))
 }
 
 #[cfg(test)]
@@ -43,6 +44,31 @@ mod tests {
         assert_eq!(c["roomStatus"], "OPEN");
         assert_eq!(c["sale"]["opensAt"], concert.sale.opens_at.as_str());
         assert_eq!((s["seatCount"].as_u64(), s["availableSeats"].as_u64(), s["price"].as_u64()), (Some(50), Some(49), Some(80_000)));
+    }
+
+    /// Within the cache period the catalog is served without reading Redis (here, with the stored
+    /// catalog gone); after it, Redis is read again. With the period 0 every request reads Redis.
+    #[tokio::test]
+    async fn the_catalog_is_read_from_redis_once_per_cache_period() {
+        use fred::interfaces::KeysInterface;
+        for (cache_ms, served_from_memory) in [(400, true), (0, false)] {
+            let app = TestApp::spawn_with(|c| c.catalog_cache = std::time::Duration::from_millis(cache_ms)).await;
+            let concert = app.concert(10, 1_000).await;
+            let count = |body: &serde_json::Value| body["concerts"].as_array().unwrap().len();
+            let (_, first) = read(handle(&app, request(Method::GET, "/concerts", None)).await);
+            assert_eq!(count(&first), 1);
+            let redis = app.raw_redis().await;
+            let _: () = redis.del(app.keys().catalog()).await.unwrap();
+            let (status, second) = read(handle(&app, request(Method::GET, "/concerts", None)).await);
+            assert_eq!((status, count(&second) == 1), (200, served_from_memory), "cache {cache_ms} ms: {second}");
+            if served_from_memory {
+                let id = concert.concert_id.as_str();
+                assert_eq!(app.store.public_concert_cached(&concert.concert_id, now_ms()).await.unwrap().concert_id.as_str(), id);
+                tokio::time::sleep(std::time::Duration::from_millis(cache_ms + 50)).await;
+                let (_, later) = read(handle(&app, request(Method::GET, "/concerts", None)).await);
+                assert_eq!(count(&later), 0, "read again after the period: {later}");
+            }
+        }
     }
 
     #[tokio::test]

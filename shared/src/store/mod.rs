@@ -32,6 +32,7 @@ pub mod users;
 
 pub use keys::Keys;
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::domain::ids::{ConcertId, ScheduleId};
@@ -117,6 +118,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every store, each owning its keys and scripts, over one connection pool. Build one per process.
 pub struct Store {
+    /// The public catalog as this process last read it (see [`Store::public_concerts_cached`]).
+    catalog_cache: CatalogCache,
     pub users: users::UserStore,
     pub queue: queue::QueueStore,
     pub catalog: catalog::CatalogStore,
@@ -132,6 +135,7 @@ impl Store {
         let redis = Redis::connect(url, ca_file, pool_size, Keys::new(key_prefix)?).await?;
         let retention_ms = retention.as_millis() as u64;
         let store = Store {
+            catalog_cache: CatalogCache::default(),
             users: users::UserStore::new(redis.clone()),
             queue: queue::QueueStore::new(redis.clone(), retention_ms),
             catalog: catalog::CatalogStore::new(redis.clone()),
@@ -145,8 +149,36 @@ impl Store {
         Ok(store)
     }
 
+    /// Serves the public catalog from what this process read within the last `ttl` (zero: never).
+    pub fn with_catalog_cache(mut self, ttl: Duration) -> Self {
+        self.catalog_cache.ttl_ms = ttl.as_millis() as u64;
+        self
+    }
+
     fn scripts(&self) -> Vec<&script::LuaScript> {
         [self.users.scripts(), self.queue.scripts(), self.booking.scripts(), self.outbox.scripts(), self.limits.scripts()].concat()
+    }
+}
+
+/// The last public catalog read, with when. A plain lock, never held across an await: two
+/// requests that find it stale at once both read Redis, which is cheaper than making the others
+/// wait for one read.
+#[derive(Default)]
+struct CatalogCache {
+    ttl_ms: u64,
+    last: RwLock<Option<(u64, Arc<Vec<Concert>>)>>,
+}
+
+impl CatalogCache {
+    fn fresh(&self, now_ms: u64) -> Option<Arc<Vec<Concert>>> {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().filter(|(read_at, _)| now_ms < read_at + self.ttl_ms).map(|(_, concerts)| concerts.clone())
+    }
+
+    fn keep(&self, now_ms: u64, concerts: Arc<Vec<Concert>>) {
+        if self.ttl_ms > 0 {
+            *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((now_ms, concerts));
+        }
     }
 }
 
@@ -174,6 +206,28 @@ impl Store {
         let mut concerts = self.catalog.concerts().await?;
         self.describe(&mut concerts, now_ms).await?;
         Ok(concerts)
+    }
+
+    /// The public catalog, read from Redis at most once per cache period per process: in steady
+    /// state a crowd reading it costs no Redis call per request. What it shows (available seats,
+    /// the room's status) may be one period old, as a CDN's copy of it is anyway.
+    pub async fn public_concerts_cached(&self, now_ms: u64) -> StoreResult<Arc<Vec<Concert>>> {
+        if let Some(concerts) = self.catalog_cache.fresh(now_ms) {
+            return Ok(concerts);
+        }
+        let concerts = Arc::new(self.public_concerts(now_ms).await?);
+        self.catalog_cache.keep(now_ms, concerts.clone());
+        Ok(concerts)
+    }
+
+    /// One concert of the public catalog, from the cached catalog when it holds it (see
+    /// [`Store::public_concerts_cached`]).
+    pub async fn public_concert_cached(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<Concert> {
+        let cached = self.catalog_cache.fresh(now_ms).and_then(|all| all.iter().find(|c| &c.concert_id == concert).cloned());
+        match cached {
+            Some(concert) => Ok(concert),
+            None => self.public_concert(concert, now_ms).await,
+        }
     }
 
     /// One concert as the public catalog shows it.
