@@ -2,9 +2,11 @@
 -- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:stats,
 --       {r:C}:settings
 -- ARGV: tickStartMs (the start of this tick's period, in epoch ms), nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
---       settings the operator has not set), activeTtlMs, idleCutoffMs, tickMs, maxIdleDrops,
---       availableSeats, fansHolding (fans with a live hold), soldOut ('1' | '0')
--- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0)}.
+--       settings the operator has not set), activeTtlMs, idleCutoffMs, tickMs, step (the most
+--       tickets one call admits, drops as idle or expires), availableSeats, fansHolding (fans with
+--       a live hold), soldOut ('1' | '0')
+-- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
+--          more (1 | 0: call again with the same tick)}.
 --
 -- A tick is named by the time its period starts; each start runs once, so overlapping schedule
 -- invocations never admit twice in one tick, and a change of TICK_MILLIS (which changes how long
@@ -13,14 +15,18 @@
 -- resumes when lapsed holds return seats. Once every seat is sold the room turns SOLD_OUT: the
 -- waiting line and the ACTIVE slots are released (no one can hold a seat any more), and polls and
 -- new arrivals are told so.
+--
+-- Steps: one call moves at most `step` tickets, so no call holds Redis long, whatever the tick
+-- admits or the line's length (every other room's and user's requests wait behind a running
+-- script). The first call of a tick decides how many the tick admits, from the settings and the
+-- inventory as they are then, stores it with the tick (`tickLeft`) and admits up to a step; while
+-- some are left it answers more = 1 and the caller calls again with the same tick, each call
+-- admitting up to a step of what is left. The tick's total stays exact, in line order and once:
+-- concurrent or resent calls share the stored budget, and the next tick starts afresh.
 local tick = tonumber(ARGV[1])
-local last = tonumber(redis.call('HGET', KEYS[6], 'tickAt') or '-1')
-if tick <= last then
-  return {0, 0, 0, 0, 0, 0, 0}
-end
-redis.call('HSET', KEYS[6], 'tickAt', tick)
 local now = tonumber(ARGV[2])
-local s = redis.call('HMGET', KEYS[7], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+local step = tonumber(ARGV[9])
+local last = tonumber(redis.call('HGET', KEYS[6], 'tickAt') or '-1')
 
 -- Lua's unpack has a small stack limit, so variadic commands go in chunks.
 local function chunked(command, key, items)
@@ -29,21 +35,87 @@ local function chunked(command, key, items)
   end
 end
 
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+-- Moves up to n tickets from the head of the line to ACTIVE.
+local function admit(n)
+  if n <= 0 then
+    return 0
+  end
+  local popped = redis.call('ZPOPMIN', KEYS[1], n)
+  local expiresAt = now + tonumber(ARGV[6])
+  local pairs, tickets = {}, {}
+  for i = 1, #popped, 2 do
+    tickets[#tickets + 1] = popped[i]
+    pairs[#pairs + 1] = expiresAt
+    pairs[#pairs + 1] = popped[i]
+  end
+  for i = 1, #pairs, 2000 do
+    redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
+  end
+  chunked('ZREM', KEYS[2], tickets)
+  chunked('HDEL', KEYS[3], tickets)
+  return #tickets
+end
+
+-- Admits a step of what is left of this tick's budget; once nothing is left (or nobody waits),
+-- closes the tick: the admission rate people see in their ETA is an exponentially weighted
+-- average over the ticks where people were left waiting (so it includes slow-downs for lack of
+-- seats).
+local function proceed(left, expired, dropped)
+  local admitted = admit(math.min(left, step))
+  local waiting = redis.call('ZCARD', KEYS[1])
+  local active = redis.call('ZCARD', KEYS[4])
+  left = left - admitted
+  if waiting == 0 then
+    left = 0
+  end
+  redis.call('HINCRBY', KEYS[6], 'admitted', admitted)
+  local total = redis.call('HINCRBY', KEYS[6], 'tickAdmitted', admitted)
+  redis.call('HSET', KEYS[6], 'tickLeft', left)
+  if left > 0 then
+    return {1, admitted, expired, dropped, waiting, active, 0, 1}
+  end
+  if waiting > 0 then
+    local sample = total * 1000 / tonumber(ARGV[8])
+    local rate = tonumber(redis.call('HGET', KEYS[6], 'rate') or '')
+    if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
+    redis.call('HSET', KEYS[6], 'rate', tostring(rate))
+  end
+  return {1, admitted, expired, dropped, waiting, active, 0, 0}
+end
+
+if tick == last then
+  -- A later step of this tick.
+  local left = tonumber(redis.call('HGET', KEYS[6], 'tickLeft') or '0')
+  if left <= 0 then
+    return {0, 0, 0, 0, 0, 0, 0, 0}
+  end
+  return proceed(left, 0, 0)
+end
+if tick < last then
+  return {0, 0, 0, 0, 0, 0, 0, 0}
+end
+redis.call('HSET', KEYS[6], 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
+local s = redis.call('HMGET', KEYS[7], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+
+-- ACTIVE slots whose time ran out, a step at a time.
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, step)
+chunked('ZREM', KEYS[4], lapsed)
+local expired = #lapsed
 
 if s[6] == '1' then
-  return {1, 0, expired, 0, 0, 0, 0}
+  return {1, 0, expired, 0, 0, 0, 0, 0}
 end
 if ARGV[12] == '1' then
   local waiting = redis.call('ZCARD', KEYS[1])
   redis.call('HSET', KEYS[7], 'soldOut', '1', 'soldOutAt', now)
   redis.call('HSET', KEYS[6], 'soldOutWaiting', waiting)
+  -- UNLINK frees the line's memory in the background: O(1) here, whatever its length.
   redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-  return {1, 0, expired, 0, 0, 0, 1}
+  return {1, 0, expired, 0, 0, 0, 1, 0}
 end
 
--- Abandoned places: not polled since the cutoff.
-local idle = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, tonumber(ARGV[9]))
+-- Abandoned places: not polled since the cutoff, a step at a time.
+local idle = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, step)
 if #idle > 0 then
   chunked('ZREM', KEYS[1], idle)
   chunked('ZREM', KEYS[2], idle)
@@ -51,47 +123,25 @@ if #idle > 0 then
   redis.call('HINCRBY', KEYS[6], 'dropped', #idle)
 end
 
-local waiting = redis.call('ZCARD', KEYS[1])
-local active = redis.call('ZCARD', KEYS[4])
-local admitted = 0
-if now >= tonumber(s[5]) then
-  if s[7] ~= '1' then
-    redis.call('HSET', KEYS[7], 'opened', '1')
-  end
-  if s[4] ~= '1' then
-    local perTick = tonumber(s[1] or ARGV[3])
-    local cap = tonumber(s[2] or ARGV[4])
-    local overbooking = tonumber(s[3] or ARGV[5])
-    local idleActive = math.max(0, active - tonumber(ARGV[11]))
-    local inventory = math.floor(tonumber(ARGV[10]) * overbooking) - idleActive
-    local slots = math.min(perTick, cap - active, inventory)
-    if slots > 0 and waiting > 0 then
-      local popped = redis.call('ZPOPMIN', KEYS[1], slots)
-      local expiresAt = now + tonumber(ARGV[6])
-      local pairs, tickets = {}, {}
-      for i = 1, #popped, 2 do
-        tickets[#tickets + 1] = popped[i]
-        pairs[#pairs + 1] = expiresAt
-        pairs[#pairs + 1] = popped[i]
-      end
-      admitted = #tickets
-      for i = 1, #pairs, 2000 do
-        redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
-      end
-      chunked('ZREM', KEYS[2], tickets)
-      chunked('HDEL', KEYS[3], tickets)
-      waiting = waiting - admitted
-      active = active + admitted
-    end
-    -- The admission rate people see in their ETA: an exponentially weighted average over the
-    -- ticks where people were left waiting (so it includes slow-downs for lack of seats).
-    if waiting > 0 then
-      local sample = admitted * 1000 / tonumber(ARGV[8])
-      local rate = tonumber(redis.call('HGET', KEYS[6], 'rate') or '')
-      if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
-      redis.call('HSET', KEYS[6], 'rate', tostring(rate))
-    end
-  end
+-- Not open yet, or paused by the operator: nobody is admitted this tick.
+local function closed()
+  redis.call('HINCRBY', KEYS[6], 'admitted', 0)
+  return {1, 0, expired, #idle, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[4]), 0, 0}
 end
-redis.call('HINCRBY', KEYS[6], 'admitted', admitted)
-return {1, admitted, expired, #idle, waiting, active, 0}
+if now < tonumber(s[5]) then
+  return closed()
+end
+if s[7] ~= '1' then
+  redis.call('HSET', KEYS[7], 'opened', '1')
+end
+if s[4] == '1' then
+  return closed()
+end
+local active = redis.call('ZCARD', KEYS[4])
+local perTick = tonumber(s[1] or ARGV[3])
+local cap = tonumber(s[2] or ARGV[4])
+local overbooking = tonumber(s[3] or ARGV[5])
+local idleActive = math.max(0, active - tonumber(ARGV[11]))
+local inventory = math.floor(tonumber(ARGV[10]) * overbooking) - idleActive
+local budget = math.max(0, math.min(perTick, cap - active, inventory))
+return proceed(budget, expired, #idle)

@@ -10,8 +10,15 @@ use ticketing::domain::tokens::QueueTicket;
 use ticketing::store::queue::{Admission, Left};
 use ticketing::testing::{ErrorCodeOf, TestApp};
 
-const SETTINGS: Admission =
-    Admission { admit_per_tick: 10, active_cap: 1_000, overbooking: 1.5, active_ttl_ms: 600_000, wait_idle_ms: 120_000, tick_ms: 1_000 };
+const SETTINGS: Admission = Admission {
+    admit_per_tick: 10,
+    active_cap: 1_000,
+    overbooking: 1.5,
+    active_ttl_ms: 600_000,
+    wait_idle_ms: 120_000,
+    tick_ms: 1_000,
+    step: 2_000,
+};
 
 /// Plenty of seats: admission limited by the room's own settings only.
 const PLENTY: Inventory = Inventory { seats: 100_000, sold: 0, held: 0, fans_holding: 0 };
@@ -54,6 +61,34 @@ async fn admission_is_first_come_first_served_and_nobody_moves_back() {
     // Late arrivals queue behind everyone already waiting.
     let late = line_up(&app, &c, 1, t0).await;
     assert!(matches!(position(&app, &late[0], t0).await, QueuePosition::Waiting { position: 21, .. }));
+}
+
+/// A tick admitting more than a step takes several calls of the script, each moving at most a
+/// step, and still admits its exact total, in line order, once: also when five invocations run
+/// the same tick at once, or it is run again afterwards.
+#[tokio::test]
+async fn a_tick_larger_than_a_step_admits_its_exact_total_in_order_in_several_calls() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 120, t0).await;
+    let stepped = Admission { admit_per_tick: 50, step: 7, ..SETTINGS };
+    let report = app.store.queue.tick(&c, 1, t0, stepped, PLENTY).await.unwrap();
+    assert_eq!((report.admitted, report.steps, report.still_waiting, report.active), (50, 8, 70, 50));
+    assert_eq!(app.store.queue.tick(&c, 1, t0, stepped, PLENTY).await.unwrap().admitted, 0, "a tick runs once");
+    let reports = join_all((0..5).map(|_| app.store.queue.tick(&c, 2, t0 + 1_000, stepped, PLENTY))).await;
+    let admitted: u64 = reports.into_iter().map(|r| r.unwrap().admitted).sum();
+    assert_eq!(admitted, 50, "five concurrent runs of one tick share its budget");
+    for (i, t) in tickets.iter().enumerate() {
+        match position(&app, t, t0 + 1_000).await {
+            QueuePosition::Active { .. } => assert!(i < 100, "ticket {i} admitted out of order"),
+            QueuePosition::Waiting { position, .. } => assert_eq!(position, i as u64 - 99),
+            other => panic!("ticket {i}: {other:?}"),
+        }
+    }
+    // The rate fans see counts the whole tick, not its last step.
+    let QueuePosition::Waiting { admitted_per_second, .. } = position(&app, &tickets[119], t0 + 1_000).await else { panic!() };
+    assert_eq!(admitted_per_second, Some(50.0));
 }
 
 #[tokio::test]

@@ -32,6 +32,21 @@ pub struct TickReport {
     pub active: u64,
     /// This tick found every seat sold, told the line and released the ACTIVE slots.
     pub sold_out_now: bool,
+    /// How many calls of `room_tick.lua` the tick took (each moves at most one step of tickets).
+    pub steps: u64,
+    /// The script's answer: the tick has admissions left, call again.
+    more: bool,
+}
+
+impl TickReport {
+    /// Adds a later step's answer to the tick's report.
+    fn add_step(&mut self, step: TickReport) {
+        self.admitted += step.admitted;
+        self.still_waiting = step.still_waiting;
+        self.active = step.active;
+        self.steps += 1;
+        self.more = step.more;
+    }
 }
 
 /// The environment's admission settings: the defaults of every room an operator has not tuned,
@@ -44,6 +59,8 @@ pub struct Admission {
     pub active_ttl_ms: u64,
     pub wait_idle_ms: u64,
     pub tick_ms: u64,
+    /// The most tickets one call of the tick script moves (`ADMIT_STEP`).
+    pub step: u64,
 }
 
 /// Where a ticket was when its holder left.
@@ -139,9 +156,6 @@ impl RoomReport {
     }
 }
 
-/// At most this many abandoned tickets are dropped per tick, to keep each script short.
-const MAX_IDLE_DROPS_PER_TICK: u64 = 10_000;
-
 /// `join_room.lua`'s answer.
 enum JoinReply {
     Created(u64),
@@ -193,6 +207,8 @@ impl FromReply for TickReport {
             still_waiting: reply.number()?,
             active: reply.number()?,
             sold_out_now: bool::from_reply(reply)?,
+            steps: 1,
+            more: bool::from_reply(reply)?,
         })
     }
 }
@@ -389,8 +405,10 @@ impl QueueStore {
     }
 
     /// Runs the admission tick of one room whose period starts at `tick` (epoch ms; see
-    /// `schedule::tick_start`), knowing its `inventory`. Overlapping callers may all try the same
-    /// tick; only the first admits, and a tick not after the last one run does nothing.
+    /// `schedule::tick_start`), knowing its `inventory`, in calls that each move at most
+    /// `a.step` tickets (see `room_tick.lua`): between them Redis serves everyone else. Overlapping
+    /// callers share the tick's stored budget, so the tick admits its exact total once; a tick
+    /// not after the last one run does nothing.
     pub async fn tick(&self, concert: &ConcertId, tick: u64, now_ms: u64, a: Admission, inventory: Inventory) -> StoreResult<TickReport> {
         let k = &self.redis.keys;
         let keys = vec![
@@ -411,12 +429,20 @@ impl QueueStore {
             a.active_ttl_ms.to_string(),
             now_ms.saturating_sub(a.wait_idle_ms).to_string(),
             a.tick_ms.to_string(),
-            MAX_IDLE_DROPS_PER_TICK.to_string(),
+            a.step.max(1).to_string(),
             inventory.available().to_string(),
             inventory.fans_holding.to_string(),
             if inventory.sold_out() { "1" } else { "0" }.to_string(),
         ];
-        self.redis.run(&self.room_tick, keys, args).await
+        let mut report: TickReport = self.redis.run(&self.room_tick, keys.clone(), args.clone()).await?;
+        // Each step admits at least one ticket or ends the tick, so this ends; the bound is a
+        // guard against a script that would not.
+        let most_steps = a.admit_per_tick.max(a.active_cap) / a.step.max(1) + 2;
+        while report.more && report.steps < most_steps {
+            let step: TickReport = self.redis.run(&self.room_tick, keys.clone(), args.clone()).await?;
+            report.add_step(step);
+        }
+        Ok(report)
     }
 
     /// The rooms with fans in them.

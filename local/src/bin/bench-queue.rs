@@ -1,0 +1,193 @@
+//! `cargo run --release -p local-stack --bin bench-queue -- [SIZES...]`: one waiting room of each
+//! size (default 10000 100000 1000000 fans) on a `redis-server` of its own (a free port, no
+//! persistence; never the shared one), filled through the real join script, then admission ticks,
+//! alternately in steps of `ADMIT_STEP` (default
+//! 2000) and in one call (the former behaviour), while a client asks for a waiting fan's status
+//! in a loop; each tick admits a fifth of the room, at most 100,000. Prints, per size: Redis memory
+//! per waiting fan and where it goes; per size and mode: the tick's wall time and calls, the longest `room_tick.lua` call inside Redis (SLOWLOG, threshold 0), and the status
+//! calls' p50/p99/max during the ticks: what every other request on that Redis waits.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use ticketing::domain::ids::{ConcertId, UserId};
+use ticketing::domain::inputs::{NewConcertRequest, NewScheduleRequest, SaleTimes};
+use ticketing::domain::now_ms;
+use ticketing::domain::queue::Inventory;
+use ticketing::store::queue::Admission;
+use ticketing::{App, Config};
+
+const ADMIT_PER_TICK: u64 = 100_000;
+
+struct OwnRedis(Child, u16);
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli").arg("-p").arg(port.to_string()).args(args).output().expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn start_redis() -> OwnRedis {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server runs");
+    while redis_cli(port, &["ping"]).trim() != "PONG" {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    OwnRedis(child, port)
+}
+
+fn used_memory(port: u16) -> u64 {
+    let info = redis_cli(port, &["info", "memory"]);
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// The longest `room_tick.lua` call SLOWLOG holds, in microseconds, and how many it holds.
+fn longest_tick_call(port: u16, sha: &str) -> (u64, usize) {
+    // Entries: id, timestamp, microseconds, then the command's arguments; redis-cli prints one per line.
+    let raw = redis_cli(port, &["slowlog", "get", "100000"]);
+    let lines: Vec<&str> = raw.lines().collect();
+    let mut longest = (0, 0);
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().eq_ignore_ascii_case("evalsha") && lines.get(i + 1).map(|l| l.trim()) == Some(sha) && i >= 1 {
+            if let Ok(micros) = lines[i - 1].trim().parse::<u64>() {
+                longest = (longest.0.max(micros), longest.1 + 1);
+            }
+        }
+    }
+    longest
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sizes: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000, 1_000_000] } else { sizes };
+    let step: u64 = std::env::var("ADMIT_STEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    println!("room size | mode | tick ms | calls | longest call in Redis ms | status p50 / p99 / max ms during the tick");
+    for size in sizes {
+        let redis = start_redis();
+        let url = format!("redis://127.0.0.1:{}", redis.1);
+        let config = Config::from_lookup(|name| match name {
+            "REDIS_URL" => Some(url.clone()),
+            "KEY_PREFIX" => Some("bench".into()),
+            "REDIS_POOL_SIZE" => Some("8".into()),
+            _ => None,
+        })?;
+        let app: &'static App = Box::leak(Box::new(App::new(config).await?));
+        let now = now_ms();
+        let (concert, _) = NewConcertRequest {
+            title: "Bench".into(),
+            venue: "Hall".into(),
+            prequeue_opens_at: None,
+            opens_at: None,
+            schedules: vec![NewScheduleRequest { starts_at: "2030-01-01T19:00:00Z".into(), price: 1_000, seat_count: 5_000 }],
+        }
+        .into_concert(now)?;
+        app.store.create_concert(&concert, SaleTimes { prequeue_opens_at_ms: now, opens_at_ms: now }).await?;
+        let id: ConcertId = concert.concert_id.clone();
+
+        let before = used_memory(redis.1);
+        let mut last = None;
+        let mut joined = 0;
+        while joined < size {
+            let batch = (size - joined).min(2_000);
+            let users: Vec<UserId> = (0..batch).map(|_| UserId::random()).collect();
+            let tickets = join_all(users.iter().map(|user| app.store.queue.join(user, &id, now))).await;
+            for t in tickets {
+                last = Some(t?.0);
+            }
+            joined += batch;
+        }
+        let per_fan = (used_memory(redis.1) - before) as f64 / size as f64;
+        // Where the bytes go: each of the room's structures, per waiting fan.
+        let breakdown: Vec<String> = ["waiting", "seen", "joined", "owner", "holder"]
+            .iter()
+            .map(|part| {
+                let key = format!("bench:{{r:{id}}}:{part}");
+                let bytes: f64 = redis_cli(redis.1, &["memory", "usage", &key, "samples", "0"]).trim().parse().unwrap_or(0.0);
+                format!("{part} {:.0}", bytes / size as f64)
+            })
+            .collect();
+        println!("{size:>9} | memory per waiting fan: {per_fan:.0} bytes ({})", breakdown.join(", "));
+        let back_of_line = last.expect("someone joined");
+        let sha = redis_cli(redis.1, &["script", "load", include_str!("../../../shared/lua/room_tick.lua")]).trim().to_owned();
+
+        let inventory = Inventory { seats: 10_000_000, sold: 0, held: 0, fans_holding: 0 };
+        let base = Admission {
+            admit_per_tick: ADMIT_PER_TICK,
+            active_cap: 100_000_000,
+            overbooking: 1.5,
+            active_ttl_ms: 600_000,
+            wait_idle_ms: 3_600_000,
+            tick_ms: 1_000,
+            step,
+        };
+        // Steps and one call, alternately, two ticks each, on the same (shrinking) line: each tick
+        // admits a fifth of the room, at most the report's 100,000.
+        let per_tick = (size / 5).clamp(1, ADMIT_PER_TICK);
+        let base = Admission { admit_per_tick: per_tick, ..base };
+        for (tick, mode) in [(1u64, "steps"), (2, "one call"), (3, "steps"), (4, "one call")] {
+            let waiting_now = size.saturating_sub((tick - 1) * per_tick);
+            if waiting_now <= 1 {
+                break;
+            }
+            let admission = Admission { step: if mode == "steps" { step } else { 1_000_000_000 }, ..base };
+            redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "0"]);
+            redis_cli(redis.1, &["config", "set", "slowlog-max-len", "100000"]);
+            redis_cli(redis.1, &["slowlog", "reset"]);
+            let stop = Arc::new(AtomicBool::new(false));
+            let poller = {
+                let (stop, ticket) = (stop.clone(), back_of_line.clone());
+                tokio::spawn(async move {
+                    let mut times = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        app.store.queue.position(&ticket, now_ms()).await.expect("status");
+                        times.push(started.elapsed());
+                    }
+                    times
+                })
+            };
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let started = Instant::now();
+            let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory).await?;
+            let tick_ms = started.elapsed().as_secs_f64() * 1000.0;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            stop.store(true, Ordering::Relaxed);
+            let mut times = poller.await?;
+            times.sort();
+            redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "10000"]);
+            let (longest, _) = longest_tick_call(redis.1, &sha);
+            println!(
+                "{size:>9} | {mode:<8} | {tick_ms:>8.1} | {:>5} | {:>7.2} | {:.2} / {:.2} / {:.2}   (admitted {}, {waiting_now} waiting before)",
+                report.steps,
+                longest as f64 / 1000.0,
+                percentile(&times, 0.5),
+                percentile(&times, 0.99),
+                times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+                report.admitted,
+            );
+        }
+        drop(redis);
+    }
+    Ok(())
+}
