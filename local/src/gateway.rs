@@ -45,6 +45,7 @@ fn http_handler(function: &str) -> Option<HttpHandler> {
         "token-status" => |app, req| Box::pin(token_status::handle(app, req)),
         "leave-queue" => |app, req| Box::pin(leave_queue::handle(app, req)),
         "get-concert" => |app, req| Box::pin(get_concert::handle(app, req)),
+        "room-state" => |app, req| Box::pin(room_state::handle(app, req)),
         "room-status" => |app, req| Box::pin(room_status::handle(app, req)),
         "update-room" => |app, req| Box::pin(update_room::handle(app, req)),
         "list-concerts" => |app, req| Box::pin(list_concerts::handle(app, req)),

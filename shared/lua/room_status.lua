@@ -2,7 +2,11 @@
 -- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:owner
 -- ARGV: ticket, nowMs, userId (the token's)
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
---         {'WAITING', position, ratePerSecond or '', paused ('1' | '0')} | {'SOLD_OUT'} | {'EXPIRED'}
+--         {'WAITING', position, ratePerSecond or '', paused ('1' | '0'), place} | {'SOLD_OUT'} |
+--         {'EXPIRED'}
+-- `place` is the ticket's place counted from the first ever admitted: the room's admitted total
+-- plus the position. Against the public room state's `admittedTotal` it gives the position again
+-- (at most the true one: fans ahead who left are not subtracted) without asking here.
 local now = tonumber(ARGV[2])
 if redis.call('HGET', KEYS[6], ARGV[1]) ~= ARGV[3] then
   return {'EXPIRED'}
@@ -23,4 +27,6 @@ if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
   return {'PREQUEUE', s[1]}
 end
 local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
-return {'WAITING', tostring(rank + 1), redis.call('HGET', KEYS[4], 'rate') or '', s[2] or '0'}
+local stats = redis.call('HMGET', KEYS[4], 'rate', 'admitted')
+local place = tonumber(stats[2] or '0') + rank + 1
+return {'WAITING', tostring(rank + 1), stats[1] or '', s[2] or '0', tostring(place)}

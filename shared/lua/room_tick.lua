@@ -2,9 +2,10 @@
 -- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:stats,
 --       {r:C}:settings
 -- ARGV: tickStartMs (the start of this tick's period, in epoch ms), nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
---       settings the operator has not set), activeTtlMs, idleCutoffMs, tickMs, step (the most
---       tickets one call admits, drops as idle or expires), availableSeats, fansHolding (fans with
---       a live hold), soldOut ('1' | '0')
+--       settings the operator has not set), activeTtlMs, abandonCutoffMs (places unseen since
+--       are dropped wherever they stand), tickMs, step (the most tickets one call admits, drops
+--       or expires), availableSeats, fansHolding (fans with a live hold), soldOut ('1' | '0'),
+--       presentCutoffMs (a place at the front is admitted only if seen since; else dropped)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)}.
 --
@@ -23,6 +24,11 @@
 -- some are left it answers more = 1 and the caller calls again with the same tick, each call
 -- admitting up to a step of what is left. The tick's total stays exact, in line order and once:
 -- concurrent or resent calls share the stored budget, and the next tick starts afresh.
+--
+-- Presence: a fan far back may follow the room's public state and poll its own status rarely
+-- (a heartbeat within abandonCutoff), but the places taken from the front must have been polled
+-- since presentCutoff: an abandoned place is dropped when its turn comes instead of taking an
+-- ACTIVE slot, and the tick takes the next place in line.
 local tick = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local step = tonumber(ARGV[9])
@@ -35,25 +41,47 @@ local function chunked(command, key, items)
   end
 end
 
--- Moves up to n tickets from the head of the line to ACTIVE.
+-- Moves up to n present tickets from the head of the line to ACTIVE, dropping the absent ones it
+-- takes from the front on the way; takes at most a step of tickets off the line. Returns the
+-- numbers admitted and dropped.
 local function admit(n)
-  if n <= 0 then
-    return 0
-  end
-  local popped = redis.call('ZPOPMIN', KEYS[1], n)
+  local present = tonumber(ARGV[13])
   local expiresAt = now + tonumber(ARGV[6])
-  local pairs, tickets = {}, {}
-  for i = 1, #popped, 2 do
-    tickets[#tickets + 1] = popped[i]
-    pairs[#pairs + 1] = expiresAt
-    pairs[#pairs + 1] = popped[i]
+  local admitted, dropped, taken = 0, 0, 0
+  while admitted < n and taken < step do
+    local popped = redis.call('ZPOPMIN', KEYS[1], math.min(n - admitted, step - taken))
+    if #popped == 0 then
+      break
+    end
+    local tickets = {}
+    for i = 1, #popped, 2 do
+      tickets[#tickets + 1] = popped[i]
+    end
+    taken = taken + #tickets
+    local pairs = {}
+    for i = 1, #tickets, 1000 do
+      local chunk = {unpack(tickets, i, math.min(i + 999, #tickets))}
+      local seen = redis.call('ZMSCORE', KEYS[2], unpack(chunk))
+      for j, ticket in ipairs(chunk) do
+        if seen[j] and tonumber(seen[j]) >= present then
+          pairs[#pairs + 1] = expiresAt
+          pairs[#pairs + 1] = ticket
+        else
+          dropped = dropped + 1
+        end
+      end
+    end
+    for i = 1, #pairs, 2000 do
+      redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
+    end
+    admitted = admitted + #pairs / 2
+    chunked('ZREM', KEYS[2], tickets)
+    chunked('HDEL', KEYS[3], tickets)
   end
-  for i = 1, #pairs, 2000 do
-    redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
+  if dropped > 0 then
+    redis.call('HINCRBY', KEYS[6], 'dropped', dropped)
   end
-  chunked('ZREM', KEYS[2], tickets)
-  chunked('HDEL', KEYS[3], tickets)
-  return #tickets
+  return admitted, dropped
 end
 
 -- Admits a step of what is left of this tick's budget; once nothing is left (or nobody waits),
@@ -61,7 +89,8 @@ end
 -- average over the ticks where people were left waiting (so it includes slow-downs for lack of
 -- seats).
 local function proceed(left, expired, dropped)
-  local admitted = admit(math.min(left, step))
+  local admitted, absent = admit(math.min(left, step))
+  dropped = dropped + absent
   local waiting = redis.call('ZCARD', KEYS[1])
   local active = redis.call('ZCARD', KEYS[4])
   left = left - admitted
@@ -114,7 +143,7 @@ if ARGV[12] == '1' then
   return {1, 0, expired, 0, 0, 0, 1, 0}
 end
 
--- Abandoned places: not polled since the cutoff, a step at a time.
+-- Abandoned places anywhere in the line: not polled since the abandon cutoff, a step at a time.
 local idle = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, step)
 if #idle > 0 then
   chunked('ZREM', KEYS[1], idle)

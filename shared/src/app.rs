@@ -81,6 +81,7 @@ impl App {
             overbooking: self.config.overbooking,
             active_ttl_ms: self.config.active_ttl.as_millis() as u64,
             wait_idle_ms: self.config.wait_idle.as_millis() as u64,
+            wait_abandon_ms: self.config.wait_abandon.as_millis() as u64,
             tick_ms: self.config.tick.as_millis() as u64,
             step: self.config.admit_step,
         }

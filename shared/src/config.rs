@@ -34,8 +34,15 @@ pub struct Config {
     pub hold: Duration,
     /// `ACTIVE_TTL_SECONDS` (default 600): how long an admitted queue token stays ACTIVE.
     pub active_ttl: Duration,
-    /// `WAIT_IDLE_SECONDS` (default 120): a WAITING token not polled for this long is dropped.
+    /// `WAIT_IDLE_SECONDS` (default 120): a WAITING place is admitted only if its holder polled
+    /// within this time; one not seen for it when its turn comes is dropped instead.
     pub wait_idle: Duration,
+    /// `WAIT_ABANDON_SECONDS` (default 1800, at least `WAIT_IDLE_SECONDS`): a place not polled for
+    /// this long is dropped wherever it stands. A fan following the room's public state polls its
+    /// own status a third as often (the `heartbeatSeconds` of `GET /concerts/{id}/room`), and at
+    /// the `Retry-After` pace once its turn is near; whoever is about to be admitted must have been
+    /// seen within `WAIT_IDLE_SECONDS`.
+    pub wait_abandon: Duration,
     /// `ADMIT_PER_TICK` (default 100): at most this many users leave the queue per tick.
     pub admit_per_tick: u64,
     /// `ACTIVE_CAP` (default 1000): never more ACTIVE users than this.
@@ -166,6 +173,13 @@ impl Config {
                 ),
             });
         }
+        let wait_abandon = number("WAIT_ABANDON_SECONDS", 1800, 1)?;
+        if wait_abandon < wait_idle {
+            return Err(ConfigError {
+                name: "WAIT_ABANDON_SECONDS",
+                problem: format!("must be at least WAIT_IDLE_SECONDS ({wait_idle}); got {wait_abandon}"),
+            });
+        }
         Ok(Config {
             redis_url: get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
             redis_ca_file: get("REDIS_CA_FILE"),
@@ -179,6 +193,7 @@ impl Config {
             hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),
             active_ttl: Duration::from_secs(number("ACTIVE_TTL_SECONDS", 600, 1)?),
             wait_idle: Duration::from_secs(wait_idle),
+            wait_abandon: Duration::from_secs(wait_abandon),
             admit_per_tick: number("ADMIT_PER_TICK", 100, 1)?,
             active_cap: number("ACTIVE_CAP", 1000, 1)?,
             overbooking: match get("OVERBOOKING") {

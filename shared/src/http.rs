@@ -148,13 +148,13 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
             let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
             (json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry }), Some(retry))
         }
-        QueuePosition::Waiting { position, admitted_per_second, paused } => {
+        QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
             let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
             // A paused line waits for the operator: ask every 10 s, so fans move on soon after a resume.
             let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
             let room = if *paused { "PAUSED" } else { "OPEN" };
             (
-                json!({ "status": "WAITING", "position": position, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room }),
+                json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room }),
                 Some(retry),
             )
         }

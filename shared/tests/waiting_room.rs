@@ -16,6 +16,7 @@ const SETTINGS: Admission = Admission {
     overbooking: 1.5,
     active_ttl_ms: 600_000,
     wait_idle_ms: 120_000,
+    wait_abandon_ms: 900_000,
     tick_ms: 1_000,
     step: 2_000,
 };
@@ -46,15 +47,21 @@ async fn admission_is_first_come_first_served_and_nobody_moves_back() {
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 30, t0).await;
     for (i, t) in tickets.iter().enumerate() {
-        let expected = QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None, paused: false };
+        let expected = QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None, paused: false, place: i as u64 + 1 };
         assert_eq!(position(&app, t, t0).await, expected);
     }
     let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
     assert_eq!((report.admitted, report.still_waiting, report.active), (10, 20, 10));
+    let (admitted_total, _, waiting) = app.store.queue.line(&c).await.unwrap();
+    assert_eq!((admitted_total, waiting), (10, 20));
     for (i, t) in tickets.iter().enumerate() {
         match position(&app, t, t0).await {
             QueuePosition::Active { .. } => assert!(i < 10, "ticket {i} admitted out of order"),
-            QueuePosition::Waiting { position, .. } => assert_eq!(position, i as u64 - 9),
+            QueuePosition::Waiting { position, place, .. } => {
+                assert_eq!(position, i as u64 - 9);
+                // The place does not move; the public admitted total gives the position back.
+                assert_eq!((place, place - admitted_total), (i as u64 + 1, position));
+            }
             other => panic!("ticket {i}: {other:?}"),
         }
     }
@@ -145,21 +152,48 @@ async fn overlapping_invocations_admit_once_per_tick() {
     assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY).await.unwrap().ran);
 }
 
+/// Far from the front a place is dropped only once unseen for `wait_abandon`: a fan following the
+/// public room state polls its own status rarely. Wherever it stands, past that it is dropped.
 #[tokio::test]
 async fn abandoned_places_are_dropped_and_polled_ones_kept() {
     let app = TestApp::spawn().await;
     let c = room(&app).await;
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 3, t0).await;
-    let idle = Admission { admit_per_tick: 1, wait_idle_ms: 10_000, ..SETTINGS };
+    let idle = Admission { admit_per_tick: 1, wait_idle_ms: 10_000, wait_abandon_ms: 20_000, ..SETTINGS };
     // Ticket 1 is admitted at once; ticket 2 keeps polling; ticket 3 walks away.
     app.store.queue.tick(&c, 1, t0, idle, PLENTY).await.unwrap();
     position(&app, &tickets[1], t0 + 9_000).await;
-    let report = app.store.queue.tick(&c, 2, t0 + 10_001, Admission { admit_per_tick: 0, ..idle }, PLENTY).await.unwrap();
+    let paused = Admission { admit_per_tick: 0, ..idle };
+    let report = app.store.queue.tick(&c, 2, t0 + 10_001, paused, PLENTY).await.unwrap();
+    assert_eq!(report.dropped_idle, 0, "unseen for wait_idle only: kept while it is not its turn");
+    let report = app.store.queue.tick(&c, 3, t0 + 20_001, paused, PLENTY).await.unwrap();
     assert_eq!(report.dropped_idle, 1);
-    assert_eq!(position(&app, &tickets[2], t0 + 10_001).await, QueuePosition::Expired);
-    assert!(matches!(position(&app, &tickets[1], t0 + 10_001).await, QueuePosition::Waiting { position: 1, .. }));
-    assert_eq!(app.store.queue.snapshot(&c, t0 + 10_001).await.unwrap().dropped_total, 1);
+    assert_eq!(position(&app, &tickets[2], t0 + 20_001).await, QueuePosition::Expired);
+    assert!(matches!(position(&app, &tickets[1], t0 + 20_001).await, QueuePosition::Waiting { position: 1, .. }));
+    assert_eq!(app.store.queue.snapshot(&c, t0 + 20_001).await.unwrap().dropped_total, 1);
+}
+
+/// When its turn comes a place must have been polled within `wait_idle`: an absent one is dropped
+/// instead of taking an ACTIVE slot, and the tick admits the next present place in its stead.
+#[tokio::test]
+async fn a_place_whose_turn_comes_is_admitted_only_if_its_fan_is_still_there() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 4, t0).await;
+    let two = Admission { admit_per_tick: 2, wait_idle_ms: 10_000, ..SETTINGS };
+    // Fans 1, 3 and 4 poll (3 and 4 rarely, as the public state lets them); fan 2 left without
+    // saying so.
+    for t in [&tickets[0], &tickets[2], &tickets[3]] {
+        position(&app, t, t0 + 5_000).await;
+    }
+    let report = app.store.queue.tick(&c, 1, t0 + 12_000, two, PLENTY).await.unwrap();
+    assert_eq!((report.admitted, report.dropped_idle, report.still_waiting), (2, 1, 1));
+    assert!(matches!(position(&app, &tickets[0], t0 + 12_000).await, QueuePosition::Active { .. }));
+    assert_eq!(position(&app, &tickets[1], t0 + 12_000).await, QueuePosition::Expired);
+    assert!(matches!(position(&app, &tickets[2], t0 + 12_000).await, QueuePosition::Active { .. }));
+    assert!(matches!(position(&app, &tickets[3], t0 + 12_000).await, QueuePosition::Waiting { position: 1, .. }));
 }
 
 #[tokio::test]
@@ -338,7 +372,10 @@ async fn pausing_keeps_every_place_and_resuming_admits_again() {
     let change = app.store.queue.update(&c, &pause, t0).await.unwrap();
     assert_eq!((change["old"]["paused"].clone(), change["new"]["paused"].clone()), (serde_json::Value::Null, "1".into()));
     assert_eq!(app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap().admitted, 0);
-    assert_eq!(position(&app, &tickets[0], t0).await, QueuePosition::Waiting { position: 1, admitted_per_second: None, paused: true });
+    assert_eq!(
+        position(&app, &tickets[0], t0).await,
+        QueuePosition::Waiting { position: 1, admitted_per_second: None, paused: true, place: 1 }
+    );
     let resume = RoomUpdateRequest { paused: Some(false), admit_per_tick: Some(3), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &resume, t0).await.unwrap();
     assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, SETTINGS, PLENTY).await.unwrap().admitted, 3, "the room's own rate");

@@ -138,6 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             overbooking: 1.5,
             active_ttl_ms: 600_000,
             wait_idle_ms: 3_600_000,
+            wait_abandon_ms: 3_600_000,
             tick_ms: 1_000,
             step,
         };

@@ -13,11 +13,13 @@ pub enum QueuePosition {
     },
     /// `position` is 1 for the front of the line. `admitted_per_second` is the rate measured over
     /// recent admission ticks, `None` until one has been observed. `paused` when an operator
-    /// stopped admission (every place is kept).
+    /// stopped admission (every place is kept). `place` counts from the first fan the room ever
+    /// admitted: `place - admittedTotal` of the public [`RoomState`] is the position again.
     Waiting {
         position: u64,
         admitted_per_second: Option<f64>,
         paused: bool,
+        place: u64,
     },
     Active {
         expires_at_ms: u64,
@@ -78,6 +80,27 @@ impl RoomSettings {
             RoomStatus::Open
         }
     }
+}
+
+/// A room's public state, the same for every fan: what a CDN can serve to a whole line. A waiting
+/// fan derives its position (`place - admitted_total`) and ETA from it, and asks for its own
+/// status only near its turn and as a heartbeat.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomState {
+    pub concert_id: crate::domain::ids::ConcertId,
+    pub status: RoomStatus,
+    /// Fans admitted since the room opened.
+    pub admitted_total: u64,
+    /// The admission rate measured over recent ticks; `None` until one has been observed.
+    pub admitted_per_second: Option<f64>,
+    /// Places in the line now.
+    pub waiting: u64,
+    /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
+    /// abandoned (half of `WAIT_IDLE_SECONDS`).
+    pub heartbeat_seconds: u64,
+    /// When this state was read (RFC 3339).
+    pub read_at: String,
 }
 
 /// A concert's seats across its schedules, as admission sees them.

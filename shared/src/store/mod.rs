@@ -38,6 +38,7 @@ use std::time::Duration;
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::inputs::SaleTimes;
 use crate::domain::models::{rfc3339, Concert, SaleWindow};
+use crate::domain::queue::{RoomState, RoomStatus};
 use queue::{Admission, RoomReport, TickReport};
 use script::Redis;
 
@@ -228,6 +229,22 @@ impl Store {
             Some(concert) => Ok(concert),
             None => self.public_concert(concert, now_ms).await,
         }
+    }
+
+    /// A room's public state (see [`RoomState`]): its status from the cached catalog, its line
+    /// from Redis in one round trip.
+    pub async fn public_room(&self, concert: &ConcertId, now_ms: u64, heartbeat_seconds: u64) -> StoreResult<RoomState> {
+        let (described, (admitted_total, admitted_per_second, waiting)) =
+            tokio::try_join!(self.public_concert_cached(concert, now_ms), self.queue.line(concert))?;
+        Ok(RoomState {
+            concert_id: concert.clone(),
+            status: described.room_status.unwrap_or(RoomStatus::Closed),
+            admitted_total,
+            admitted_per_second,
+            waiting,
+            heartbeat_seconds,
+            read_at: rfc3339(now_ms),
+        })
     }
 
     /// One concert as the public catalog shows it.

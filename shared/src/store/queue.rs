@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use fred::clients::Pipeline;
 use fred::prelude::*;
 
-use super::script::{from_json, lua, parse_id, FromReply, LuaScript, Redis, Reply};
+use super::script::{from_json, lua, parse_id, parse_u64, FromReply, LuaScript, Redis, Reply};
 use super::{Rejection, StoreError, StoreResult};
 use crate::domain::ids::{ConcertId, UserId};
 use crate::domain::inputs::{RoomUpdate, SaleTimes};
@@ -42,6 +42,7 @@ impl TickReport {
     /// Adds a later step's answer to the tick's report.
     fn add_step(&mut self, step: TickReport) {
         self.admitted += step.admitted;
+        self.dropped_idle += step.dropped_idle;
         self.still_waiting = step.still_waiting;
         self.active = step.active;
         self.steps += 1;
@@ -58,6 +59,8 @@ pub struct Admission {
     pub overbooking: f64,
     pub active_ttl_ms: u64,
     pub wait_idle_ms: u64,
+    /// A place unseen this long is dropped wherever it stands (`WAIT_ABANDON_SECONDS`).
+    pub wait_abandon_ms: u64,
     pub tick_ms: u64,
     /// The most tickets one call of the tick script moves (`ADMIT_STEP`).
     pub step: u64,
@@ -188,6 +191,7 @@ impl FromReply for QueuePosition {
                 position: reply.number()?,
                 admitted_per_second: reply.text()?.parse().ok(),
                 paused: reply.text()? == "1",
+                place: reply.number()?,
             },
             "SOLD_OUT" => QueuePosition::SoldOut,
             "EXPIRED" => QueuePosition::Expired,
@@ -397,6 +401,18 @@ impl QueueStore {
         self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.to_string()]).await
     }
 
+    /// The line as everyone may see it: fans admitted since the opening, the measured admission
+    /// rate and the places waiting. One round trip.
+    pub async fn line(&self, concert: &ConcertId) -> StoreResult<(u64, Option<f64>, u64)> {
+        let k = &self.redis.keys;
+        let pipe = self.redis.client().pipeline();
+        pipe.hmget::<(), _, _>(k.room_stats(concert), vec!["admitted", "rate"]).await?;
+        pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
+        let ((admitted, rate), waiting): ((Option<String>, Option<String>), u64) = pipe.all().await?;
+        let admitted = admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0);
+        Ok((admitted, rate.and_then(|r| r.parse().ok()), waiting))
+    }
+
     /// Leaves the room.
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
@@ -427,12 +443,13 @@ impl QueueStore {
             a.active_cap.to_string(),
             a.overbooking.to_string(),
             a.active_ttl_ms.to_string(),
-            now_ms.saturating_sub(a.wait_idle_ms).to_string(),
+            now_ms.saturating_sub(a.wait_abandon_ms.max(a.wait_idle_ms)).to_string(),
             a.tick_ms.to_string(),
             a.step.max(1).to_string(),
             inventory.available().to_string(),
             inventory.fans_holding.to_string(),
             if inventory.sold_out() { "1" } else { "0" }.to_string(),
+            now_ms.saturating_sub(a.wait_idle_ms).to_string(),
         ];
         let mut report: TickReport = self.redis.run(&self.room_tick, keys.clone(), args.clone()).await?;
         // Each step admits at least one ticket or ends the tick, so this ends; the bound is a

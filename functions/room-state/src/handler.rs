@@ -1,0 +1,75 @@
+//! A waiting room's public state (GET /concerts/{concertId}/room): its status, the fans admitted
+//! since it opened, the measured admission rate and the line's length. The same answer for every
+//! fan, so a CDN serves a whole line from one copy a second: a waiting fan computes its position
+//! (`place` from its own status, minus `admittedTotal`) and ETA from it, and asks for its own
+//! status only near its turn and every `heartbeatSeconds`. No token needed.
+//! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
+
+use lambda_http::Request;
+use ticketing::domain::ids::ConcertId;
+use ticketing::domain::now_ms;
+use ticketing::http::{json, path_param, public_for, HttpResult};
+use ticketing::App;
+
+/// How long browsers and CDNs may keep the answer: one admission tick.
+pub const CACHE_SECONDS: u64 = 1;
+
+pub async fn handle(app: &App, req: Request) -> HttpResult {
+    let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
+    // A third of the time after which an unpolled place is dropped: a missed heartbeat is not fatal.
+    let heartbeat = (app.config.wait_abandon.as_secs() / 3).max(1);
+    let state = app.store.public_room(&concert, now_ms(), heartbeat).await?;
+    Ok(public_for(json(200, &state), CACHE_SECONDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Method;
+    use ticketing::domain::queue::QueuePosition;
+    use ticketing::testing::{read, request, with_path, TestApp};
+
+    fn get(id: &str) -> Request {
+        with_path(request(Method::GET, &format!("/concerts/{id}/room"), None), &[("concertId", id)])
+    }
+
+    #[tokio::test]
+    async fn a_waiting_fan_finds_its_position_from_the_public_state_and_its_place() {
+        let app = TestApp::spawn_with(|c| {
+            c.admit_per_tick = 3;
+            c.wait_abandon = std::time::Duration::from_secs(1800);
+        })
+        .await;
+        let concert = app.concert(50, 1_000).await;
+        let mut fans = Vec::new();
+        for _ in 0..10 {
+            fans.push(app.waiting_user(0).await);
+        }
+        let last = fans[9].ticket.clone().unwrap();
+        let QueuePosition::Waiting { place, .. } = app.store.queue.position(&last, now_ms()).await.unwrap() else { panic!() };
+        assert_eq!(place, 10);
+        app.admit_waiting().await;
+
+        let resp = handle(&app, get(concert.concert_id.as_str())).await.unwrap();
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=1, s-maxage=1, stale-while-revalidate=6");
+        let (status, state) = read(resp);
+        assert_eq!(status, 200, "{state}");
+        assert_eq!(
+            (state["status"].as_str(), state["admittedTotal"].as_u64(), state["waiting"].as_u64()),
+            (Some("OPEN"), Some(3), Some(7))
+        );
+        assert_eq!((state["admittedPerSecond"].as_f64(), state["heartbeatSeconds"].as_u64()), (Some(3.0), Some(600)));
+        // The fan's own status agrees with what it derives from the public state.
+        let QueuePosition::Waiting { position, .. } = app.store.queue.position(&last, now_ms()).await.unwrap() else { panic!() };
+        assert_eq!(place - state["admittedTotal"].as_u64().unwrap(), position);
+    }
+
+    #[tokio::test]
+    async fn unknown_and_malformed_ids_are_refused() {
+        let app = TestApp::spawn().await;
+        for (id, status, code) in [("0123456789abcdef0123456789abcdef", 404, "CONCERT_NOT_FOUND"), ("x", 422, "INVALID_ID")] {
+            let (got, body) = read(handle(&app, get(id)).await);
+            assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
+        }
+    }
+}
