@@ -1,7 +1,8 @@
 //! Serving every function's route from `template.yaml` on one port by calling the handlers
 //! in-process, as API Gateway (HTTP API, v2) would hand requests over: path parameters, query
 //! string parameters and a request context in the request's extensions. `GET /__ping` is a
-//! trivial handler served the same way, the baseline for measuring the functions behind it;
+//! trivial handler served the same way and `GET /__get` one that makes exactly one Redis `GET`,
+//! the baselines for measuring the functions behind them;
 //! `GET /__stats` answers the gateway's own latency per route (`stats.rs`), `DELETE /__stats`
 //! empties it; `GET /openapi.json` is the API's contract (`docs/openapi.json`).
 //! [`start`] also starts what the cloud runs around the functions (`runners.rs`).
@@ -113,12 +114,24 @@ impl Gateway {
             routes.push(Route { method, segments, function: f.binary, handler });
         }
         // A trivial handler on the same path as every function (request conversion, extensions,
-        // response conversion): the baseline the functions' request rates are compared with.
+        // response conversion), and one that adds exactly one Redis GET: the baselines the
+        // functions' request rates are compared with.
         routes.push(Route {
             method: "GET".into(),
             segments: vec![("__ping".into(), None)],
             function: "ping".into(),
             handler: |_, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({ "ok": true }))) }),
+        });
+        routes.push(Route {
+            method: "GET".into(),
+            segments: vec![("__get".into(), None)],
+            function: "one-get".into(),
+            handler: |app, _| {
+                Box::pin(async move {
+                    app.store.probe().await?;
+                    Ok(ticketing::http::json(200, &json!({ "ok": true })))
+                })
+            },
         });
         Ok(Gateway { app, routes, stats: Default::default() })
     }

@@ -126,4 +126,8 @@ async fn signup_to_payment_through_the_gateway() {
     assert_eq!(status, 405);
     let (status, _, head) = call(&addr, "GET", "/__ping", &[], None).await;
     assert!(status == 200 && head.contains("application/json"));
+    let (status, body, _) = call(&addr, "GET", "/__get", &[], None).await;
+    assert_eq!((status, body), (200, json!({"ok": true})));
+    let (_, stats, _) = call(&addr, "GET", "/__stats", &[], None).await;
+    assert_eq!(stats["one-get"]["service"]["count"], 1, "{stats}");
 }

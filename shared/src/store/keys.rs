@@ -30,6 +30,7 @@
 //! | `P:{s:ID}:finished` | zset | reservationId of a hold that ended unpaid → when; its record goes after `RETENTION_SECONDS` |
 //! | `P:{work}:holding` | set | schedules with live holds: what the sweeper visits between its full rounds |
 //! | `P:{work}:pending` | set | schedules with events waiting in their outbox: what the relay visits between its full rounds |
+//! | `P:{probe}` | string | never written: what [`crate::store::Store::probe`] reads, one `GET`, the cheapest call a request can make |
 //! | `P:{s:ID}:refunds` | hash | reservationId → a debited payment whose seat was lost (only lost data does that), for operators to refund |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
 //! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
@@ -89,6 +90,7 @@ keys! {
     schedule_finished(schedule: &ScheduleId) => "{{s:{}}}:finished";
     work_holding() => "{{work}}:holding";
     work_pending() => "{{work}}:pending";
+    probe() => "{{probe}}";
     schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
     schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
     schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";

@@ -121,6 +121,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     /// The public catalog as this process last read it (see [`Store::public_concerts_cached`]).
     catalog_cache: CatalogCache,
+    /// The pool the stores share, for [`Store::probe`].
+    redis: Redis,
     pub users: users::UserStore,
     pub queue: queue::QueueStore,
     pub catalog: catalog::CatalogStore,
@@ -136,6 +138,7 @@ impl Store {
         let redis = Redis::connect(url, ca_file, pool_size, Keys::new(key_prefix)?).await?;
         let retention_ms = retention.as_millis() as u64;
         let store = Store {
+            redis: redis.clone(),
             catalog_cache: CatalogCache::default(),
             users: users::UserStore::new(redis.clone()),
             queue: queue::QueueStore::new(redis.clone(), retention_ms),
@@ -148,6 +151,14 @@ impl Store {
             redis.load(script).await?;
         }
         Ok(store)
+    }
+
+    /// One Redis `GET` of a key nobody writes: the least a request that touches Redis can cost,
+    /// the baseline the gateway's benchmark measures the endpoints against.
+    pub async fn probe(&self) -> StoreResult<()> {
+        use fred::interfaces::KeysInterface;
+        let _: Option<String> = self.redis.client().get(self.redis.keys.probe()).await?;
+        Ok(())
     }
 
     /// Serves the public catalog from what this process read within the last `ttl` (zero: never).
