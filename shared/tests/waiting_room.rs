@@ -96,6 +96,12 @@ async fn a_tick_larger_than_a_step_admits_its_exact_total_in_order_in_several_ca
     // The rate fans see counts the whole tick, not its last step.
     let QueuePosition::Waiting { admitted_per_second, .. } = position(&app, &tickets[119], t0 + 1_000).await else { panic!() };
     assert_eq!(admitted_per_second, Some(50.0));
+    // An operator's setting far above the environment's defaults takes as many steps as it needs.
+    let more = RoomUpdateRequest { admit_per_tick: Some(20), active_cap: Some(1_000), ..Default::default() }.validate().unwrap();
+    app.store.queue.update(&c, &more, t0 + 1_000).await.unwrap();
+    let small_defaults = Admission { admit_per_tick: 1, active_cap: 1, step: 3, ..SETTINGS };
+    let report = app.store.queue.tick(&c, 3, t0 + 2_000, small_defaults, PLENTY).await.unwrap();
+    assert_eq!((report.admitted, report.steps), (20, 7));
 }
 
 #[tokio::test]

@@ -451,11 +451,12 @@ impl QueueStore {
             if inventory.sold_out() { "1" } else { "0" }.to_string(),
             now_ms.saturating_sub(a.wait_idle_ms).to_string(),
         ];
+        let started = std::time::Instant::now();
         let mut report: TickReport = self.redis.run(&self.room_tick, keys.clone(), args.clone()).await?;
-        // Each step admits at least one ticket or ends the tick, so this ends; the bound is a
-        // guard against a script that would not.
-        let most_steps = a.admit_per_tick.max(a.active_cap) / a.step.max(1) + 2;
-        while report.more && report.steps < most_steps {
+        // Each step takes tickets off the line or ends the tick, so this ends. The room's own
+        // settings (which may be far above the environment's) decide how many steps; the period
+        // bounds them, as the next tick starts afresh anyway.
+        while report.more && started.elapsed().as_millis() < u128::from(a.tick_ms) {
             let step: TickReport = self.redis.run(&self.room_tick, keys.clone(), args.clone()).await?;
             report.add_step(step);
         }
