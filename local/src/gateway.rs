@@ -246,6 +246,9 @@ const API_GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 /// "combined with commas". The functions then see, say, two `Idempotency-Key`s as one invalid key,
 /// never the first one alone, locally as on AWS.
 fn combine_repeated_headers(headers: &mut hyper::HeaderMap) {
+    if headers.len() == headers.keys_len() {
+        return; // one value per name: the usual request, nothing to scan
+    }
     let repeated: Vec<hyper::header::HeaderName> =
         headers.keys().filter(|name| headers.get_all(*name).iter().nth(1).is_some()).cloned().collect();
     for name in repeated {
