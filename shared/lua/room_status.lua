@@ -1,28 +1,33 @@
 -- Where a ticket stands in its room; a waiting ticket's poll also proves its holder is still there.
--- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:owner
--- ARGV: ticket, nowMs, userId (the token's)
+-- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:holder
+-- ARGV: ticket, nowMs, fan (the token user's compact id)
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
 --         {'WAITING', position, ratePerSecond or '', paused ('1' | '0'), place} | {'SOLD_OUT'} |
 --         {'EXPIRED'}
 -- `place` is the ticket's place counted from the first ever admitted: the room's admitted total
 -- plus the position. Against the public room state's `admittedTotal` it gives the position again
 -- (at most the true one: fans ahead who left are not subtracted) without asking here.
+--
+-- A token is honoured only while its ticket is its user's latest (the holder hash). That holds
+-- even if ticket numbers were ever issued twice: a counter can only go back by losing writes
+-- (a restart from an older file, a failover to a lagging replica), and what Redis keeps is then
+-- a prefix of what it was sent, so the holder entry written after the lost number is lost too.
 local now = tonumber(ARGV[2])
-if redis.call('HGET', KEYS[6], ARGV[1]) ~= ARGV[3] then
+local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
+if s[3] == '1' then
+  return {'SOLD_OUT'}
+end
+if redis.call('HGET', KEYS[6], ARGV[3]) ~= ARGV[1] then
   return {'EXPIRED'}
 end
 local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if expires and tonumber(expires) > now then
   return {'ACTIVE', expires}
 end
-local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
-if s[3] == '1' then
-  return {'SOLD_OUT'}
-end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return {'EXPIRED'}
 end
-redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
+redis.call('BITFIELD', KEYS[2], 'SET', 'u32', '#' .. (2 * tonumber(ARGV[1]) + 1), math.floor(now / 1000))
 if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
   return {'PREQUEUE', s[1]}
 end

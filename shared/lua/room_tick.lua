@@ -1,6 +1,6 @@
 -- One admission tick of one concert's waiting room.
--- KEYS: {r:C}:waiting, {r:C}:seen, {r:C}:joined, {r:C}:active, {r:C}:holder, {r:C}:stats,
---       {r:C}:settings
+-- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:holder, {r:C}:stats, {r:C}:settings,
+--       {r:C}:seq
 -- ARGV: tickStartMs (the start of this tick's period, in epoch ms), nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
 --       settings the operator has not set), activeTtlMs, abandonCutoffMs (places unseen since
 --       are dropped wherever they stand), tickMs, step (the most tickets one call admits, drops
@@ -28,11 +28,12 @@
 -- Presence: a fan far back may follow the room's public state and poll its own status rarely
 -- (a heartbeat within abandonCutoff), but the places taken from the front must have been polled
 -- since presentCutoff: an abandoned place is dropped when its turn comes instead of taking an
--- ACTIVE slot, and the tick takes the next place in line.
+-- ACTIVE slot, and the tick takes the next place in line. When each ticket was last seen is 4
+-- bytes in the fans string (see join_room.lua), to the second.
 local tick = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local step = tonumber(ARGV[9])
-local last = tonumber(redis.call('HGET', KEYS[6], 'tickAt') or '-1')
+local last = tonumber(redis.call('HGET', KEYS[5], 'tickAt') or '-1')
 
 -- Lua's unpack has a small stack limit, so variadic commands go in chunks.
 local function chunked(command, key, items)
@@ -41,45 +42,72 @@ local function chunked(command, key, items)
   end
 end
 
+-- When each of `tickets` was last seen, in epoch seconds (0: never). Tickets from the opening on
+-- leave the line in number order, so one GETRANGE of their span of the fans string reads them
+-- all; a pre-queue's lottery order scatters them over the numbers, and they are read one by one.
+local function lastSeen(tickets)
+  local lo, hi = math.huge, 0
+  for _, ticket in ipairs(tickets) do
+    local t = tonumber(ticket)
+    lo, hi = math.min(lo, t), math.max(hi, t)
+  end
+  local seen = {}
+  if hi - lo < #tickets * 4 then
+    local raw = redis.call('GETRANGE', KEYS[2], 8 * lo, 8 * hi + 7)
+    for i, ticket in ipairs(tickets) do
+      local at = 8 * (tonumber(ticket) - lo) + 5
+      seen[i] = at + 3 <= #raw and struct.unpack('>I4', raw, at) or 0
+    end
+    return seen
+  end
+  for i = 1, #tickets, 1000 do
+    local reads = {}
+    for j = i, math.min(i + 999, #tickets) do
+      reads[#reads + 1] = 'GET'
+      reads[#reads + 1] = 'u32'
+      reads[#reads + 1] = '#' .. (2 * tickets[j] + 1)
+    end
+    for _, s in ipairs(redis.call('BITFIELD', KEYS[2], unpack(reads))) do
+      seen[#seen + 1] = s
+    end
+  end
+  return seen
+end
+
 -- Moves up to n present tickets from the head of the line to ACTIVE, dropping the absent ones it
 -- takes from the front on the way; takes at most a step of tickets off the line. Returns the
 -- numbers admitted and dropped.
 local function admit(n)
-  local present = tonumber(ARGV[13])
+  local present = math.floor(tonumber(ARGV[13]) / 1000)
   local expiresAt = now + tonumber(ARGV[6])
   local admitted, dropped, taken = 0, 0, 0
   while admitted < n and taken < step do
-    local popped = redis.call('ZPOPMIN', KEYS[1], math.min(n - admitted, step - taken))
-    if #popped == 0 then
+    -- The head of the line, then removed by rank: cheaper than ZPOPMIN, which also answers the
+    -- scores.
+    local count = math.min(n - admitted, step - taken)
+    local head = redis.call('ZRANGE', KEYS[1], 0, count - 1)
+    if #head == 0 then
       break
     end
-    local tickets = {}
-    for i = 1, #popped, 2 do
-      tickets[#tickets + 1] = popped[i]
-    end
-    taken = taken + #tickets
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #head - 1)
+    taken = taken + #head
     local pairs = {}
-    for i = 1, #tickets, 1000 do
-      local chunk = {unpack(tickets, i, math.min(i + 999, #tickets))}
-      local seen = redis.call('ZMSCORE', KEYS[2], unpack(chunk))
-      for j, ticket in ipairs(chunk) do
-        if seen[j] and tonumber(seen[j]) >= present then
-          pairs[#pairs + 1] = expiresAt
-          pairs[#pairs + 1] = ticket
-        else
-          dropped = dropped + 1
-        end
+    local seen = lastSeen(head)
+    for j, ticket in ipairs(head) do
+      if seen[j] >= present then
+        pairs[#pairs + 1] = expiresAt
+        pairs[#pairs + 1] = ticket
+      else
+        dropped = dropped + 1
       end
     end
     for i = 1, #pairs, 2000 do
-      redis.call('ZADD', KEYS[4], unpack(pairs, i, math.min(i + 1999, #pairs)))
+      redis.call('ZADD', KEYS[3], unpack(pairs, i, math.min(i + 1999, #pairs)))
     end
     admitted = admitted + #pairs / 2
-    chunked('ZREM', KEYS[2], tickets)
-    chunked('HDEL', KEYS[3], tickets)
   end
   if dropped > 0 then
-    redis.call('HINCRBY', KEYS[6], 'dropped', dropped)
+    redis.call('HINCRBY', KEYS[5], 'dropped', dropped)
   end
   return admitted, dropped
 end
@@ -92,29 +120,29 @@ local function proceed(left, expired, dropped)
   local admitted, absent = admit(math.min(left, step))
   dropped = dropped + absent
   local waiting = redis.call('ZCARD', KEYS[1])
-  local active = redis.call('ZCARD', KEYS[4])
+  local active = redis.call('ZCARD', KEYS[3])
   left = left - admitted
   if waiting == 0 then
     left = 0
   end
-  redis.call('HINCRBY', KEYS[6], 'admitted', admitted)
-  local total = redis.call('HINCRBY', KEYS[6], 'tickAdmitted', admitted)
-  redis.call('HSET', KEYS[6], 'tickLeft', left)
+  redis.call('HINCRBY', KEYS[5], 'admitted', admitted)
+  local total = redis.call('HINCRBY', KEYS[5], 'tickAdmitted', admitted)
+  redis.call('HSET', KEYS[5], 'tickLeft', left)
   if left > 0 then
     return {1, admitted, expired, dropped, waiting, active, 0, 1}
   end
   if waiting > 0 then
     local sample = total * 1000 / tonumber(ARGV[8])
-    local rate = tonumber(redis.call('HGET', KEYS[6], 'rate') or '')
+    local rate = tonumber(redis.call('HGET', KEYS[5], 'rate') or '')
     if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
-    redis.call('HSET', KEYS[6], 'rate', tostring(rate))
+    redis.call('HSET', KEYS[5], 'rate', tostring(rate))
   end
   return {1, admitted, expired, dropped, waiting, active, 0, 0}
 end
 
 if tick == last then
   -- A later step of this tick.
-  local left = tonumber(redis.call('HGET', KEYS[6], 'tickLeft') or '0')
+  local left = tonumber(redis.call('HGET', KEYS[5], 'tickLeft') or '0')
   if left <= 0 then
     return {0, 0, 0, 0, 0, 0, 0, 0}
   end
@@ -123,12 +151,12 @@ end
 if tick < last then
   return {0, 0, 0, 0, 0, 0, 0, 0}
 end
-redis.call('HSET', KEYS[6], 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
-local s = redis.call('HMGET', KEYS[7], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+redis.call('HSET', KEYS[5], 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
+local s = redis.call('HMGET', KEYS[6], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
 
 -- ACTIVE slots whose time ran out, a step at a time.
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, step)
-chunked('ZREM', KEYS[4], lapsed)
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, step)
+chunked('ZREM', KEYS[3], lapsed)
 local expired = #lapsed
 
 if s[6] == '1' then
@@ -136,41 +164,67 @@ if s[6] == '1' then
 end
 if ARGV[12] == '1' then
   local waiting = redis.call('ZCARD', KEYS[1])
-  redis.call('HSET', KEYS[7], 'soldOut', '1', 'soldOutAt', now)
-  redis.call('HSET', KEYS[6], 'soldOutWaiting', waiting)
+  redis.call('HSET', KEYS[6], 'soldOut', '1', 'soldOutAt', now)
+  redis.call('HSET', KEYS[5], 'soldOutWaiting', waiting)
   -- UNLINK frees the line's memory in the background: O(1) here, whatever its length.
-  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
   return {1, 0, expired, 0, 0, 0, 1, 0}
 end
 
--- Abandoned places anywhere in the line: not polled since the abandon cutoff, a step at a time.
-local idle = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, step)
-if #idle > 0 then
-  chunked('ZREM', KEYS[1], idle)
-  chunked('ZREM', KEYS[2], idle)
-  chunked('HDEL', KEYS[3], idle)
-  redis.call('HINCRBY', KEYS[6], 'dropped', #idle)
+-- Abandoned places anywhere in the line, not seen since the abandon cutoff: each tick reads when
+-- four steps of ticket numbers were last seen (reading is cheap; only the drops write), from a
+-- cursor that goes round the numbers issued, and drops the waiting places among them. A round
+-- takes (tickets issued / 4 steps) ticks: 250 at a million tickets and the default step, well
+-- within WAIT_ABANDON_SECONDS. Places at the front are checked again, against the stricter
+-- presentCutoff, as they are admitted.
+local issued = tonumber(redis.call('GET', KEYS[7]) or '0')
+local from = tonumber(redis.call('HGET', KEYS[5], 'sweepAt') or '1')
+if from > issued then
+  from = 1
+end
+local to = math.min(issued, from + 4 * step - 1)
+local idle = {}
+if to >= from then
+  local cutoff = math.floor(tonumber(ARGV[7]) / 1000)
+  local raw = redis.call('GETRANGE', KEYS[2], 8 * from, 8 * to + 7)
+  for i = 0, to - from do
+    local at = 8 * i + 5
+    if at + 3 <= #raw then
+      local seen = struct.unpack('>I4', raw, at)
+      if seen > 0 and seen < cutoff then
+        idle[#idle + 1] = from + i
+      end
+    end
+  end
+  redis.call('HSET', KEYS[5], 'sweepAt', to + 1)
+end
+local droppedIdle = 0
+for i = 1, #idle, 1000 do
+  droppedIdle = droppedIdle + redis.call('ZREM', KEYS[1], unpack(idle, i, math.min(i + 999, #idle)))
+end
+if droppedIdle > 0 then
+  redis.call('HINCRBY', KEYS[5], 'dropped', droppedIdle)
 end
 
 -- Not open yet, or paused by the operator: nobody is admitted this tick.
 local function closed()
-  redis.call('HINCRBY', KEYS[6], 'admitted', 0)
-  return {1, 0, expired, #idle, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[4]), 0, 0}
+  redis.call('HINCRBY', KEYS[5], 'admitted', 0)
+  return {1, 0, expired, droppedIdle, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[3]), 0, 0}
 end
 if now < tonumber(s[5]) then
   return closed()
 end
 if s[7] ~= '1' then
-  redis.call('HSET', KEYS[7], 'opened', '1')
+  redis.call('HSET', KEYS[6], 'opened', '1')
 end
 if s[4] == '1' then
   return closed()
 end
-local active = redis.call('ZCARD', KEYS[4])
+local active = redis.call('ZCARD', KEYS[3])
 local perTick = tonumber(s[1] or ARGV[3])
 local cap = tonumber(s[2] or ARGV[4])
 local overbooking = tonumber(s[3] or ARGV[5])
 local idleActive = math.max(0, active - tonumber(ARGV[11]))
 local inventory = math.floor(tonumber(ARGV[10]) * overbooking) - idleActive
 local budget = math.max(0, math.min(perTick, cap - active, inventory))
-return proceed(budget, expired, #idle)
+return proceed(budget, expired, droppedIdle)

@@ -61,7 +61,7 @@ pub struct Config {
     pub joins_per_minute: u64,
     /// `TICK_MILLIS` (default 1000): the admission tick.
     pub tick: Duration,
-    /// `ADMIT_STEP` (default 2000): the most tickets one call of the admission script moves. A
+    /// `ADMIT_STEP` (default 1000): the most tickets one call of the admission script moves. A
     /// tick admitting more takes several calls, so no call holds Redis (and every other request
     /// on it) for more than a few milliseconds.
     pub admit_step: u64,
@@ -209,7 +209,7 @@ impl Config {
             joins_per_minute: number("JOINS_PER_MINUTE", 60, 0)?,
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
             catalog_cache: Duration::from_millis(number("CATALOG_CACHE_MILLIS", 1000, 0)?),
-            admit_step: number("ADMIT_STEP", 2000, 1)?,
+            admit_step: number("ADMIT_STEP", 1000, 1)?,
             kafka_brokers: get("KAFKA_BROKERS"),
             payments_topic: get("PAYMENTS_TOPIC").unwrap_or_else(|| "payment-completed".into()),
             kafka_publish_timeout: Duration::from_millis(number("KAFKA_PUBLISH_TIMEOUT_MILLIS", 1000, 10)?),

@@ -1,22 +1,29 @@
 //! `cargo run --release -p local-stack --bin bench-queue -- [SIZES...]`: one waiting room of each
 //! size (default 10000 100000 1000000 fans) on a `redis-server` of its own (a free port, no
 //! persistence; never the shared one), filled through the real join script, then admission ticks,
-//! alternately in steps of `ADMIT_STEP` (default
-//! 2000) and in one call (the former behaviour), while a client asks for a waiting fan's status
-//! in a loop; each tick admits a fifth of the room, at most 100,000. Prints, per size: Redis memory
-//! per waiting fan and where it goes; per size and mode: the tick's wall time and calls, the longest `room_tick.lua` call inside Redis (SLOWLOG, threshold 0), and the status
-//! calls' p50/p99/max during the ticks: what every other request on that Redis waits.
+//! alternately in steps of `ADMIT_STEP` (default 1000) and in one call (the former behaviour);
+//! each tick admits a fifth of the room, at most 100,000. Meanwhile `POLLERS` (default 4)
+//! connections ask the local gateway (the in-process HTTP path of `local/up`, on a free port) for
+//! the status of the fan at the back of the line, as fast as it answers. Prints, per size: Redis
+//! memory per waiting fan and where it goes, and the token-status p50/p99 at rest; per size and
+//! mode: the tick's wall time and calls, the longest `room_tick.lua` call inside Redis (SLOWLOG,
+//! threshold 0), and the token-status p50/p99/max through the gateway during the tick: what every
+//! other request on that Redis waits.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use local_stack::gateway::Gateway;
 use ticketing::domain::ids::{ConcertId, UserId};
 use ticketing::domain::inputs::{NewConcertRequest, NewScheduleRequest, SaleTimes};
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::Inventory;
+use ticketing::domain::tokens::QueueTicket;
 use ticketing::store::queue::Admission;
 use ticketing::{App, Config};
 
@@ -77,12 +84,74 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
+/// Asks the gateway at `addr` for one fan's token status on one keep-alive connection until
+/// `stop`, and returns how long each answer took. A plain blocking HTTP/1.1 client: it sends the
+/// same request each time and reads the answer to its `content-length`.
+fn poll_status(addr: SocketAddr, request: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<Duration> {
+    let mut stream = TcpStream::connect(addr).expect("the gateway answers");
+    stream.set_nodelay(true).expect("nodelay");
+    let mut times = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        stream.write_all(&request).expect("request sent");
+        let mut len = 0;
+        let complete = loop {
+            let n = stream.read(&mut buf[len..]).expect("answer read");
+            assert!(n > 0, "the gateway closed the connection");
+            len += n;
+            let Some(end) = buf[..len].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            assert!(head.starts_with("http/1.1 200"), "token status answered {head}");
+            let body: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+            if len >= end + 4 + body {
+                break &buf[end + 4..end + 4 + body];
+            }
+        };
+        assert!(complete.starts_with(b"{"), "a JSON status");
+        times.push(started.elapsed());
+    }
+    times
+}
+
+/// Runs `POLLERS` status pollers for as long as `during` takes, plus 100 ms either side; returns
+/// what `during` returned and the sorted answer times.
+async fn polled<T>(gateway: SocketAddr, request: &Arc<Vec<u8>>, during: impl std::future::Future<Output = T>) -> (T, Vec<Duration>) {
+    let pollers: usize = std::env::var("POLLERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..pollers)
+        .map(|_| {
+            let (request, stop) = (request.clone(), stop.clone());
+            std::thread::spawn(move || poll_status(gateway, request, stop))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let out = during.await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut times: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().expect("poller")).collect();
+    times.sort();
+    (out, times)
+}
+
+/// The request a fan's page sends for its status.
+fn status_request(app: &App, ticket: &QueueTicket) -> Arc<Vec<u8>> {
+    let signer = app.signer().expect("AUTH_SECRET is set");
+    let access = signer.access_token(&ticket.user, now_ms() / 1000 + 86_400);
+    let queue = signer.queue_token(ticket);
+    let request = format!(
+        "GET /queue/tokens/current HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {access}\r\n{}: {queue}\r\n\r\n",
+        ticketing::app::QUEUE_TOKEN_HEADER
+    );
+    Arc::new(request.into_bytes())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sizes: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000, 1_000_000] } else { sizes };
-    let step: u64 = std::env::var("ADMIT_STEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
-    println!("room size | mode | tick ms | calls | longest call in Redis ms | status p50 / p99 / max ms during the tick");
+    let step: u64 = std::env::var("ADMIT_STEP").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    println!("room size | mode | tick ms | calls | longest call in Redis ms | token status through the gateway p50 / p99 / max ms during the tick");
     for size in sizes {
         let redis = start_redis();
         let url = format!("redis://127.0.0.1:{}", redis.1);
@@ -90,9 +159,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "REDIS_URL" => Some(url.clone()),
             "KEY_PREFIX" => Some("bench".into()),
             "REDIS_POOL_SIZE" => Some("8".into()),
+            "AUTH_SECRET" => Some("bench-queue's own secret, 32 bytes or more".into()),
             _ => None,
         })?;
         let app: &'static App = Box::leak(Box::new(App::new(config).await?));
+        // The gateway's HTTP path without its schedules: the ticks here are the bench's.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let gateway = listener.local_addr()?;
+        tokio::spawn(Arc::new(Gateway::new(app)?).serve(listener));
         let now = now_ms();
         let (concert, _) = NewConcertRequest {
             title: "Bench".into(),
@@ -119,7 +193,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let per_fan = (used_memory(redis.1) - before) as f64 / size as f64;
         // Where the bytes go: each of the room's structures, per waiting fan.
-        let breakdown: Vec<String> = ["waiting", "seen", "joined", "owner", "holder"]
+        let breakdown: Vec<String> = ["waiting", "holder", "fans"]
             .iter()
             .map(|part| {
                 let key = format!("bench:{{r:{id}}}:{part}");
@@ -127,8 +201,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 format!("{part} {:.0}", bytes / size as f64)
             })
             .collect();
-        println!("{size:>9} | memory per waiting fan: {per_fan:.0} bytes ({})", breakdown.join(", "));
         let back_of_line = last.expect("someone joined");
+        let request = status_request(app, &back_of_line);
+        let ((), rest) = polled(gateway, &request, tokio::time::sleep(Duration::from_millis(300))).await;
+        println!(
+            "{size:>9} | memory per waiting fan: {per_fan:.0} bytes ({}) | token status at rest p50 / p99 {:.2} / {:.2} ms",
+            breakdown.join(", "),
+            percentile(&rest, 0.5),
+            percentile(&rest, 0.99)
+        );
         let sha = redis_cli(redis.1, &["script", "load", include_str!("../../../shared/lua/room_tick.lua")]).trim().to_owned();
 
         let inventory = Inventory { seats: 10_000_000, sold: 0, held: 0, fans_holding: 0 };
@@ -155,27 +236,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "0"]);
             redis_cli(redis.1, &["config", "set", "slowlog-max-len", "100000"]);
             redis_cli(redis.1, &["slowlog", "reset"]);
-            let stop = Arc::new(AtomicBool::new(false));
-            let poller = {
-                let (stop, ticket) = (stop.clone(), back_of_line.clone());
-                tokio::spawn(async move {
-                    let mut times = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let started = Instant::now();
-                        app.store.queue.position(&ticket, now_ms()).await.expect("status");
-                        times.push(started.elapsed());
-                    }
-                    times
-                })
-            };
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let started = Instant::now();
-            let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory).await?;
-            let tick_ms = started.elapsed().as_secs_f64() * 1000.0;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            stop.store(true, Ordering::Relaxed);
-            let mut times = poller.await?;
-            times.sort();
+            let (report, times) = polled(gateway, &request, async {
+                let started = Instant::now();
+                let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory).await;
+                (report, started.elapsed().as_secs_f64() * 1000.0)
+            })
+            .await;
+            let (report, tick_ms) = (report.0?, report.1);
             redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "10000"]);
             let (longest, _) = longest_tick_call(redis.1, &sha);
             println!(

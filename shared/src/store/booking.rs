@@ -345,8 +345,8 @@ impl BookingStore {
         pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
         pipe.hmget::<(), _, _>(keys.schedule_seats(schedule), fields).await?;
         type Meta = (Option<u32>, Option<String>);
-        let (active_until, owner, meta, entries): (Option<f64>, Option<String>, Meta, Vec<Option<String>>) = pipe.all().await?;
-        self.gate.judge((active_until, owner), ticket, now_ms).await?;
+        let (active_until, latest, meta, entries): (Option<f64>, Option<u64>, Meta, Vec<Option<String>>) = pipe.all().await?;
+        self.gate.judge((active_until, latest), ticket, now_ms).await?;
         let seat_count = match meta {
             (Some(count), Some(owner)) if owner == concert.as_str() => count,
             _ => return Err(Rejection::ScheduleNotFound.into()),
@@ -384,8 +384,8 @@ impl BookingStore {
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hset::<(), _, _>(&index, (reservation.as_str(), schedule.as_str())).await?;
-        let (active_until, owner, _): (Option<f64>, Option<String>, i64) = pipe.all().await?;
-        let claim = match self.gate.judge((active_until, owner), ticket, now_ms).await {
+        let (active_until, latest, _): (Option<f64>, Option<u64>, i64) = pipe.all().await?;
+        let claim = match self.gate.judge((active_until, latest), ticket, now_ms).await {
             Ok(()) => {
                 let args = vec![now_ms.to_string(), (now_ms + hold_ms).to_string(), reservation.to_string(), max_seats.to_string()];
                 self.redis.run(&self.claim_seat, vec![claims.clone(), keys.user_profile(&ticket.user)], args).await?
@@ -483,8 +483,8 @@ impl BookingStore {
         pipe.hget::<(), _, _>(keys.user_payments(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_reservations(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_profile(user), "balance").await?;
-        type Answers = (Option<f64>, Option<String>, Option<String>, Option<String>, Option<u64>);
-        let (active_until, owner, paid, schedule, balance): Answers = pipe.all().await?;
+        type Answers = (Option<f64>, Option<u64>, Option<String>, Option<String>, Option<u64>);
+        let (active_until, latest, paid, schedule, balance): Answers = pipe.all().await?;
         let schedule: ScheduleId = parse_id(&schedule.ok_or(Rejection::ReservationNotFound)?)?;
         if let Some(raw) = paid.filter(|p| p != "VOID") {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).
@@ -492,7 +492,7 @@ impl BookingStore {
             let event = self.settle(&schedule, reservation, Decision::Paid, payment.paid_at).await?;
             return Ok(Paid { payment, replayed: true, event });
         }
-        self.gate.judge((active_until, owner), ticket, now_ms).await?;
+        self.gate.judge((active_until, latest), ticket, now_ms).await?;
 
         let record = self.claim(&schedule, reservation, ticket, balance, now_ms).await?;
         let (payment, replayed, live_holds) = self.debit(&record, key, now_ms).await?;

@@ -265,8 +265,9 @@ fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
     })
 }
 
-/// What [`Gate::queue_in`] adds to a pipeline's answers: the ticket's ACTIVE expiry and owner.
-pub(crate) type GateAnswer = (Option<f64>, Option<String>);
+/// What [`Gate::queue_in`] adds to a pipeline's answers: the ticket's ACTIVE expiry and the
+/// token user's latest ticket in the room.
+pub(crate) type GateAnswer = (Option<f64>, Option<u64>);
 
 /// The check the booking endpoints make: is this ticket ACTIVE now in its concert's room? Reads
 /// only, so it rides in the pipeline of the read it guards ([`Gate::queue_in`]) and costs no extra
@@ -282,21 +283,19 @@ impl Gate {
     }
 
     /// Queues the ACTIVE check of `ticket` in a pipeline (two answers: the ticket's ACTIVE expiry
-    /// and its owner); [`Gate::judge`] reads them.
+    /// and the user's latest ticket, which it must be); [`Gate::judge`] reads them.
     pub(crate) async fn queue_in(&self, pipe: &Pipeline<Client>, ticket: &QueueTicket) -> StoreResult<()> {
         pipe.zscore::<(), _, _>(self.redis.keys.room_active(&ticket.concert), ticket.number).await?;
-        pipe.hget::<(), _, _>(self.redis.keys.room_owner(&ticket.concert), ticket.number).await?;
+        pipe.hget::<(), _, _>(self.redis.keys.room_holder(&ticket.concert), ticket.user.compact()).await?;
         Ok(())
     }
 
     /// Passes a live ACTIVE ticket of the token's own user; otherwise tells a waiting ticket (keep
     /// polling) from a sold-out room and from an ended ticket (take a new one).
     pub(crate) async fn judge(&self, answer: GateAnswer, ticket: &QueueTicket, now_ms: u64) -> StoreResult<()> {
-        let (active_until, owner) = answer;
-        if owner.as_deref() != Some(ticket.user.as_str()) {
-            return Err(Rejection::QueueTokenEnded.into());
-        }
-        if active_until.is_some_and(|until| until > now_ms as f64) {
+        let (active_until, latest) = answer;
+        let owned = latest == Some(ticket.number);
+        if owned && active_until.is_some_and(|until| until > now_ms as f64) {
             return Ok(());
         }
         let keys = &self.redis.keys;
@@ -306,7 +305,7 @@ impl Gate {
         let (waiting, sold_out): (Option<f64>, Option<String>) = pipe.all().await?;
         Err(match (sold_out.as_deref(), waiting) {
             (Some("1"), _) => Rejection::SoldOut,
-            (_, Some(_)) => Rejection::QueueTokenNotActive,
+            (_, Some(_)) if owned => Rejection::QueueTokenNotActive,
             _ => Rejection::QueueTokenEnded,
         }
         .into())
@@ -318,7 +317,7 @@ impl Gate {
         let keys = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         pipe.zrem::<(), _, _>(keys.room_active(&ticket.concert), ticket.number).await?;
-        pipe.hdel::<(), _, _>(keys.room_holder(&ticket.concert), ticket.user.as_str()).await?;
+        pipe.hdel::<(), _, _>(keys.room_holder(&ticket.concert), ticket.user.compact()).await?;
         let _: Vec<i64> = pipe.all().await?;
         Ok(())
     }
@@ -368,16 +367,14 @@ impl QueueStore {
         let keys = vec![
             k.room_seq(concert),
             k.room_waiting(concert),
-            k.room_seen(concert),
-            k.room_joined(concert),
+            k.room_fans(concert),
             k.room_active(concert),
             k.room_holder(concert),
             k.room_settings(concert),
-            k.room_owner(concert),
         ];
         // A uniform key in [0, 1) with 53 random bits: exact in a Redis score.
         let lottery = (rand::random::<u64>() >> 11) as f64 / (1u64 << 53) as f64;
-        let args = vec![user.to_string(), now_ms.to_string(), lottery.to_string()];
+        let args = vec![user.compact(), now_ms.to_string(), lottery.to_string()];
         let (number, created) = match self.redis.run(&self.join_room, keys, args).await? {
             JoinReply::Created(n) => (n, true),
             JoinReply::Existing(n) => (n, false),
@@ -397,8 +394,8 @@ impl QueueStore {
     /// from being dropped as abandoned.
     pub async fn position(&self, ticket: &QueueTicket, now_ms: u64) -> StoreResult<QueuePosition> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
-        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_owner(c)];
-        self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.to_string()]).await
+        let keys = vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_holder(c)];
+        self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.compact()]).await
     }
 
     /// The line as everyone may see it: fans admitted since the opening, the measured admission
@@ -416,8 +413,8 @@ impl QueueStore {
     /// Leaves the room.
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
-        let keys = vec![k.room_waiting(c), k.room_seen(c), k.room_joined(c), k.room_active(c), k.room_holder(c), k.room_owner(c)];
-        self.redis.run(&self.leave_room, keys, vec![ticket.user.to_string(), ticket.number.to_string()]).await
+        let keys = vec![k.room_waiting(c), k.room_active(c), k.room_holder(c)];
+        self.redis.run(&self.leave_room, keys, vec![ticket.user.compact(), ticket.number.to_string()]).await
     }
 
     /// Runs the admission tick of one room whose period starts at `tick` (epoch ms; see
@@ -429,12 +426,12 @@ impl QueueStore {
         let k = &self.redis.keys;
         let keys = vec![
             k.room_waiting(concert),
-            k.room_seen(concert),
-            k.room_joined(concert),
+            k.room_fans(concert),
             k.room_active(concert),
             k.room_holder(concert),
             k.room_stats(concert),
             k.room_settings(concert),
+            k.room_seq(concert),
         ];
         let args = vec![
             tick.to_string(),
@@ -471,7 +468,7 @@ impl QueueStore {
 
     /// Takes an empty room off the live list. A fan joining at the same moment adds it back
     /// (joining adds after placing, and this checks again after removing), so no room with fans
-    /// is ever left off. A sold-out room's places (tickets, owners, join times) then expire after
+    /// is ever left off. A sold-out room's places (tickets, holders, join times) then expire after
     /// the retention; its settings, totals and change log stay for the operators.
     pub async fn retire_if_empty(&self, concert: &ConcertId) -> StoreResult<bool> {
         let k = &self.redis.keys;
@@ -487,7 +484,7 @@ impl QueueStore {
         }
         if sold_out.as_deref() == Some("1") {
             let pipe = self.redis.client().pipeline();
-            for key in [k.room_owner(concert), k.room_holder(concert), k.room_joined(concert), k.room_seq(concert), k.room_seen(concert)] {
+            for key in [k.room_holder(concert), k.room_seq(concert), k.room_fans(concert)] {
                 pipe.pexpire::<(), _>(key, self.retention_ms as i64, None).await?;
             }
             let _: Vec<i64> = pipe.all().await?;
@@ -539,8 +536,11 @@ impl QueueStore {
         }
         let oldest_wait_ms = match front.first() {
             Some(ticket) => {
-                let joined: Option<u64> = self.redis.client().hget(k.room_joined(concert), ticket).await?;
-                joined.map(|at| now_ms.saturating_sub(at))
+                // The front ticket's join time: the first 4 of its 8 bytes in `fans` (seconds).
+                let at = 8 * parse_u64(ticket)? as usize;
+                let raw: Vec<u8> = self.redis.client().getrange(k.room_fans(concert), at, at + 3).await?;
+                let joined_s = <[u8; 4]>::try_from(raw.as_slice()).ok().map(u32::from_be_bytes).filter(|&s| s > 0);
+                joined_s.map(|s| now_ms.saturating_sub(u64::from(s) * 1000))
             }
             None => None,
         };
@@ -565,11 +565,8 @@ impl QueueStore {
         let (keys, c) = (&self.redis.keys, &ticket.concert);
         let pipe = self.redis.client().pipeline();
         pipe.zrem::<(), _, _>(keys.room_waiting(c), ticket.number).await?;
-        pipe.zrem::<(), _, _>(keys.room_seen(c), ticket.number).await?;
-        pipe.hdel::<(), _, _>(keys.room_joined(c), ticket.number).await?;
         pipe.zadd::<(), _, _>(keys.room_active(c), None, None, false, false, (until_ms as f64, ticket.number)).await?;
-        pipe.hset::<(), _, _>(keys.room_holder(c), (ticket.user.as_str(), ticket.number)).await?;
-        pipe.hset::<(), _, _>(keys.room_owner(c), (ticket.number, ticket.user.as_str())).await?;
+        pipe.hset::<(), _, _>(keys.room_holder(c), (ticket.user.compact(), ticket.number)).await?;
         pipe.sadd::<(), _, _>(keys.rooms_live(), c.as_str()).await?;
         let _: Vec<i64> = pipe.all().await?;
         Ok(())
