@@ -1,7 +1,8 @@
 -- Release the seats of lapsed holds of one schedule, and forget finished reservations once they
 -- are older than the retention (`finished` lists them by when they ended; a paid reservation is
 -- never finished here: purchases stay).
--- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders, {s:<id>}:finished
+-- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders, {s:<id>}:finished,
+--       {s:<id>}:states
 -- ARGV: nowMs, limit, retentionCutoffMs
 -- Returns {released, reservationId, userId, ...}: the pairs are lapsed holds on which a payment
 -- was attempted; the caller settles each through the user's side first (void_payment.lua).
@@ -17,6 +18,7 @@ for _, id in ipairs(ids) do
     r.status = 'EXPIRED'
     redis.call('HSET', KEYS[2], id, cjson.encode(r))
     redis.call('HDEL', KEYS[1], tostring(r.seatNumber))
+    redis.call('BITFIELD', KEYS[6], 'SET', 'i64', '#' .. r.seatNumber, 0)
     redis.call('ZREM', KEYS[3], id)
     if redis.call('HINCRBY', KEYS[4], r.userId, -1) <= 0 then
       redis.call('HDEL', KEYS[4], r.userId)

@@ -1,13 +1,14 @@
 -- Hold one seat for one user. Exactly one of any number of concurrent holds of a seat wins,
 -- because this script is the only writer of the seat's entry and runs atomically.
 -- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
---       {s:<id>}:finished
+--       {s:<id>}:finished, {s:<id>}:states
 -- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId, concertId (of the caller's
 --       queue token)
 -- Returns {'OK', reservationJson} (a new hold, or the caller's own live hold of the seat) |
 --         {'ERR', code}
 -- Seat entries are `H|expiresAtMs|reservationId` (see SeatEntry in shared/src/domain/models.rs);
--- `holders` counts each user's live holds, for admission's view of who is still choosing.
+-- `holders` counts each user's live holds, for admission's view of who is still choosing; `states`
+-- holds each seat's state for listings (see SeatState): the hold's expiry.
 local meta = redis.call('HMGET', KEYS[1], 'seatCount', 'price', 'concertId')
 if not meta[1] then
   return {'ERR', 'SCHEDULE_NOT_FOUND'}
@@ -53,6 +54,7 @@ local reservation = cjson.encode({
   seatNumber = seat, price = tonumber(meta[2]), status = 'HELD', heldAt = now, expiresAt = expiresAt,
 })
 redis.call('HSET', KEYS[2], ARGV[1], 'H|' .. expiresAt .. '|' .. ARGV[2])
+redis.call('BITFIELD', KEYS[7], 'SET', 'i64', '#' .. seat, expiresAt)
 redis.call('HSET', KEYS[3], ARGV[2], reservation)
 redis.call('ZADD', KEYS[4], expiresAt, ARGV[2])
 redis.call('HINCRBY', KEYS[5], ARGV[3], 1)

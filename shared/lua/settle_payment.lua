@@ -6,7 +6,7 @@
 -- dropped the last writes) is never taken for a sale: it is recorded in `refunds` for operators
 -- and answered 'ORPHANED'.
 -- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox, {s:<id>}:meta,
---       {s:<id>}:holders, {s:<id>}:refunds, {s:<id>}:finished
+--       {s:<id>}:holders, {s:<id>}:refunds, {s:<id>}:finished, {s:<id>}:states
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
 -- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ORPHANED', reservationJson}
 --         | {'ERR', code}
@@ -33,6 +33,7 @@ end
 if ARGV[2] ~= 'PAID' then
   r.status = 'EXPIRED'
   redis.call('HDEL', KEYS[1], seat)
+  redis.call('BITFIELD', KEYS[9], 'SET', 'i64', '#' .. seat, 0)
   redis.call('ZADD', KEYS[8], ARGV[3], ARGV[1])
   raw = cjson.encode(r)
   redis.call('HSET', KEYS[2], ARGV[1], raw)
@@ -41,6 +42,7 @@ end
 r.status = 'PAID'
 r.paidAt = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], seat, 'S|0|' .. ARGV[1])
+redis.call('BITFIELD', KEYS[9], 'SET', 'i64', '#' .. seat, 1)
 redis.call('HINCRBY', KEYS[5], 'sold', 1)
 raw = cjson.encode(r)
 redis.call('HSET', KEYS[2], ARGV[1], raw)

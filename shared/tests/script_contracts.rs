@@ -3,8 +3,8 @@
 
 use fred::prelude::*;
 use ticketing::domain::events::PaymentCompleted;
-use ticketing::domain::inputs::SeatNumber;
-use ticketing::domain::models::SeatEntry;
+use ticketing::domain::inputs::{SeatNumber, SeatPage};
+use ticketing::domain::models::{SeatEntry, SeatState};
 use ticketing::domain::now_ms;
 use ticketing::testing::TestApp;
 
@@ -28,6 +28,43 @@ async fn seat_entries_the_scripts_write_are_seat_entries() {
     app.store.booking.pay(&ticket, &held.reservation_id, None, now).await.unwrap();
     let raw: String = redis.hget(keys.schedule_seats(&schedule), "4").await.unwrap();
     assert_eq!(SeatEntry::parse(&raw), Some(SeatEntry::Sold { reservation: held.reservation_id }), "settle_payment.lua wrote {raw:?}");
+}
+
+/// A listing reads each seat's 8-byte state, not its entry: through a hold, a sale, a hold that
+/// lapses and is swept, and one that lapses and is taken over, the two say the same of every seat.
+#[tokio::test]
+async fn seat_states_agree_with_seat_entries() {
+    let app = TestApp::spawn().await;
+    let keys = app.keys();
+    let redis = app.raw_redis().await;
+    let concert = app.concert(6, 1_000).await;
+    let schedule = concert.schedules[0].schedule_id.clone();
+    let (fan, other) = (app.admitted_user(10_000).await, app.admitted_user(10_000).await);
+    let (ticket, other_ticket) = (fan.ticket.clone().unwrap(), other.ticket.clone().unwrap());
+    let now = now_ms();
+    let seat = |n| SeatNumber::parse(n).unwrap();
+    let booking = &app.store.booking;
+    let sold = booking.hold(&ticket, &schedule, seat(1), now, 60_000, 100).await.unwrap();
+    booking.hold(&ticket, &schedule, seat(2), now, 60_000, 100).await.unwrap();
+    booking.hold(&ticket, &schedule, seat(3), now, 1, 100).await.unwrap();
+    booking.hold(&ticket, &schedule, seat(4), now, 1, 100).await.unwrap();
+    booking.pay(&ticket, &sold.reservation_id, None, now).await.unwrap();
+    booking.hold(&other_ticket, &schedule, seat(4), now + 2_000, 60_000, 100).await.unwrap();
+    app.store.sweep_all(now + 2_000).await.unwrap();
+
+    let states: Vec<u8> = redis.getrange(keys.schedule_states(&schedule), 0, 8 * 7 - 1).await.unwrap();
+    let listed = booking.seat_page(&other_ticket, &concert.concert_id, &schedule, SeatPage { from: 1, limit: 6 }, now + 2_000).await.unwrap().1;
+    let mut seen = Vec::new();
+    for n in 1..=6u32 {
+        let raw: Option<String> = redis.hget(keys.schedule_seats(&schedule), n).await.unwrap();
+        let entry = raw.map(|raw| SeatEntry::parse(&raw).unwrap());
+        let from_entry = SeatEntry::status(entry.as_ref(), now + 2_000);
+        let state = SeatState::decode(states.get(8 * n as usize..8 * n as usize + 8).unwrap_or_default());
+        assert_eq!(state.status(now + 2_000), from_entry, "seat {n}");
+        assert_eq!(listed[n as usize - 1].status, from_entry, "seat {n} as listed");
+        seen.push(format!("{from_entry:?}"));
+    }
+    assert_eq!(seen, ["Sold", "Held", "Available", "Held", "Available", "Available"]);
 }
 
 #[tokio::test]

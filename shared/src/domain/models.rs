@@ -205,9 +205,46 @@ impl SeatEntry {
     }
 }
 
+/// A seat's state as a listing reads it: 8 bytes per seat in the schedule's `states` string
+/// (`{s:ID}:states`, seat N at offset 8N, a big-endian `BITFIELD i64`), written by the same scripts
+/// and in the same step as the seat's `SeatEntry`: `hold_seat.lua` writes the hold's expiry (epoch
+/// ms), `settle_payment.lua` 1 for sold, and both it and `expire_holds.lua` 0 when they release
+/// the seat. Bytes never written read as 0: available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeatState(u64);
+
+impl SeatState {
+    pub const AVAILABLE: SeatState = SeatState(0);
+    const SOLD: u64 = 1;
+
+    pub fn decode(bytes: &[u8]) -> SeatState {
+        SeatState(bytes.try_into().map_or(0, u64::from_be_bytes))
+    }
+
+    /// What fans see of the seat at `now_ms`, as [`SeatEntry::status`] does.
+    pub fn status(self, now_ms: u64) -> SeatStatus {
+        match self.0 {
+            0 => SeatStatus::Available,
+            Self::SOLD => SeatStatus::Sold,
+            expires_at_ms if expires_at_ms > now_ms => SeatStatus::Held,
+            _ => SeatStatus::Available,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seat_states_read_as_the_scripts_write_them() {
+        let at = |v: u64| SeatState::decode(&v.to_be_bytes());
+        assert_eq!(SeatState::decode(&[]).status(0), SeatStatus::Available, "never written");
+        assert_eq!(at(0).status(5_000), SeatStatus::Available);
+        assert_eq!(at(1).status(5_000), SeatStatus::Sold);
+        assert_eq!(at(1_700_000_001_000).status(1_700_000_000_999), SeatStatus::Held);
+        assert_eq!(at(1_700_000_001_000).status(1_700_000_001_000), SeatStatus::Available, "lapsed");
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

@@ -32,7 +32,7 @@ use super::script::{lua, parse_id, FromReply, LuaScript, Redis, Reply};
 use super::{Rejection, StoreError, StoreResult};
 use crate::domain::ids::{ConcertId, PaymentId, ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{IdempotencyKey, SeatNumber, SeatPage};
-use crate::domain::models::{rfc3339, Payment, ReservationRecord, Seat, SeatEntry};
+use crate::domain::models::{rfc3339, Payment, ReservationRecord, Seat, SeatState};
 use crate::domain::queue::Inventory;
 use crate::domain::tokens::QueueTicket;
 
@@ -338,14 +338,15 @@ impl BookingStore {
         let keys = &self.redis.keys;
         let known = self.seat_counts.read().unwrap_or_else(|e| e.into_inner()).get(schedule).copied();
         let numbers: Vec<u32> = page.numbers().take_while(|n| known.is_none_or(|count| *n <= count)).collect();
-        // HMGET needs a field: a page past the hall's end asks for seat 0, which never exists.
-        let fields = if numbers.is_empty() { vec![0] } else { numbers.clone() };
+        // The page's seat states in one string (a page past the hall's end reads seat 0's unused
+        // bytes): no field names to send, one value to decode, whatever the page's size.
+        let (first, last) = (numbers.first().copied().unwrap_or(0), numbers.last().copied().unwrap_or(0));
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
         pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
-        pipe.hmget::<(), _, _>(keys.schedule_seats(schedule), fields).await?;
+        pipe.getrange::<(), _>(keys.schedule_states(schedule), 8 * first as usize, 8 * last as usize + 7).await?;
         type Meta = (Option<u32>, Option<String>);
-        let (active_until, latest, meta, entries): (Option<f64>, Option<u64>, Meta, Vec<Option<String>>) = pipe.all().await?;
+        let (active_until, latest, meta, states): (Option<f64>, Option<u64>, Meta, Vec<u8>) = pipe.all().await?;
         self.gate.judge((active_until, latest), ticket, now_ms).await?;
         let seat_count = match meta {
             (Some(count), Some(owner)) if owner == concert.as_str() => count,
@@ -354,11 +355,15 @@ impl BookingStore {
         if known.is_none() {
             self.seat_counts.write().unwrap_or_else(|e| e.into_inner()).insert(schedule.clone(), seat_count);
         }
-        let mut seats = Vec::with_capacity(numbers.len());
-        for (number, raw) in numbers.into_iter().zip(entries).take_while(|(n, _)| *n <= seat_count) {
-            let entry = raw.map(|raw| SeatEntry::parse(&raw).ok_or(StoreError::Unexpected(format!("seat entry {raw:?}")))).transpose()?;
-            seats.push(Seat { number, status: SeatEntry::status(entry.as_ref(), now_ms) });
-        }
+        let seats = numbers
+            .into_iter()
+            .take_while(|n| *n <= seat_count)
+            .map(|number| {
+                let at = 8 * (number - first) as usize;
+                let state = states.get(at..at + 8).map_or(SeatState::AVAILABLE, SeatState::decode);
+                Seat { number, status: state.status(now_ms) }
+            })
+            .collect();
         Ok((seat_count, seats))
     }
 
@@ -439,6 +444,7 @@ impl BookingStore {
             keys.schedule_holds(schedule),
             keys.schedule_holders(schedule),
             keys.schedule_finished(schedule),
+            keys.schedule_states(schedule),
         ];
         let args = vec![
             seat.get().to_string(),
@@ -592,6 +598,7 @@ impl BookingStore {
             k.schedule_holders(schedule),
             k.schedule_refunds(schedule),
             k.schedule_finished(schedule),
+            k.schedule_states(schedule),
         ];
         let event_id = format!("{:032x}", rand::random::<u128>());
         let args = vec![reservation.to_string(), decision.as_lua().to_owned(), at_ms.to_string(), event_id, rfc3339(at_ms)];
@@ -626,6 +633,7 @@ impl BookingStore {
                 k.schedule_holds(schedule),
                 k.schedule_holders(schedule),
                 k.schedule_finished(schedule),
+                k.schedule_states(schedule),
             ];
             let args = vec![now_ms.to_string(), SWEEP_BATCH.to_string(), cutoff.to_string()];
             let reply: ExpireReply = self.redis.run(&self.expire_holds, keys, args).await?;

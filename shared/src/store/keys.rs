@@ -22,6 +22,7 @@
 //! | `P:{catalog}:concerts` | hash | concertId → concert JSON |
 //! | `P:{s:ID}:meta` | hash | concertId, price, seatCount, startsAt, sold |
 //! | `P:{s:ID}:seats` | hash | seat number → a `SeatEntry` (`domain/models.rs`) |
+//! | `P:{s:ID}:states` | string | 8 bytes per seat number N at offset 8N: the seat's `SeatState` (`domain/models.rs`), written with its `seats` entry; what a seat listing reads, one `GETRANGE` a page |
 //! | `P:{s:ID}:reservations` | hash | reservationId → reservation JSON |
 //! | `P:{s:ID}:holds` | zset | reservationId of a live hold → expiry (ms) |
 //! | `P:{s:ID}:holders` | hash | userId → how many holds the user has on this schedule |
@@ -81,6 +82,7 @@ keys! {
     catalog() => "{{catalog}}:concerts";
     schedule_meta(schedule: &ScheduleId) => "{{s:{}}}:meta";
     schedule_seats(schedule: &ScheduleId) => "{{s:{}}}:seats";
+    schedule_states(schedule: &ScheduleId) => "{{s:{}}}:states";
     schedule_reservations(schedule: &ScheduleId) => "{{s:{}}}:reservations";
     schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
     schedule_holders(schedule: &ScheduleId) => "{{s:{}}}:holders";
@@ -122,6 +124,7 @@ mod tests {
         let sched = [
             keys.schedule_meta(&s),
             keys.schedule_seats(&s),
+            keys.schedule_states(&s),
             keys.schedule_reservations(&s),
             keys.schedule_holds(&s),
             keys.schedule_outbox(&s),
