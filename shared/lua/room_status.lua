@@ -13,18 +13,19 @@
 -- (a restart from an older file, a failover to a lagging replica), and what Redis keeps is then
 -- a prefix of what it was sent, so the holder entry written after the lost number is lost too.
 local now = tonumber(ARGV[2])
+local owned = redis.call('HGET', KEYS[6], ARGV[3]) == ARGV[1]
+if owned then
+  local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
+  if expires and tonumber(expires) > now then
+    return {'ACTIVE', expires}
+  end
+end
 local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
+-- A sold-out room has let its places go (holders included): every token of it hears so.
 if s[3] == '1' then
   return {'SOLD_OUT'}
 end
-if redis.call('HGET', KEYS[6], ARGV[3]) ~= ARGV[1] then
-  return {'EXPIRED'}
-end
-local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if expires and tonumber(expires) > now then
-  return {'ACTIVE', expires}
-end
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+if not owned or not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return {'EXPIRED'}
 end
 redis.call('BITFIELD', KEYS[2], 'SET', 'u32', '#' .. (2 * tonumber(ARGV[1]) + 1), math.floor(now / 1000))

@@ -279,11 +279,10 @@ pub struct BookingStore {
     void_payment: LuaScript,
     settle_payment: LuaScript,
     expire_holds: LuaScript,
-    /// Each schedule's seat count, as its meta gave it: it never changes once the schedule is
-    /// created, so a page asks Redis for the hall's seats only, not for every number up to the
-    /// page's limit (one listing of a 500-seat hall used to read 5,000 fields: 10 to 20 ms of
-    /// Redis's only thread under load, every other request waiting behind it).
-    seat_counts: RwLock<HashMap<ScheduleId, u32>>,
+    /// Each schedule's seat count and concert, as its meta gave them: neither changes once the
+    /// schedule is created, so a listing reads them once per process, and asks Redis for the
+    /// hall's seats only, not for every number up to the page's limit.
+    shapes: RwLock<HashMap<ScheduleId, (u32, ConcertId)>>,
 }
 
 impl BookingStore {
@@ -299,7 +298,7 @@ impl BookingStore {
             void_payment: lua!("void_payment"),
             settle_payment: lua!("settle_payment"),
             expire_holds: lua!("expire_holds"),
-            seat_counts: RwLock::new(HashMap::new()),
+            shapes: RwLock::new(HashMap::new()),
         }
     }
 
@@ -322,8 +321,9 @@ impl BookingStore {
     }
 
     /// The seats `page` of a schedule of `concert` with their status, for an ACTIVE ticket, and the
-    /// schedule's seat count: one round trip (the gate, the schedule's meta and the page's seat
-    /// entries in one pipeline), O(page size) whatever the hall's size.
+    /// schedule's seat count: one round trip (the gate and the page's seat states in one
+    /// pipeline; the schedule's concert and size, which never change, are read once per process),
+    /// O(page size) whatever the hall's size.
     pub async fn seat_page(
         &self,
         ticket: &QueueTicket,
@@ -336,28 +336,22 @@ impl BookingStore {
             return Err(Rejection::WrongConcert.into());
         }
         let keys = &self.redis.keys;
-        let known = self.seat_counts.read().unwrap_or_else(|e| e.into_inner()).get(schedule).copied();
-        let numbers: Vec<u32> = page.numbers().take_while(|n| known.is_none_or(|count| *n <= count)).collect();
-        // The page's seat states in one string (a page past the hall's end reads seat 0's unused
-        // bytes): no field names to send, one value to decode, whatever the page's size.
-        let (first, last) = (numbers.first().copied().unwrap_or(0), numbers.last().copied().unwrap_or(0));
+        let shape = self.shape(schedule).await?;
+        let seat_count = shape.as_ref().map_or(0, |(count, _)| *count);
+        let numbers = page.numbers().take_while(|n| *n <= seat_count);
+        let (first, last) = (page.from, page.numbers().take_while(|n| *n <= seat_count).last().unwrap_or(page.from));
+        // The page's seat states in one string: no field names to send, one value to decode,
+        // whatever the page's size.
         let pipe = self.redis.client().pipeline();
         self.gate.queue_in(&pipe, ticket).await?;
-        pipe.hmget::<(), _, _>(keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
         pipe.getrange::<(), _>(keys.schedule_states(schedule), 8 * first as usize, 8 * last as usize + 7).await?;
-        type Meta = (Option<u32>, Option<String>);
-        let (active_until, latest, meta, states): (Option<f64>, Option<u64>, Meta, Vec<u8>) = pipe.all().await?;
+        let (active_until, latest, states): (Option<f64>, Option<u64>, Vec<u8>) = pipe.all().await?;
         self.gate.judge((active_until, latest), ticket, now_ms).await?;
-        let seat_count = match meta {
-            (Some(count), Some(owner)) if owner == concert.as_str() => count,
+        match shape {
+            Some((_, of)) if &of == concert => {}
             _ => return Err(Rejection::ScheduleNotFound.into()),
-        };
-        if known.is_none() {
-            self.seat_counts.write().unwrap_or_else(|e| e.into_inner()).insert(schedule.clone(), seat_count);
         }
         let seats = numbers
-            .into_iter()
-            .take_while(|n| *n <= seat_count)
             .map(|number| {
                 let at = 8 * (number - first) as usize;
                 let state = states.get(at..at + 8).map_or(SeatState::AVAILABLE, SeatState::decode);
@@ -365,6 +359,20 @@ impl BookingStore {
             })
             .collect();
         Ok((seat_count, seats))
+    }
+
+    /// A schedule's seat count and concert (`None`: no such schedule), from Redis the first time
+    /// this process asks: neither ever changes once the schedule exists.
+    async fn shape(&self, schedule: &ScheduleId) -> StoreResult<Option<(u32, ConcertId)>> {
+        if let Some(shape) = self.shapes.read().unwrap_or_else(|e| e.into_inner()).get(schedule) {
+            return Ok(Some(shape.clone()));
+        }
+        let meta: (Option<u32>, Option<String>) =
+            self.redis.client().hmget(self.redis.keys.schedule_meta(schedule), vec!["seatCount", "concertId"]).await?;
+        let (Some(count), Some(concert)) = meta else { return Ok(None) };
+        let shape = (count, parse_id(&concert)?);
+        self.shapes.write().unwrap_or_else(|e| e.into_inner()).insert(schedule.clone(), shape.clone());
+        Ok(Some(shape))
     }
 
     /// Holds a seat for `hold_ms`, if the user holds and bought fewer than `max_seats` seats of the
