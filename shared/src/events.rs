@@ -3,8 +3,8 @@
 //! One idempotent `FutureProducer` per process (`enable.idempotence`, `acks=all`), built once at
 //! cold start. (`KAFKA_IDEMPOTENCE=false` is for brokers that mishandle idempotent producers, such
 //! as the Tansu build used on machines without Docker: see the README.) Events reach Kafka two ways, both from the outbox (`store/outbox.rs`):
-//! - `pay` publishes its own event right after the payment, waiting at most
-//!   `KAFKA_PUBLISH_TIMEOUT_MILLIS`; its answer to the user never depends on Kafka;
+//! - `pay` publishes its own event in a background task right after the payment (waiting at most
+//!   `KAFKA_PUBLISH_TIMEOUT_MILLIS` for the acknowledgement); the answer does not wait for it;
 //! - the `outbox-relay` schedule publishes whatever is still waiting, oldest first per schedule,
 //!   and deletes what Kafka acknowledged.
 //!
@@ -26,7 +26,7 @@ use rdkafka::util::Timeout;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::store::outbox::OutboxEntry;
+use crate::store::outbox::{OutboxEntry, OutboxStore};
 use crate::store::{Store, StoreError};
 
 /// Outbox entries read and published per schedule per relay round.
@@ -109,16 +109,26 @@ impl PaymentEvents {
         self.producer.send(record, Timeout::After(Duration::ZERO)).await.map(|_| ()).map_err(|(e, _)| e)
     }
 
+    /// Publishes the event a payment just wrote in a task of its own, so the payment's answer
+    /// does not wait for Kafka: the event is already in the schedule's outbox, written in the same
+    /// step as the sale, and what this task does not publish (Kafka slow or down, or Lambda
+    /// freezing the process before it finished) the relay does. A task and the relay may both
+    /// publish one event: consumers count each event id once.
+    pub fn publish_in_background(&self, outbox: OutboxStore, entry: OutboxEntry) {
+        let events = self.clone();
+        tokio::spawn(async move { events.publish_fresh(&outbox, &entry).await });
+    }
+
     /// Publishes the event a payment just wrote, if nothing older of its schedule is waiting, and
     /// deletes it from the outbox once Kafka acknowledged it. Never fails: what is not published
     /// here stays in the outbox for the relay.
-    pub async fn publish_fresh(&self, store: &Store, entry: &OutboxEntry) {
+    pub async fn publish_fresh(&self, outbox: &OutboxStore, entry: &OutboxEntry) {
         if !entry.oldest {
             return;
         }
         match tokio::time::timeout(self.publish_timeout, self.send(entry)).await {
             Ok(Ok(())) => {
-                if let Err(e) = store.outbox.ack(&entry.schedule_id, std::slice::from_ref(&entry.id)).await {
+                if let Err(e) = outbox.ack(&entry.schedule_id, std::slice::from_ref(&entry.id)).await {
                     tracing::warn!(error = %e, "published, but the outbox entry stays for the relay");
                 }
             }

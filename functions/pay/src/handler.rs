@@ -17,8 +17,9 @@ struct PayRequest {
 }
 
 /// 201 for a new payment; 200 with the same payment for a retry, which charges nothing. The
-/// payment's event is published at once when the app has a Kafka producer; otherwise, or when
-/// Kafka is slow, it waits in the outbox for the relay.
+/// payment's event is in its schedule's outbox before the answer; when the app has a Kafka
+/// producer it is published at once in the background (the answer does not wait for Kafka), and
+/// whatever is not, the relay publishes.
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let ticket = app.admitted_caller(&req)?;
     let key = idempotency_key(&req)?;
@@ -26,7 +27,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let reservation = ReservationId::parse(&body.reservation_id)?;
     let paid = app.store.booking.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
     if let (Some(events), Some(entry)) = (app.events(), &paid.event) {
-        events.publish_fresh(&app.store, entry).await;
+        events.publish_in_background(app.store.outbox.clone(), entry.clone());
     }
     let p = &paid.payment;
     let mut resp = json(

@@ -77,6 +77,8 @@ impl FromReply for SaleReply {
     }
 }
 
+/// Cheap to clone (the pool is shared), so a background task can own one.
+#[derive(Clone)]
 pub struct OutboxStore {
     redis: Redis,
     apply_sale: LuaScript,

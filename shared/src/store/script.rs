@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::{Keys, StoreError, StoreResult};
 
 /// A Lua script compiled into the binary from `shared/lua/`, with its name for errors and logs.
+#[derive(Clone)]
 pub struct LuaScript {
     name: &'static str,
     script: Script,
