@@ -53,7 +53,8 @@ async fn seat_states_agree_with_seat_entries() {
     app.store.sweep_all(now + 2_000).await.unwrap();
 
     let states: Vec<u8> = redis.getrange(keys.schedule_states(&schedule), 0, 8 * 7 - 1).await.unwrap();
-    let listed = booking.seat_page(&other_ticket, &concert.concert_id, &schedule, SeatPage { from: 1, limit: 6 }, now + 2_000).await.unwrap().1;
+    let listed =
+        booking.seat_page(&other_ticket, &concert.concert_id, &schedule, SeatPage { from: 1, limit: 6 }, now + 2_000).await.unwrap().1;
     let mut seen = Vec::new();
     for n in 1..=6u32 {
         let raw: Option<String> = redis.hget(keys.schedule_seats(&schedule), n).await.unwrap();
