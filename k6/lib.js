@@ -86,6 +86,9 @@ export function journey(extraTags = {}) {
     if (res.status === 201) reservation = res.json();
   }
   if (!reservation) {
+    // Leave, as the fan's page does: an admitted fan who holds nothing keeps an ACTIVE slot until
+    // ACTIVE_TTL_SECONDS, and near a sell-out such slots are what admission waits for.
+    http.del(`${BASE}/queue/tokens/current`, null, { headers: both, tags: t('leave-queue') });
     gaveUp.add(1);
     return;
   }
