@@ -25,6 +25,11 @@ function ok(res, status, name) {
   return check(res, { [`${name} ${status}`]: (r) => r.status === status });
 }
 
+// The invoke fixtures' concert (`local/src/bin/seed.rs`): its fixture ticket stays ACTIVE for a
+// day and holds nothing, and admission counts such a fan against the seats left, so the last seat
+// of its 50 is never offered to the line. Journeys leave that room alone.
+const FIXTURE_CONCERT = '000000000000000000000000000000c1';
+
 export function journey(extraTags = {}) {
   const t = (name) => ({ name, kind: 'api', ...extraTags });
   const signup = http.post(`${BASE}/users`, JSON.stringify({ name: `k6-${__VU}-${__ITER}` }), { headers: JSON_HEADERS, tags: t('signup') });
@@ -37,7 +42,7 @@ export function journey(extraTags = {}) {
   if (!ok(concerts, 200, 'list-concerts')) return;
   const open = [];
   for (const c of concerts.json('concerts')) {
-    if (c.roomStatus !== 'OPEN') continue;
+    if (c.roomStatus !== 'OPEN' || c.concertId === FIXTURE_CONCERT) continue;
     for (const s of c.schedules) if (s.availableSeats > 0) open.push([c.concertId, s.scheduleId]);
   }
   if (open.length === 0) {
