@@ -36,30 +36,37 @@ macro_rules! lua {
 }
 pub(crate) use lua;
 
-/// A script's answer, read front to back.
+/// A script's answer, read front to back. The whole answer is kept (the elements are cheap to
+/// clone: strings share their bytes), so a decoding failure can show it without every reply
+/// paying to format itself in advance.
 pub struct Reply {
     script: &'static str,
-    items: std::vec::IntoIter<Value>,
-    shown: String,
+    items: Vec<Value>,
+    read: usize,
 }
 
 impl Reply {
     fn new(script: &'static str, value: Value) -> Self {
-        let shown = format!("{value:?}");
         let items = match value {
             Value::Array(items) => items,
             other => vec![other],
         };
-        Reply { script, items: items.into_iter(), shown }
+        Reply { script, items, read: 0 }
     }
 
     /// A decoding failure that names the script and shows its whole answer.
     pub fn unexpected(&self) -> StoreError {
-        StoreError::Unexpected(format!("{} answered {}", self.script, self.shown))
+        StoreError::Unexpected(format!("{} answered {:?}", self.script, Value::Array(self.items.clone())))
+    }
+
+    fn take(&mut self) -> Option<Value> {
+        let value = self.items.get(self.read).cloned();
+        self.read += value.is_some() as usize;
+        value
     }
 
     fn next(&mut self) -> StoreResult<Value> {
-        self.items.next().ok_or_else(|| self.unexpected())
+        self.take().ok_or_else(|| self.unexpected())
     }
 
     pub fn text(&mut self) -> StoreResult<String> {
@@ -79,11 +86,11 @@ impl Reply {
 
     /// The next element, if the script sent one (optional trailing fields).
     pub fn maybe_text(&mut self) -> Option<String> {
-        self.items.next().and_then(|v| v.as_string())
+        self.take().and_then(|v| v.as_string())
     }
 
     pub fn has_more(&self) -> bool {
-        self.items.len() > 0
+        self.read < self.items.len()
     }
 }
 
@@ -208,5 +215,42 @@ impl Redis {
             return Err(reply.unexpected());
         }
         Ok(decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Pair(String, u64);
+
+    impl FromReply for Pair {
+        fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+            Ok(Pair(reply.text()?, reply.number()?))
+        }
+    }
+
+    fn decode(value: Value) -> StoreResult<Pair> {
+        let mut reply = Reply::new("pair", value);
+        let pair = Pair::from_reply(&mut reply)?;
+        if reply.has_more() {
+            return Err(reply.unexpected());
+        }
+        Ok(pair)
+    }
+
+    #[test]
+    fn a_reply_is_read_front_to_back_and_a_wrong_one_is_shown_whole() {
+        let ok = decode(Value::Array(vec!["OK".into(), 7.into()])).unwrap();
+        assert_eq!((ok.0.as_str(), ok.1), ("OK", 7));
+        for wrong in [
+            Value::Array(vec!["OK".into()]),
+            Value::Array(vec!["OK".into(), "seven".into()]),
+            Value::Array(vec!["OK".into(), 7.into(), "extra".into()]),
+        ] {
+            let shown = format!("{:?}", wrong);
+            let Err(StoreError::Unexpected(message)) = decode(wrong) else { panic!("decoded a wrong reply") };
+            assert_eq!(message, format!("pair answered {shown}"));
+        }
     }
 }
