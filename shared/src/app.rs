@@ -1,6 +1,7 @@
 //! [`App`]: the clients and settings a function builds once per process, and the caller checks
 //! every handler makes with them (who is calling, with which queue token, as an operator?).
 
+use lambda_http::http::header::{HeaderName, AUTHORIZATION};
 use lambda_http::Request;
 
 use crate::config::Config;
@@ -13,7 +14,7 @@ use crate::store::queue::Admission;
 use crate::store::Store;
 
 /// The header that carries the queue token.
-pub const QUEUE_TOKEN_HEADER: &str = "queue-token";
+pub const QUEUE_TOKEN_HEADER: HeaderName = HeaderName::from_static("queue-token");
 
 pub struct App {
     pub config: Config,
@@ -89,7 +90,7 @@ impl App {
 
     /// The user of the `Authorization: Bearer` access token.
     pub fn authenticate(&self, req: &Request) -> Result<UserId, ApiError> {
-        let token = header(req, "authorization")
+        let token = header(req, AUTHORIZATION)
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "send Authorization: Bearer <accessToken>"))?;
