@@ -1,9 +1,13 @@
 -- Where a ticket stands in its room; a waiting ticket's poll also proves its holder is still there.
 -- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:holder
--- ARGV: ticket, nowMs, fan (the token user's compact id)
+-- ARGV: ticket, nowMs, fan (the token user's compact id), nowSeconds
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
 --         {'WAITING', position, ratePerSecond or '', paused ('1' | '0'), place} | {'SOLD_OUT'} |
 --         {'EXPIRED'}
+-- Every waiting fan's poll runs this, so it formats no number itself: Lua writes numbers with
+-- printf's floating-point path, a measurable share of the call. The caller sends the time in
+-- seconds as text, the fans slot is written with an integer format, and positions go back as
+-- integer replies.
 -- `place` is the ticket's place counted from the first ever admitted: the room's admitted total
 -- plus the position. Against the public room state's `admittedTotal` it gives the position again
 -- (at most the true one: fans ahead who left are not subtracted) without asking here.
@@ -25,14 +29,15 @@ local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
 if s[3] == '1' then
   return {'SOLD_OUT'}
 end
-if not owned or not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+-- The rank doubles as the membership check (one call fewer on every waiting fan's poll).
+local rank = owned and redis.call('ZRANK', KEYS[1], ARGV[1])
+if not rank then
   return {'EXPIRED'}
 end
-redis.call('BITFIELD', KEYS[2], 'SET', 'u32', '#' .. (2 * tonumber(ARGV[1]) + 1), math.floor(now / 1000))
+redis.call('BITFIELD', KEYS[2], 'SET', 'u32', string.format('#%d', 2 * tonumber(ARGV[1]) + 1), ARGV[4])
 if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
   return {'PREQUEUE', s[1]}
 end
-local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
 local stats = redis.call('HMGET', KEYS[4], 'rate', 'admitted')
 local place = tonumber(stats[2] or '0') + rank + 1
-return {'WAITING', tostring(rank + 1), stats[1] or '', s[2] or '0', tostring(place)}
+return {'WAITING', rank + 1, stats[1] or '', s[2] or '0', place}

@@ -395,7 +395,8 @@ impl QueueStore {
     pub async fn position(&self, ticket: &QueueTicket, now_ms: u64) -> StoreResult<QueuePosition> {
         let (k, c) = (&self.redis.keys, &ticket.concert);
         let keys = vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_holder(c)];
-        self.redis.run(&self.room_status, keys, vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.compact()]).await
+        let args = vec![ticket.number.to_string(), now_ms.to_string(), ticket.user.compact(), (now_ms / 1000).to_string()];
+        self.redis.run(&self.room_status, keys, args).await
     }
 
     /// The line as everyone may see it: fans admitted since the opening, the measured admission
