@@ -100,8 +100,14 @@ impl SeatPage {
     }
 
     /// The seat numbers the page asks for (some may lie beyond the schedule's last seat).
-    pub fn numbers(self) -> impl Iterator<Item = u32> {
+    pub fn numbers(self) -> std::ops::Range<u32> {
         self.from..self.from.saturating_add(self.limit).min(MAX_SEATS + 1)
+    }
+
+    /// The page's seat numbers that a schedule of `seat_count` seats has (empty past its end).
+    pub fn numbers_within(self, seat_count: u32) -> std::ops::Range<u32> {
+        let all = self.numbers();
+        all.start..all.end.min(seat_count.saturating_add(1))
     }
 
     /// Where the next page starts, when there are more seats than this page reaches.
@@ -168,6 +174,8 @@ mod tests {
         let page = SeatPage::parse(Some("101"), Some("50")).unwrap();
         assert_eq!(page.numbers().collect::<Vec<_>>().len(), 50);
         assert_eq!((page.next(200), page.next(150)), (Some(151), None));
+        assert_eq!((page.numbers_within(500), page.numbers_within(120)), (101..151, 101..121));
+        assert!(page.numbers_within(80).is_empty() && page.numbers_within(100).is_empty());
         for (from, limit) in [(Some("0"), None), (None, Some("5001")), (Some("x"), None)] {
             assert_eq!(SeatPage::parse(from, limit).unwrap_err().field, Field::Page);
         }

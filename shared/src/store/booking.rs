@@ -338,8 +338,9 @@ impl BookingStore {
         let keys = &self.redis.keys;
         let shape = self.shape(schedule).await?;
         let seat_count = shape.as_ref().map_or(0, |(count, _)| *count);
-        let numbers = page.numbers().take_while(|n| *n <= seat_count);
-        let (first, last) = (page.from, page.numbers().take_while(|n| *n <= seat_count).last().unwrap_or(page.from));
+        let numbers = page.numbers_within(seat_count);
+        // A page past the last seat still reads one seat's bytes: the pipeline keeps its shape.
+        let (first, last) = (numbers.start, numbers.end.saturating_sub(1).max(numbers.start));
         // The page's seat states in one string: no field names to send, one value to decode,
         // whatever the page's size.
         let pipe = self.redis.client().pipeline();
