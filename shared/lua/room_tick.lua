@@ -135,6 +135,8 @@ local function proceed(left, expired, dropped)
     local sample = total * 1000 / tonumber(ARGV[8])
     local rate = tonumber(redis.call('HGET', KEYS[5], 'rate') or '')
     if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
+    -- Decayed below one admission in about 17 minutes (a paused line): no rate, not 1e-21.
+    if rate < 0.001 then rate = 0 end
     redis.call('HSET', KEYS[5], 'rate', tostring(rate))
   end
   return {1, admitted, expired, dropped, waiting, active, 0, 0}

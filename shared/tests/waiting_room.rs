@@ -158,6 +158,32 @@ async fn overlapping_invocations_admit_once_per_tick() {
     assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY).await.unwrap().ran);
 }
 
+/// The observed rate decays while nobody is admitted (a paused line), and once it is below one
+/// admission in about 17 minutes it is 0: fans and the public state see "no rate", not 1e-21.
+#[tokio::test]
+async fn a_rate_that_decayed_to_nothing_is_zero() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 2, t0).await;
+    app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 1, ..SETTINGS }, PLENTY).await.unwrap();
+    let rate = |p: QueuePosition| match p {
+        QueuePosition::Waiting { admitted_per_second, .. } => admitted_per_second,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rate(position(&app, &tickets[1], t0).await), Some(1.0));
+    let paused = Admission { admit_per_tick: 0, ..SETTINGS };
+    for tick in 2..=20 {
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, paused, PLENTY).await.unwrap();
+    }
+    let decayed = rate(position(&app, &tickets[1], t0 + 20_000).await).unwrap();
+    assert!(decayed > 0.001 && decayed < 0.02, "0.8^19 of 1/s: {decayed}");
+    for tick in 21..=200 {
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, paused, PLENTY).await.unwrap();
+    }
+    assert_eq!(rate(position(&app, &tickets[1], t0 + 200_000).await), Some(0.0));
+}
+
 /// Far from the front a place is dropped only once unseen for `wait_abandon`: a fan following the
 /// public room state polls its own status rarely. Wherever it stands, past that it is dropped.
 #[tokio::test]
