@@ -571,6 +571,9 @@ async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
     assert_eq!(err.code(), "QUEUE_TOKEN_EXPIRED");
     assert_eq!(app.store.queue.leave(&a).await.unwrap(), Left::Gone, "nor can it take the new owner's place away");
     assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
+    // Nor does ending it, as a payment that leaves no hold does, end the same number's new owner.
+    app.store.queue.end_ticket(&a).await.unwrap();
+    assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
 
     // An ACTIVE fan whose account is gone cannot hold either.
     redis.del::<(), _>(keys.user_profile(&second.id)).await.unwrap();

@@ -275,11 +275,12 @@ pub(crate) type GateAnswer = (Option<f64>, Option<u64>);
 #[derive(Clone)]
 pub struct Gate {
     redis: Redis,
+    leave_room: LuaScript,
 }
 
 impl Gate {
     pub(crate) fn new(redis: Redis) -> Self {
-        Gate { redis }
+        Gate { redis, leave_room: lua!("leave_room") }
     }
 
     /// Queues the ACTIVE check of `ticket` in a pipeline (two answers: the ticket's ACTIVE expiry
@@ -311,15 +312,17 @@ impl Gate {
         .into())
     }
 
-    /// Ends a ticket (its holder paid and holds nothing more, or left), so the slot goes to the
-    /// next in line.
+    /// Takes `ticket` out of its room (`leave_room.lua`): its place or its ACTIVE slot goes to the
+    /// next in line. Only while it is its user's latest ticket: an older token ends nothing.
+    pub(crate) async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
+        let (k, c) = (&self.redis.keys, &ticket.concert);
+        let keys = vec![k.room_waiting(c), k.room_active(c), k.room_holder(c)];
+        self.redis.run(&self.leave_room, keys, vec![ticket.user.compact(), ticket.number.to_string()]).await
+    }
+
+    /// Ends a ticket whose holder paid and holds nothing more, as leaving does.
     pub(crate) async fn end(&self, ticket: &QueueTicket) -> StoreResult<()> {
-        let keys = &self.redis.keys;
-        let pipe = self.redis.client().pipeline();
-        pipe.zrem::<(), _, _>(keys.room_active(&ticket.concert), ticket.number).await?;
-        pipe.hdel::<(), _, _>(keys.room_holder(&ticket.concert), ticket.user.compact()).await?;
-        let _: Vec<i64> = pipe.all().await?;
-        Ok(())
+        self.leave(ticket).await.map(drop)
     }
 }
 
@@ -331,7 +334,6 @@ pub struct QueueStore {
     join_room: LuaScript,
     room_status: LuaScript,
     room_tick: LuaScript,
-    leave_room: LuaScript,
     update_room: LuaScript,
 }
 
@@ -344,13 +346,12 @@ impl QueueStore {
             join_room: lua!("join_room"),
             room_status: lua!("room_status"),
             room_tick: lua!("room_tick"),
-            leave_room: lua!("leave_room"),
             update_room: lua!("update_room"),
         }
     }
 
     pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
-        vec![&self.join_room, &self.room_status, &self.room_tick, &self.leave_room, &self.update_room]
+        vec![&self.join_room, &self.room_status, &self.room_tick, &self.gate.leave_room, &self.update_room]
     }
 
     /// Opens a concert's room with its sale times (at concert creation).
@@ -413,9 +414,7 @@ impl QueueStore {
 
     /// Leaves the room.
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
-        let (k, c) = (&self.redis.keys, &ticket.concert);
-        let keys = vec![k.room_waiting(c), k.room_active(c), k.room_holder(c)];
-        self.redis.run(&self.leave_room, keys, vec![ticket.user.compact(), ticket.number.to_string()]).await
+        self.gate.leave(ticket).await
     }
 
     /// Runs the admission tick of one room whose period starts at `tick` (epoch ms; see
