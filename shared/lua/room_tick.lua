@@ -134,8 +134,11 @@ local function proceed(left, expired, dropped)
   if waiting > 0 then
     local sample = total * 1000 / tonumber(ARGV[8])
     local rate = tonumber(redis.call('HGET', KEYS[5], 'rate') or '')
-    if rate then rate = rate * 0.8 + sample * 0.2 else rate = sample end
-    -- Decayed below one admission in about 17 minutes (a paused line): no rate, not 1e-21.
+    -- A line that stopped moving (no budget: the ACTIVE cap full, every seat held) decays to 0
+    -- below one admission in about 17 minutes, not to 1e-21; once it moves again the first
+    -- sample is the rate, as at the opening, rather than a fifth of it. (A paused room's ticks
+    -- stop before this: its rate is kept for the resume.)
+    if rate and rate > 0 then rate = rate * 0.8 + sample * 0.2 else rate = sample end
     if rate < 0.001 then rate = 0 end
     redis.call('HSET', KEYS[5], 'rate', tostring(rate))
   end

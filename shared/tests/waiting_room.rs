@@ -52,15 +52,15 @@ async fn admission_is_first_come_first_served_and_nobody_moves_back() {
     }
     let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
     assert_eq!((report.admitted, report.still_waiting, report.active), (10, 20, 10));
-    let (admitted_total, _, waiting) = app.store.queue.line(&c).await.unwrap();
-    assert_eq!((admitted_total, waiting), (10, 20));
+    let line = app.store.queue.line(&c).await.unwrap();
+    assert_eq!((line.admitted_total, line.waiting, line.admit_per_tick), (10, 20, None));
     for (i, t) in tickets.iter().enumerate() {
         match position(&app, t, t0).await {
             QueuePosition::Active { .. } => assert!(i < 10, "ticket {i} admitted out of order"),
             QueuePosition::Waiting { position, place, .. } => {
                 assert_eq!(position, i as u64 - 9);
                 // The place does not move; the public admitted total gives the position back.
-                assert_eq!((place, place - admitted_total), (i as u64 + 1, position));
+                assert_eq!((place, place - line.admitted_total), (i as u64 + 1, position));
             }
             other => panic!("ticket {i}: {other:?}"),
         }
@@ -158,8 +158,10 @@ async fn overlapping_invocations_admit_once_per_tick() {
     assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY).await.unwrap().ran);
 }
 
-/// The observed rate decays while nobody is admitted (a paused line), and once it is below one
-/// admission in about 17 minutes it is 0: fans and the public state see "no rate", not 1e-21.
+/// The observed rate decays while the line does not move (no budget: here admitPerTick 0, as when
+/// the ACTIVE cap is full or every seat is held), and below one admission in about 17 minutes it
+/// is 0: fans and the public state see "no rate", not 1e-21. Once the line moves again the first
+/// sample is the rate, not a fifth of it.
 #[tokio::test]
 async fn a_rate_that_decayed_to_nothing_is_zero() {
     let app = TestApp::spawn().await;
@@ -172,16 +174,20 @@ async fn a_rate_that_decayed_to_nothing_is_zero() {
         other => panic!("{other:?}"),
     };
     assert_eq!(rate(position(&app, &tickets[1], t0).await), Some(1.0));
-    let paused = Admission { admit_per_tick: 0, ..SETTINGS };
+    let stalled = Admission { admit_per_tick: 0, ..SETTINGS };
     for tick in 2..=20 {
-        app.store.queue.tick(&c, tick, t0 + tick * 1_000, paused, PLENTY).await.unwrap();
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY).await.unwrap();
     }
     let decayed = rate(position(&app, &tickets[1], t0 + 20_000).await).unwrap();
     assert!(decayed > 0.001 && decayed < 0.02, "0.8^19 of 1/s: {decayed}");
     for tick in 21..=200 {
-        app.store.queue.tick(&c, tick, t0 + tick * 1_000, paused, PLENTY).await.unwrap();
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY).await.unwrap();
     }
     assert_eq!(rate(position(&app, &tickets[1], t0 + 200_000).await), Some(0.0));
+    let moving = Admission { admit_per_tick: 2, ..SETTINGS };
+    let later = line_up(&app, &c, 3, t0 + 200_000).await;
+    app.store.queue.tick(&c, 201, t0 + 201_000, moving, PLENTY).await.unwrap();
+    assert_eq!(rate(position(&app, &later[2], t0 + 201_000).await), Some(2.0));
 }
 
 /// Far from the front a place is dropped only once unseen for `wait_abandon`: a fan following the
