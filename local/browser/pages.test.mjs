@@ -63,6 +63,17 @@ async function signUpAndTopUp(page, name) {
 
 const visible = (page, id, timeout = 20000) => page.waitForSelector(`#${id}:not([hidden])`, { timeout });
 
+/// A new fan with money in the line of `c`'s paused room, told that it is paused.
+async function fanInPausedLine(c, name) {
+  const fan = await fanPage();
+  await fan.waitForSelector(`button[data-concert="${c.concertId}"]`);
+  await signUpAndTopUp(fan, name);
+  await fan.click(`button[data-concert="${c.concertId}"]`);
+  await visible(fan, 'line');
+  await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('paused'));
+  return fan;
+}
+
 test('a fan signs up, tops up, joins the line, picks a seat, pays and sees the ticket', async () => {
   const c = await concert(`Browser Live ${Date.now()}`, 12);
   const page = await fanPage();
@@ -105,12 +116,7 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"paused": "1"'));
   await console_.waitForFunction(() => document.getElementById('room-status').textContent === 'PAUSED');
 
-  const fan = await fanPage();
-  await fan.waitForSelector(`button[data-concert="${c.concertId}"]`);
-  await signUpAndTopUp(fan, 'Lee');
-  await fan.click(`button[data-concert="${c.concertId}"]`);
-  await visible(fan, 'line');
-  await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('paused'));
+  const fan = await fanInPausedLine(c, 'Lee');
   assert.equal(await fan.textContent('#position'), '1');
   await shoot(fan, 'line-paused');
   // A reload keeps the place: the tokens live in the browser's storage.
@@ -125,6 +131,23 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   // The fan's page asks again when Retry-After says (10 s while paused) and is let in.
   await visible(fan, 'booking', 30000);
   await context.close();
+  await fan.context().close();
+});
+
+test('far back in a paused line the fan follows the public state, and asks for itself once its turn could come', async () => {
+  const c = await concert(`Slow Live ${Date.now()}`, 12);
+  // Paused, and nobody let in per tick: however near the front, no fan's turn could come soon.
+  const paused = await api('PATCH', `/admin/concerts/${c.concertId}/room`, { headers: admin, body: { paused: true, admitPerTick: 0 } });
+  assert.equal(paused.status, 200, JSON.stringify(paused.data));
+  const fan = await fanInPausedLine(c, 'Max');
+  // It read the room's public state (the same for everyone: a CDN answers it) and keeps to it.
+  await fan.waitForFunction(() => document.getElementById('next-check').textContent.startsWith('Following the line'), null, { timeout: 15000 });
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  assert.match(await fan.textContent('#next-check'), /^Following the line/);
+  // Resumed at one a tick: its turn is a second away, so it asks for its own status and is let in.
+  const resumed = await api('PATCH', `/admin/concerts/${c.concertId}/room`, { headers: admin, body: { paused: false, admitPerTick: 1 } });
+  assert.equal(resumed.status, 200, JSON.stringify(resumed.data));
+  await visible(fan, 'booking', 30000);
   await fan.context().close();
 });
 

@@ -1,8 +1,9 @@
 //! A waiting room's public state (GET /concerts/{concertId}/room): its status, the fans admitted
-//! since it opened, the measured admission rate and the line's length. The same answer for every
-//! fan, so a CDN serves a whole line from one copy a second: a waiting fan computes its position
-//! (`place` from its own status, minus `admittedTotal`) and ETA from it, and asks for its own
-//! status only near its turn and every `heartbeatSeconds`. No token needed.
+//! since it opened, the measured admission rate, the fastest the line can move at the room's
+//! settings and the line's length. The same answer for every fan, so a CDN serves a whole line
+//! from one copy a second: a waiting fan computes its position (`place` from its own status, minus
+//! `admittedTotal`) and ETA from it, and asks for its own status only when its turn could come
+//! within a minute (paused or not) and every `heartbeatSeconds`. No token needed.
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
@@ -18,7 +19,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
     // A third of the time after which an unpolled place is dropped: a missed heartbeat is not fatal.
     let heartbeat = (app.config.wait_abandon.as_secs() / 3).max(1);
-    let state = app.store.public_room(&concert, now_ms(), heartbeat).await?;
+    let state = app.store.public_room(&concert, now_ms(), heartbeat, app.admission()).await?;
     Ok(public_for(json(200, &state), CACHE_SECONDS))
 }
 
@@ -62,6 +63,15 @@ mod tests {
         // The fan's own status agrees with what it derives from the public state.
         let QueuePosition::Waiting { position, .. } = app.store.queue.position(&last, now_ms()).await.unwrap() else { panic!() };
         assert_eq!(place - state["admittedTotal"].as_u64().unwrap(), position);
+
+        // The pace a fan may assume while no rate is known or the room is paused: the room's
+        // admissions per tick, its own setting once the operator gives it one.
+        let tick_seconds = app.config.tick.as_secs_f64();
+        assert_eq!(state["admissionPacePerSecond"].as_f64(), Some(3.0 / tick_seconds));
+        let update = ticketing::domain::inputs::RoomUpdate(vec![("admitPerTick", "40".into()), ("paused", "1".into())]);
+        app.store.queue.update(&concert.concert_id, &update, now_ms()).await.unwrap();
+        let (_, state) = read(handle(&app, get(concert.concert_id.as_str())).await);
+        assert_eq!((state["status"].as_str(), state["admissionPacePerSecond"].as_f64()), (Some("PAUSED"), Some(40.0 / tick_seconds)));
     }
 
     #[tokio::test]

@@ -94,10 +94,15 @@ pub struct RoomState {
     pub admitted_total: u64,
     /// The admission rate measured over recent ticks; `None` until one has been observed.
     pub admitted_per_second: Option<f64>,
+    /// The most the room admits a second at its settings (`admitPerTick` per tick). While the
+    /// room is paused or no rate is measured, a fan judges from it whether its turn could come
+    /// soon once the line moves, and if so asks for its own status (it must be seen recently
+    /// to be admitted); otherwise it keeps following this state.
+    pub admission_pace_per_second: f64,
     /// Places in the line now.
     pub waiting: u64,
     /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
-    /// abandoned (half of `WAIT_IDLE_SECONDS`).
+    /// abandoned (a third of `WAIT_ABANDON_SECONDS`).
     pub heartbeat_seconds: u64,
     /// When this state was read (RFC 3339).
     pub read_at: String,

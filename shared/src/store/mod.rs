@@ -244,15 +244,22 @@ impl Store {
 
     /// A room's public state (see [`RoomState`]): its status from the cached catalog, its line
     /// from Redis in one round trip.
-    pub async fn public_room(&self, concert: &ConcertId, now_ms: u64, heartbeat_seconds: u64) -> StoreResult<RoomState> {
-        let (described, (admitted_total, admitted_per_second, waiting)) =
-            tokio::try_join!(self.public_concert_cached(concert, now_ms), self.queue.line(concert))?;
+    pub async fn public_room(
+        &self,
+        concert: &ConcertId,
+        now_ms: u64,
+        heartbeat_seconds: u64,
+        defaults: Admission,
+    ) -> StoreResult<RoomState> {
+        let (described, line) = tokio::try_join!(self.public_concert_cached(concert, now_ms), self.queue.line(concert))?;
+        let per_tick = line.admit_per_tick.unwrap_or(defaults.admit_per_tick);
         Ok(RoomState {
             concert_id: concert.clone(),
             status: described.room_status.unwrap_or(RoomStatus::Closed),
-            admitted_total,
-            admitted_per_second,
-            waiting,
+            admitted_total: line.admitted_total,
+            admitted_per_second: line.admitted_per_second,
+            admission_pace_per_second: per_tick as f64 * 1000.0 / defaults.tick_ms.max(1) as f64,
+            waiting: line.waiting,
             heartbeat_seconds,
             read_at: rfc3339(now_ms),
         })

@@ -217,6 +217,16 @@ impl FromReply for TickReport {
     }
 }
 
+/// What [`QueueStore::line`] reads: the public part of a room's line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PublicLine {
+    pub admitted_total: u64,
+    pub admitted_per_second: Option<f64>,
+    pub waiting: u64,
+    /// The room's own setting; `None`: the environment's.
+    pub admit_per_tick: Option<u64>,
+}
+
 /// `leave_room.lua`'s answer.
 impl FromReply for Left {
     fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
@@ -401,15 +411,20 @@ impl QueueStore {
     }
 
     /// The line as everyone may see it: fans admitted since the opening, the measured admission
-    /// rate and the places waiting. One round trip.
-    pub async fn line(&self, concert: &ConcertId) -> StoreResult<(u64, Option<f64>, u64)> {
+    /// rate, the places waiting and the room's own `admitPerTick` if it has one. One round trip.
+    pub async fn line(&self, concert: &ConcertId) -> StoreResult<PublicLine> {
         let k = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         pipe.hmget::<(), _, _>(k.room_stats(concert), vec!["admitted", "rate"]).await?;
         pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
-        let ((admitted, rate), waiting): ((Option<String>, Option<String>), u64) = pipe.all().await?;
-        let admitted = admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0);
-        Ok((admitted, rate.and_then(|r| r.parse().ok()), waiting))
+        pipe.hget::<(), _, _>(k.room_settings(concert), "admitPerTick").await?;
+        let ((admitted, rate), waiting, admit_per_tick): ((Option<String>, Option<String>), u64, Option<u64>) = pipe.all().await?;
+        Ok(PublicLine {
+            admitted_total: admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0),
+            admitted_per_second: rate.and_then(|r| r.parse().ok()),
+            waiting,
+            admit_per_tick,
+        })
     }
 
     /// Leaves the room.
