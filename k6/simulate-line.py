@@ -11,6 +11,10 @@ one-second tick. Two clients:
           everyone, so a CDN answers it and the service sees about one read a second per CDN edge)
           every PUBLIC_EVERY seconds and asks for its own status only every `heartbeatSeconds`
           (WAIT_ABANDON_SECONDS / 3, 600 s); from NEAR_SECONDS on, exactly as before.
+Then the same line with the operator pausing it for PAUSE_FOR seconds, PAUSE_AT seconds after the
+opening: the page's client before 2026-11-27 asked for its own status every 10 s (`Retry-After`
+while paused) whatever its place; now it keeps following the public state unless its turn could
+come within NEAR_SECONDS once the line moves (its position over `admissionPacePerSecond`).
 Each of SAMPLE fans spread evenly over the line is simulated exactly; totals are scaled to FANS.
 Prints per-fan requests per minute at the back of the line (while more than NEAR_SECONDS from its
 turn), the service's requests and Redis
@@ -29,15 +33,32 @@ NEAR_SECONDS = 60
 PUBLIC_EVERY = 5
 WAIT_IDLE = 120
 HEARTBEAT = 1800 // 3
+PAUSE_AT, PAUSE_FOR = 120, 600
+PAUSED_RETRY = 10  # Retry-After of a paused line (http.rs)
+PAUSE = None  # (start, end) in seconds from the opening while simulating the paused line
+
+
+def paused(t):
+    return PAUSE is not None and PAUSE[0] <= t < PAUSE[1]
+
+
+def admitted(t):
+    """Fans admitted by `t` (seconds from the opening): RATE a second, none while paused."""
+    t = max(0.0, t)
+    if PAUSE is None:
+        return RATE * t
+    return RATE * (min(t, PAUSE[0]) + max(0.0, t - PAUSE[1]))
 
 
 def admitted_at(place):
     """The tick (whole seconds from the start) that admits the fan at `place` (1 = first)."""
-    return math.ceil(place / RATE)
+    if PAUSE is None or place <= RATE * PAUSE[0]:
+        return math.ceil(place / RATE)
+    return PAUSE[1] + math.ceil((place - RATE * PAUSE[0]) / RATE)
 
 
 def position(place, t):
-    return place - math.floor(RATE * max(0.0, t))
+    return place - math.floor(admitted(t))
 
 
 def retry_after(pos):
@@ -56,16 +77,20 @@ def simulate(place, mode):
     admit = admitted_at(place)
     while t < admit:
         pos = position(place, t)
+        # The soonest its turn could come: the measured rate and the room's pace are both RATE.
         eta = math.ceil(pos / RATE)
-        if mode == "before" or eta <= NEAR_SECONDS:
-            t += retry_after(pos)
+        # The page before the pause change asked for its own status while the line was paused.
+        own_status = mode == "before" or eta <= NEAR_SECONDS or (mode == "paused-before" and paused(t))
+        if own_status:
+            t += PAUSED_RETRY if paused(t) else retry_after(pos)
             own.append(t)
             last_own = t
             continue
         t += PUBLIC_EVERY
         public.append(t)
         derived_eta = math.ceil(max(1, position(place, t)) / RATE)
-        if derived_eta <= NEAR_SECONDS or t - last_own >= HEARTBEAT or t >= admit:
+        paused_before = mode == "paused-before" and paused(t)
+        if paused_before or derived_eta <= NEAR_SECONDS or t - last_own >= HEARTBEAT or t >= admit:
             own.append(t)
             last_own = t
     return own, public, admit
@@ -90,8 +115,10 @@ def run(mode):
             minutes = (far_until + 60) / 60
             back = (sum(t <= far_until for t in own) / minutes, sum(t <= far_until for t in public) / minutes, admit)
     load = [per_second.get(s, 0) for s in range(min(per_second), max(per_second) + 1)]
+    during_pause = [per_second.get(s, 0) for s in range(PAUSE[0], PAUSE[1])] if PAUSE else [0]
     learned.sort()
     return {
+        "paused_rps": sum(during_pause) / len(during_pause),
         "own_per_min_back": back[0],
         "public_per_min_back": back[1],
         "wait_back_s": back[2],
@@ -124,4 +151,20 @@ for label, key, digits in rows:
 print(f"the back of the line waits {before['wait_back_s'] / 60:.0f} min; public state reads cost the service about one per second per CDN edge")
 ok = after["longest_unseen"] <= WAIT_IDLE and after["learned_max"] <= before["learned_max"]
 print("nobody admitted later than before (every fan seen within WAIT_IDLE_SECONDS when its turn came):", "yes" if ok else "NO")
-sys.exit(0 if ok else 1)
+
+PAUSE = (PAUSE_AT, PAUSE_AT + PAUSE_FOR)
+before, after = run("paused-before"), run("after")
+print(f"\nthe same line, paused by the operator from {PAUSE_AT} s to {PAUSE[1]} s after the opening")
+print(f"{'':58} {'before':>12} {'after':>12} {'ratio':>7}")
+for label, key, digits in [
+    ("service: own-status requests per s, mean while paused", "paused_rps", 0),
+    ("service: the same, peak over the sale", "peak_rps", 0),
+    ("s from admission to the fan knowing it, max", "learned_max", 1),
+    ("longest a fan went unseen before its turn, s", "longest_unseen", 0),
+]:
+    b, a = before[key], after[key]
+    ratio = f"{b / a:6.1f}x" if a else "      -"
+    print(f"{label:58} {b:12,.{digits}f} {a:12,.{digits}f} {ratio}")
+paused_ok = after["longest_unseen"] <= WAIT_IDLE and after["learned_max"] <= before["learned_max"]
+print("nobody admitted later than before after the resume:", "yes" if paused_ok else "NO")
+sys.exit(0 if ok and paused_ok else 1)
