@@ -151,6 +151,31 @@ test('far back in a paused line the fan follows the public state, and asks for i
   await fan.context().close();
 });
 
+test('in a long pre-queue the fan follows the public state, and asks for itself from a minute before the opening', async () => {
+  const now = Date.now();
+  const startsAt = new Date(now + 30 * 86400000).toISOString();
+  const body = { title: `Pre-queue Live ${now}`, venue: 'Browser Hall', prequeueOpensAt: new Date(now).toISOString(), opensAt: new Date(now + 600000).toISOString(), schedules: [{ startsAt, price: 30000, seatCount: 12 }] };
+  const { status, data: c } = await api('POST', '/admin/concerts', { headers: admin, body });
+  assert.equal(status, 201, JSON.stringify(c));
+  const fan = await fanPage();
+  await fan.waitForSelector(`button[data-concert="${c.concertId}"]`);
+  await signUpAndTopUp(fan, 'Ana');
+  await fan.click(`button[data-concert="${c.concertId}"]`);
+  await visible(fan, 'line');
+  await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('pre-queue'));
+  // Ten minutes to the opening: it keeps to the public state (a CDN answers it).
+  await fan.waitForFunction(() => document.getElementById('next-check').textContent.startsWith('Following the line'));
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  assert.match(await fan.textContent('#next-check'), /^Following the line/);
+  // The operator brings the opening forward: the page sees it in the public state, asks for its
+  // own status until the order is drawn, and is let in.
+  const moved = await api('PATCH', `/admin/concerts/${c.concertId}/room`, { headers: admin, body: { opensAt: new Date(Date.now() + 12000).toISOString() } });
+  assert.equal(moved.status, 200, JSON.stringify(moved.data));
+  await fan.waitForFunction(() => document.getElementById('next-check').textContent.startsWith('Next check'), null, { timeout: 15000 });
+  await visible(fan, 'booking', 45000);
+  await fan.context().close();
+});
+
 test('a sold-out room shows its own screen to the fans still in line', async () => {
   const c = await concert(`Tiny Live ${Date.now()}`, 1);
   // A buyer through the API takes the only seat's place first.

@@ -68,6 +68,7 @@ mod tests {
         // admissions per tick, its own setting once the operator gives it one.
         let tick_seconds = app.config.tick.as_secs_f64();
         assert_eq!(state["admissionPacePerSecond"].as_f64(), Some(3.0 / tick_seconds));
+        assert_eq!(state["opensAt"].as_str(), Some(concert.sale.opens_at.as_str()));
         let update = ticketing::domain::inputs::RoomUpdate(vec![("admitPerTick", "40".into()), ("paused", "1".into())]);
         app.store.queue.update(&concert.concert_id, &update, now_ms()).await.unwrap();
         let (_, state) = read(handle(&app, get(concert.concert_id.as_str())).await);

@@ -101,6 +101,10 @@ pub struct RoomState {
     pub admission_pace_per_second: f64,
     /// Places in the line now.
     pub waiting: u64,
+    /// When the sale opens (RFC 3339; the operator may move it until then). A fan in the
+    /// pre-queue follows this state until a minute before, then asks for its own status: it must
+    /// have been seen recently when the drawn order reaches it.
+    pub opens_at: String,
     /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
     /// abandoned (a third of `WAIT_ABANDON_SECONDS`).
     pub heartbeat_seconds: u64,

@@ -260,6 +260,7 @@ impl Store {
             admitted_per_second: line.admitted_per_second,
             admission_pace_per_second: per_tick as f64 * 1000.0 / defaults.tick_ms.max(1) as f64,
             waiting: line.waiting,
+            opens_at: described.sale.opens_at,
             heartbeat_seconds,
             read_at: rfc3339(now_ms),
         })
