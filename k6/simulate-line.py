@@ -15,6 +15,9 @@ Then the same line with the operator pausing it for PAUSE_FOR seconds, PAUSE_AT 
 opening: the page's client before 2026-11-27 asked for its own status every 10 s (`Retry-After`
 while paused) whatever its place; now it keeps following the public state unless its turn could
 come within NEAR_SECONDS once the line moves (its position over `admissionPacePerSecond`).
+Last, a pre-queue of PREQUEUE_FOR seconds that fans join evenly: the page used to ask for its own
+status every `Retry-After` (the time to the opening, 1 to 30 s) until the opening; now it follows
+the public state (which carries `opensAt`) until NEAR_SECONDS before, with the heartbeat.
 Each of SAMPLE fans spread evenly over the line is simulated exactly; totals are scaled to FANS.
 Prints per-fan requests per minute at the back of the line (while more than NEAR_SECONDS from its
 turn), the service's requests and Redis
@@ -35,6 +38,7 @@ WAIT_IDLE = 120
 HEARTBEAT = 1800 // 3
 PAUSE_AT, PAUSE_FOR = 120, 600
 PAUSED_RETRY = 10  # Retry-After of a paused line (http.rs)
+PREQUEUE_FOR = 3600
 PAUSE = None  # (start, end) in seconds from the opening while simulating the paused line
 
 
@@ -131,9 +135,17 @@ def run(mode):
     }
 
 
+def table(before, after, rows):
+    """Rows of (label, key, digits): before, after and how many times fewer."""
+    print(f"{'':58} {'before':>12} {'after':>12} {'ratio':>7}")
+    for label, key, digits in rows:
+        b, a = before[key], after[key]
+        ratio = f"{b / a:6.1f}x" if a else "      -"
+        print(f"{label:58} {b:12,.{digits}f} {a:12,.{digits}f} {ratio}")
+
+
 before, after = run("before"), run("after")
 print(f"{FANS:,} fans in one line, {RATE:,.0f} admitted per second; {SAMPLE:,} fans simulated exactly, scaled")
-print(f"{'':58} {'before':>12} {'after':>12} {'ratio':>7}")
 rows = [
     ("back of the line: own-status requests per minute", "own_per_min_back", 2),
     ("back of the line: public-state reads per minute (CDN)", "public_per_min_back", 1),
@@ -144,10 +156,7 @@ rows = [
     ("s from admission to the fan knowing it, max", "learned_max", 1),
     ("longest a fan went unseen before its turn, s", "longest_unseen", 0),
 ]
-for label, key, digits in rows:
-    b, a = before[key], after[key]
-    ratio = f"{b / a:6.1f}x" if a else "      -"
-    print(f"{label:58} {b:12,.{digits}f} {a:12,.{digits}f} {ratio}")
+table(before, after, rows)
 print(f"the back of the line waits {before['wait_back_s'] / 60:.0f} min; public state reads cost the service about one per second per CDN edge")
 ok = after["longest_unseen"] <= WAIT_IDLE and after["learned_max"] <= before["learned_max"]
 print("nobody admitted later than before (every fan seen within WAIT_IDLE_SECONDS when its turn came):", "yes" if ok else "NO")
@@ -155,16 +164,59 @@ print("nobody admitted later than before (every fan seen within WAIT_IDLE_SECOND
 PAUSE = (PAUSE_AT, PAUSE_AT + PAUSE_FOR)
 before, after = run("paused-before"), run("after")
 print(f"\nthe same line, paused by the operator from {PAUSE_AT} s to {PAUSE[1]} s after the opening")
-print(f"{'':58} {'before':>12} {'after':>12} {'ratio':>7}")
-for label, key, digits in [
+table(before, after, [
     ("service: own-status requests per s, mean while paused", "paused_rps", 0),
     ("service: the same, peak over the sale", "peak_rps", 0),
     ("s from admission to the fan knowing it, max", "learned_max", 1),
     ("longest a fan went unseen before its turn, s", "longest_unseen", 0),
-]:
-    b, a = before[key], after[key]
-    ratio = f"{b / a:6.1f}x" if a else "      -"
-    print(f"{label:58} {b:12,.{digits}f} {a:12,.{digits}f} {ratio}")
+])
 paused_ok = after["longest_unseen"] <= WAIT_IDLE and after["learned_max"] <= before["learned_max"]
 print("nobody admitted later than before after the resume:", "yes" if paused_ok else "NO")
-sys.exit(0 if ok and paused_ok else 1)
+
+
+def prequeue(arrive, mode):
+    """A pre-queue fan's own-status polls before the opening (at 0), and when it was last seen."""
+    own, t, last = [], arrive, arrive
+    following = mode == "after" and -t > NEAR_SECONDS
+    while True:
+        if following:
+            t += PUBLIC_EVERY
+            if t >= 0:
+                break
+            if -t <= NEAR_SECONDS or t - last >= HEARTBEAT:
+                own.append(t)
+                last = t
+                following = -t > NEAR_SECONDS
+            continue
+        # Retry-After in the pre-queue: the seconds to the opening, 1 to 30 (http.rs).
+        t += min(max(int(-t), 1), 30)
+        if t >= 0:
+            break
+        own.append(t)
+        last = t
+    return own, last
+
+
+def run_prequeue(mode):
+    weight = FANS / SAMPLE
+    per_second, unseen = {}, 0.0
+    for k in range(SAMPLE):
+        own, last = prequeue(-PREQUEUE_FOR * (k + 0.5) / SAMPLE, mode)
+        for t in own:
+            per_second[math.floor(t)] = per_second.get(math.floor(t), 0) + weight
+        unseen = max(unseen, -last)
+    load = [per_second.get(s, 0) for s in range(-PREQUEUE_FOR, 0)]
+    return {"mean_rps": sum(load) / len(load), "last_minute_rps": sum(load[-60:]) / 60, "hour_before": sum(load[:-60]) / (len(load) - 60), "longest_unseen": unseen}
+
+
+before, after = run_prequeue("before"), run_prequeue("after")
+print(f"\na pre-queue of {PREQUEUE_FOR} s that the {FANS:,} fans join evenly, until the opening")
+table(before, after, [
+    ("service: own-status requests per s, mean", "mean_rps", 0),
+    ("the same, before the last minute", "hour_before", 0),
+    ("the same, the last minute", "last_minute_rps", 0),
+    ("longest a fan went unseen before the opening, s", "longest_unseen", 0),
+])
+prequeue_ok = after["longest_unseen"] <= WAIT_IDLE
+print("every fan seen within WAIT_IDLE_SECONDS at the opening (so admitted as before):", "yes" if prequeue_ok else "NO")
+sys.exit(0 if ok and paused_ok and prequeue_ok else 1)
