@@ -242,8 +242,9 @@ impl Store {
         }
     }
 
-    /// A room's public state (see [`RoomState`]): its status from the cached catalog, its line
-    /// from Redis in one round trip.
+    /// A room's public state (see [`RoomState`]): its status and opening time from the cached
+    /// catalog; its line and its own `admitPerTick` (else `defaults`', giving the pace) from Redis
+    /// in one round trip.
     pub async fn public_room(
         &self,
         concert: &ConcertId,
