@@ -50,12 +50,12 @@ pub struct Keys {
 }
 
 macro_rules! keys {
-    ($($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*) => $fmt:literal;)*) => {
+    ($($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*) => [$($part:expr),+];)*) => {
         impl Keys {
             $(
                 $(#[$doc])*
                 pub fn $method(&self $(, $arg: $ty)*) -> String {
-                    format!(concat!("{}:", $fmt), self.prefix $(, $arg)*)
+                    self.key(&[$(AsRef::<str>::as_ref(&$part)),+])
                 }
             )*
         }
@@ -63,40 +63,51 @@ macro_rules! keys {
 }
 
 keys! {
-    room_seq(concert: &ConcertId) => "{{r:{}}}:seq";
-    room_waiting(concert: &ConcertId) => "{{r:{}}}:waiting";
-    room_fans(concert: &ConcertId) => "{{r:{}}}:fans";
-    room_active(concert: &ConcertId) => "{{r:{}}}:active";
-    room_holder(concert: &ConcertId) => "{{r:{}}}:holder";
-    room_stats(concert: &ConcertId) => "{{r:{}}}:stats";
-    room_settings(concert: &ConcertId) => "{{r:{}}}:settings";
-    room_changes(concert: &ConcertId) => "{{r:{}}}:changes";
-    rooms_live() => "{{rooms}}:live";
-    rate_limit(address: &str, action: &str) => "{{rl:{}}}:{}";
-    user_claims(user: &UserId, concert: &ConcertId) => "{{u:{}}}:claims:{}";
-    user_request(user: &UserId, request: &str) => "{{u:{}}}:request:{}";
-    user_profile(user: &UserId) => "{{u:{}}}:profile";
-    user_idempotency(user: &UserId) => "{{u:{}}}:idempotency";
-    user_payments(user: &UserId) => "{{u:{}}}:payments";
-    user_reservations(user: &UserId) => "{{u:{}}}:reservations";
-    catalog() => "{{catalog}}:concerts";
-    schedule_meta(schedule: &ScheduleId) => "{{s:{}}}:meta";
-    schedule_seats(schedule: &ScheduleId) => "{{s:{}}}:seats";
-    schedule_states(schedule: &ScheduleId) => "{{s:{}}}:states";
-    schedule_reservations(schedule: &ScheduleId) => "{{s:{}}}:reservations";
-    schedule_holds(schedule: &ScheduleId) => "{{s:{}}}:holds";
-    schedule_holders(schedule: &ScheduleId) => "{{s:{}}}:holders";
-    schedule_refunds(schedule: &ScheduleId) => "{{s:{}}}:refunds";
-    schedule_finished(schedule: &ScheduleId) => "{{s:{}}}:finished";
-    work_holding() => "{{work}}:holding";
-    work_pending() => "{{work}}:pending";
-    probe() => "{{probe}}";
-    schedule_outbox(schedule: &ScheduleId) => "{{s:{}}}:outbox";
-    schedule_ledger(schedule: &ScheduleId) => "{{s:{}}}:ledger";
-    schedule_ledger_events(schedule: &ScheduleId) => "{{s:{}}}:ledger-events";
+    room_seq(concert: &ConcertId) => ["{r:", concert, "}:seq"];
+    room_waiting(concert: &ConcertId) => ["{r:", concert, "}:waiting"];
+    room_fans(concert: &ConcertId) => ["{r:", concert, "}:fans"];
+    room_active(concert: &ConcertId) => ["{r:", concert, "}:active"];
+    room_holder(concert: &ConcertId) => ["{r:", concert, "}:holder"];
+    room_stats(concert: &ConcertId) => ["{r:", concert, "}:stats"];
+    room_settings(concert: &ConcertId) => ["{r:", concert, "}:settings"];
+    room_changes(concert: &ConcertId) => ["{r:", concert, "}:changes"];
+    rooms_live() => ["{rooms}:live"];
+    rate_limit(address: &str, action: &str) => ["{rl:", address, "}:", action];
+    user_claims(user: &UserId, concert: &ConcertId) => ["{u:", user, "}:claims:", concert];
+    user_request(user: &UserId, request: &str) => ["{u:", user, "}:request:", request];
+    user_profile(user: &UserId) => ["{u:", user, "}:profile"];
+    user_idempotency(user: &UserId) => ["{u:", user, "}:idempotency"];
+    user_payments(user: &UserId) => ["{u:", user, "}:payments"];
+    user_reservations(user: &UserId) => ["{u:", user, "}:reservations"];
+    catalog() => ["{catalog}:concerts"];
+    schedule_meta(schedule: &ScheduleId) => ["{s:", schedule, "}:meta"];
+    schedule_seats(schedule: &ScheduleId) => ["{s:", schedule, "}:seats"];
+    schedule_states(schedule: &ScheduleId) => ["{s:", schedule, "}:states"];
+    schedule_reservations(schedule: &ScheduleId) => ["{s:", schedule, "}:reservations"];
+    schedule_holds(schedule: &ScheduleId) => ["{s:", schedule, "}:holds"];
+    schedule_holders(schedule: &ScheduleId) => ["{s:", schedule, "}:holders"];
+    schedule_refunds(schedule: &ScheduleId) => ["{s:", schedule, "}:refunds"];
+    schedule_finished(schedule: &ScheduleId) => ["{s:", schedule, "}:finished"];
+    work_holding() => ["{work}:holding"];
+    work_pending() => ["{work}:pending"];
+    probe() => ["{probe}"];
+    schedule_outbox(schedule: &ScheduleId) => ["{s:", schedule, "}:outbox"];
+    schedule_ledger(schedule: &ScheduleId) => ["{s:", schedule, "}:ledger"];
+    schedule_ledger_events(schedule: &ScheduleId) => ["{s:", schedule, "}:ledger-events"];
 }
 
 impl Keys {
+    /// `P:` and the parts, in a string allocated once at its final size. Every request builds
+    /// its keys (a token status six), and `format!`'s machinery cost more than the rest of the
+    /// key handling (callgrind, `k6/RESULTS.md`).
+    fn key(&self, parts: &[&str]) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + 1 + parts.iter().map(|p| p.len()).sum::<usize>());
+        key.push_str(&self.prefix);
+        key.push(':');
+        parts.iter().for_each(|part| key.push_str(part));
+        key
+    }
+
     pub fn new(prefix: &str) -> Result<Self, StoreError> {
         if prefix.is_empty() || prefix.contains(['{', '}']) {
             return Err(StoreError::Unexpected("KEY_PREFIX must be non-empty and free of braces".into()));
@@ -155,6 +166,16 @@ mod tests {
         assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));
         assert_ne!(tag(&room[0]), tag(&keys.room_seq(&ConcertId::random())), "rooms spread over the cluster");
         assert_ne!(tag(&sched[0]), tag(&user[0]));
+    }
+
+    #[test]
+    fn a_key_is_the_prefix_and_its_parts() {
+        let keys = Keys::new("tk").unwrap();
+        let (u, c) = (UserId::random(), ConcertId::random());
+        assert_eq!(keys.user_claims(&u, &c), format!("tk:{{u:{u}}}:claims:{c}"));
+        assert_eq!(keys.room_waiting(&c), format!("tk:{{r:{c}}}:waiting"));
+        assert_eq!(keys.rate_limit("10.0.0.1", "join"), "tk:{rl:10.0.0.1}:join");
+        assert_eq!(keys.probe(), "tk:{probe}");
     }
 
     #[test]
