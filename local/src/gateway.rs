@@ -69,23 +69,18 @@ struct Route {
 }
 
 impl Route {
-    /// The path parameters when `path` matches.
-    fn matches(&self, path: &str) -> Option<HashMap<String, String>> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        if parts.len() != self.segments.len() {
-            return None;
-        }
-        let mut params = HashMap::new();
-        for (part, (literal, param)) in parts.iter().zip(&self.segments) {
-            match param {
-                Some(name) if !part.is_empty() => {
-                    params.insert(name.clone(), percent_decode(part));
-                }
-                None if part == literal => {}
-                _ => return None,
-            }
-        }
-        Some(params)
+    /// The path parameters when the path, split into `parts`, matches. Literal segments are
+    /// compared before any parameter is decoded, so trying the routes in turn costs no
+    /// allocation until one matches.
+    fn matches(&self, parts: &[&str]) -> Option<HashMap<String, String>> {
+        let fits = parts.len() == self.segments.len()
+            && parts.iter().zip(&self.segments).all(|(part, (literal, param))| match param {
+                Some(_) => !part.is_empty(),
+                None => part == literal,
+            });
+        fits.then(|| {
+            parts.iter().zip(&self.segments).filter_map(|(part, (_, param))| Some((param.clone()?, percent_decode(part)))).collect()
+        })
     }
 }
 
@@ -171,13 +166,12 @@ impl Gateway {
             }
             return plain(200, "application/json", Bytes::from(self.stats.snapshot().to_string()));
         }
-        let found = self.routes.iter().find_map(|r| {
-            let params = r.matches(&path)?;
-            (r.method == parts.method.as_str()).then_some((r, params))
-        });
+        // Split once: every route is tried against the same segments.
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let found = self.routes.iter().filter(|r| r.method == parts.method.as_str()).find_map(|r| Some((r, r.matches(&segments)?)));
         let Some((route, params)) = found else {
             let detail = format!("{} {path}", parts.method);
-            let allowed: Vec<&str> = self.routes.iter().filter(|r| r.matches(&path).is_some()).map(|r| r.method.as_str()).collect();
+            let allowed: Vec<&str> = self.routes.iter().filter(|r| r.matches(&segments).is_some()).map(|r| r.method.as_str()).collect();
             if allowed.is_empty() {
                 return problem(404, "NO_ROUTE", &detail);
             }
@@ -321,6 +315,21 @@ pub async fn start(app: &'static App, addr: SocketAddr) -> Result<SocketAddr, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_matches_its_literals_and_decodes_its_parameters() {
+        let route = Route {
+            method: "GET".into(),
+            segments: vec![("concerts".into(), None), (String::new(), Some("concertId".into())), ("seats".into(), None)],
+            function: "list-seats".into(),
+            handler: |_, _| Box::pin(async { Ok(ticketing::http::json(200, &json!({}))) }),
+        };
+        let params = route.matches(&["concerts", "a%20b", "seats"]).unwrap();
+        assert_eq!(params, HashMap::from([("concertId".to_owned(), "a b".to_owned())]));
+        assert!(route.matches(&["concerts", "c1", "holds"]).is_none());
+        assert!(route.matches(&["concerts", "", "seats"]).is_none(), "a parameter is never empty");
+        assert!(route.matches(&["concerts", "c1"]).is_none());
+    }
 
     #[test]
     fn percent_decoding() {
