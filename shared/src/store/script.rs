@@ -59,6 +59,16 @@ impl Reply {
         StoreError::Unexpected(format!("{} answered {:?}", self.script, Value::Array(self.items.clone())))
     }
 
+    /// `value` as `script`'s typed answer, all of it read.
+    fn decode<R: FromReply>(script: &'static str, value: Value) -> StoreResult<R> {
+        let mut reply = Reply::new(script, value);
+        let decoded = R::from_reply(&mut reply)?;
+        if reply.has_more() {
+            return Err(reply.unexpected());
+        }
+        Ok(decoded)
+    }
+
     fn take(&mut self) -> Option<Value> {
         let value = self.items.get(self.read).cloned();
         self.read += value.is_some() as usize;
@@ -209,12 +219,7 @@ impl Redis {
     /// Runs `script` (`EVALSHA`, loading it again if Redis lost it) and decodes its reply.
     pub(crate) async fn run<R: FromReply>(&self, script: &LuaScript, keys: Vec<String>, args: Vec<String>) -> StoreResult<R> {
         let value: Value = script.script.evalsha_with_reload(self.client(), keys, args).await?;
-        let mut reply = Reply::new(script.name, value);
-        let decoded = R::from_reply(&mut reply)?;
-        if reply.has_more() {
-            return Err(reply.unexpected());
-        }
-        Ok(decoded)
+        Reply::decode(script.name, value)
     }
 }
 
@@ -231,12 +236,7 @@ mod tests {
     }
 
     fn decode(value: Value) -> StoreResult<Pair> {
-        let mut reply = Reply::new("pair", value);
-        let pair = Pair::from_reply(&mut reply)?;
-        if reply.has_more() {
-            return Err(reply.unexpected());
-        }
-        Ok(pair)
+        Reply::decode("pair", value)
     }
 
     #[test]
