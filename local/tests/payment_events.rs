@@ -131,7 +131,13 @@ async fn hold_and_pay(app: &TestApp, schedule: &ScheduleId, seat: i64, price: u6
     let held = app
         .store
         .booking
-        .hold(user.ticket.as_ref().unwrap(), schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 100)
+        .hold(
+            user.ticket.as_ref().unwrap(),
+            schedule,
+            SeatNumber::parse(seat).unwrap(),
+            now_ms(),
+            ticketing::testing::policies::MINUTE_HOLD,
+        )
         .await
         .unwrap();
     let req = signed(request(Method::POST, "/payments", Some(json!({ "reservationId": held.reservation_id }))), &user);

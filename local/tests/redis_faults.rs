@@ -209,7 +209,7 @@ async fn check_acknowledged(
     for (fan, user) in fans.iter().enumerate() {
         let balance = app.store.users.balance(&user.id).await.unwrap();
         assert_eq!(balance, 2 * CHARGE - 2 * PRICE, "fan {fan}: two charges once each, two payments once each");
-        let reservations = app.store.users.reservations(&user.id, now_ms()).await.unwrap();
+        let reservations = app.store.users.reservations(&user.id).await.unwrap();
         let reservations = serde_json::to_value(reservations).unwrap();
         let sold: Vec<(u64, &str)> = reservations
             .as_array()

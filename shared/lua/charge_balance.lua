@@ -4,28 +4,34 @@
 -- Returns {'OK', balance} | {'REPLAY', 'amount|balance'} | {'NO_USER'} | {'LIMIT', balance}
 -- The request key makes a resent command (the client resends one that was in flight when its
 -- connection dropped) answer the first result instead of charging again; it lasts 10 minutes.
-if redis.call('EXISTS', KEYS[1]) == 0 then
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local profile_key, idempotency_key, request_key =
+  KEYS[1], KEYS[2], KEYS[3]
+local amount_text, idempotency_field, max_balance =
+  ARGV[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', profile_key) == 0 then
   return {'NO_USER'}
 end
-local resent = redis.call('GET', KEYS[3])
+local resent = redis.call('GET', request_key)
 if resent then
   return {'OK', resent}
 end
-if ARGV[2] ~= '' then
-  local previous = redis.call('HGET', KEYS[2], ARGV[2])
+if idempotency_field ~= '' then
+  local previous = redis.call('HGET', idempotency_key, idempotency_field)
   if previous then
     return {'REPLAY', previous}
   end
 end
-local amount = tonumber(ARGV[1])
-local balance = tonumber(redis.call('HGET', KEYS[1], 'balance'))
-if balance + amount > tonumber(ARGV[3]) then
+local amount = tonumber(amount_text)
+local balance = tonumber(redis.call('HGET', profile_key, 'balance'))
+if balance + amount > tonumber(max_balance) then
   return {'LIMIT', tostring(balance)}
 end
-balance = redis.call('HINCRBY', KEYS[1], 'balance', amount)
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[1] .. '|' .. balance)
-  redis.call('EXPIRE', KEYS[2], 86400)
+balance = redis.call('HINCRBY', profile_key, 'balance', amount)
+if idempotency_field ~= '' then
+  redis.call('HSET', idempotency_key, idempotency_field, amount_text .. '|' .. balance)
+  redis.call('EXPIRE', idempotency_key, 86400)
 end
-redis.call('SET', KEYS[3], tostring(balance), 'EX', 600)
+redis.call('SET', request_key, tostring(balance), 'EX', 600)
 return {'OK', tostring(balance)}

@@ -6,17 +6,23 @@
 -- Returns {'OK', count} | {'LIMIT', count} | {'NO_USER', 0} (no hold for an account that is gone)
 -- A claim lapses with its hold; debit_payment.lua makes a paid one permanent; a hold that was
 -- refused gives its claim back (the caller removes it).
-if redis.call('EXISTS', KEYS[2]) == 0 then
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local claims_key, profile_key =
+  KEYS[1], KEYS[2]
+local now_ms, hold_expires_at_ms, reservation_id, max_seats =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', profile_key) == 0 then
   return {'NO_USER', 0}
 end
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+if redis.call('ZSCORE', claims_key, reservation_id) then
   -- This claim, sent again: already counted.
-  return {'OK', redis.call('ZCARD', KEYS[1])}
+  return {'OK', redis.call('ZCARD', claims_key)}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[4]) then
+redis.call('ZREMRANGEBYSCORE', claims_key, '-inf', now_ms)
+local count = redis.call('ZCARD', claims_key)
+if count >= tonumber(max_seats) then
   return {'LIMIT', count}
 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('ZADD', claims_key, hold_expires_at_ms, reservation_id)
 return {'OK', count + 1}

@@ -5,42 +5,48 @@
 -- Returns {'PAID', paymentJson, liveHolds} | {'DONE', paymentJson, liveHolds} (paid before) | {'VOID'} |
 --         {'SHORT', balance} | {'KEY_REUSED'} | {'NO_USER'}
 -- liveHolds: the user's holds of the concert still waiting for payment (claims, see claim_seat.lua).
-local now = tonumber(ARGV[8])
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local profile_key, payments_key, idempotency_key, claims_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local reservation_id, payment_id, amount_text, concert_id, schedule_id, seat_number, user_id, now_ms, idempotency_field =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local now = tonumber(now_ms)
 local PAID = 9e15 -- a claim's score once paid: it never lapses
 local function live_holds()
-  return redis.call('ZCOUNT', KEYS[4], '(' .. now, '(' .. PAID)
+  return redis.call('ZCOUNT', claims_key, '(' .. now, '(' .. PAID)
 end
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
+local existing = redis.call('HGET', payments_key, reservation_id)
 if existing == 'VOID' then
   return {'VOID'}
 end
 if existing then
   return {'DONE', existing, live_holds()}
 end
-if ARGV[9] ~= '' then
-  local previous = redis.call('HGET', KEYS[3], ARGV[9])
-  if previous and previous ~= ARGV[1] then
+if idempotency_field ~= '' then
+  local previous = redis.call('HGET', idempotency_key, idempotency_field)
+  if previous and previous ~= reservation_id then
     return {'KEY_REUSED'}
   end
 end
-local balance = tonumber(redis.call('HGET', KEYS[1], 'balance'))
+local balance = tonumber(redis.call('HGET', profile_key, 'balance'))
 if not balance then
   return {'NO_USER'}
 end
-local amount = tonumber(ARGV[3])
+local amount = tonumber(amount_text)
 if balance < amount then
   return {'SHORT', tostring(balance)}
 end
-balance = redis.call('HINCRBY', KEYS[1], 'balance', -amount)
+balance = redis.call('HINCRBY', profile_key, 'balance', -amount)
 local payment = cjson.encode({
-  paymentId = ARGV[2], reservationId = ARGV[1], userId = ARGV[7], concertId = ARGV[4],
-  scheduleId = ARGV[5], seatNumber = tonumber(ARGV[6]), amount = amount, balanceAfter = balance,
-  paidAt = tonumber(ARGV[8]),
+  paymentId = payment_id, reservationId = reservation_id, userId = user_id, concertId = concert_id,
+  scheduleId = schedule_id, seatNumber = tonumber(seat_number), amount = amount, balanceAfter = balance,
+  paidAt = tonumber(now_ms),
 })
-redis.call('HSET', KEYS[2], ARGV[1], payment)
-if ARGV[9] ~= '' then
-  redis.call('HSET', KEYS[3], ARGV[9], ARGV[1])
-  redis.call('EXPIRE', KEYS[3], 86400)
+redis.call('HSET', payments_key, reservation_id, payment)
+if idempotency_field ~= '' then
+  redis.call('HSET', idempotency_key, idempotency_field, reservation_id)
+  redis.call('EXPIRE', idempotency_key, 86400)
 end
-redis.call('ZADD', KEYS[4], PAID, ARGV[1])
+redis.call('ZADD', claims_key, PAID, reservation_id)
 return {'PAID', payment, live_holds()}

@@ -6,32 +6,38 @@
 -- ARGV: nowMs, limit, retentionCutoffMs
 -- Returns {released, reservationId, userId, ...}: the pairs are lapsed holds on which a payment
 -- was attempted; the caller settles each through the user's side first (void_payment.lua).
-local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local now_ms, limit, retention_cutoff_ms =
+  ARGV[1], ARGV[2], ARGV[3]
+local ids = redis.call('ZRANGEBYSCORE', holds_key, '-inf', now_ms, 'LIMIT', 0, tonumber(limit))
 local out = {0}
 for _, id in ipairs(ids) do
-  local raw = redis.call('HGET', KEYS[2], id)
+  local raw = redis.call('HGET', reservations_key, id)
   local r = raw and cjson.decode(raw)
   if r and r.status == 'HELD' and r.paymentId then
     out[#out + 1] = id
     out[#out + 1] = r.userId
   elseif r and r.status == 'HELD' then
     r.status = 'EXPIRED'
-    redis.call('HSET', KEYS[2], id, cjson.encode(r))
-    redis.call('HDEL', KEYS[1], tostring(r.seatNumber))
-    redis.call('BITFIELD', KEYS[6], 'SET', 'i64', '#' .. r.seatNumber, 0)
-    redis.call('ZREM', KEYS[3], id)
-    if redis.call('HINCRBY', KEYS[4], r.userId, -1) <= 0 then
-      redis.call('HDEL', KEYS[4], r.userId)
+    redis.call('HSET', reservations_key, id, cjson.encode(r))
+    redis.call('HDEL', seats_key, tostring(r.seatNumber))
+    redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. r.seatNumber, 0)
+    redis.call('ZREM', holds_key, id)
+    if redis.call('HINCRBY', holders_key, r.userId, -1) <= 0 then
+      redis.call('HDEL', holders_key, r.userId)
     end
-    redis.call('ZADD', KEYS[5], ARGV[1], id)
+    redis.call('ZADD', finished_key, now_ms, id)
     out[1] = out[1] + 1
   else
-    redis.call('ZREM', KEYS[3], id)
+    redis.call('ZREM', holds_key, id)
   end
 end
-local old = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[2]))
+local old = redis.call('ZRANGEBYSCORE', finished_key, '-inf', retention_cutoff_ms, 'LIMIT', 0, tonumber(limit))
 if #old > 0 then
-  redis.call('HDEL', KEYS[2], unpack(old))
-  redis.call('ZREM', KEYS[5], unpack(old))
+  redis.call('HDEL', reservations_key, unpack(old))
+  redis.call('ZREM', finished_key, unpack(old))
 end
 return out

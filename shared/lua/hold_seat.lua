@@ -9,31 +9,37 @@
 -- Seat entries are `H|expiresAtMs|reservationId` (see SeatEntry in shared/src/domain/models.rs);
 -- `holders` counts each user's live holds, for admission's view of who is still choosing; `states`
 -- holds each seat's state for listings (see SeatState): the hold's expiry.
-local meta = redis.call('HMGET', KEYS[1], 'seatCount', 'price', 'concertId')
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local meta_key, seats_key, reservations_key, holds_key, holders_key, finished_key, states_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local seat_number, reservation_id, user_id, now_ms, hold_ms, schedule_id, concert_id =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local meta = redis.call('HMGET', meta_key, 'seatCount', 'price', 'concertId')
 if not meta[1] then
   return {'ERR', 'SCHEDULE_NOT_FOUND'}
 end
-if meta[3] ~= ARGV[7] then
+if meta[3] ~= concert_id then
   return {'ERR', 'WRONG_CONCERT'}
 end
-local seat = tonumber(ARGV[1])
+local seat = tonumber(seat_number)
 if seat > tonumber(meta[1]) then
   return {'ERR', 'SEAT_NOT_FOUND'}
 end
-local now = tonumber(ARGV[4])
-local current = redis.call('HGET', KEYS[2], ARGV[1])
+local now = tonumber(now_ms)
+local current = redis.call('HGET', seats_key, seat_number)
 if current then
   local id = string.match(current, '|([^|]+)$')
-  if id == ARGV[2] then
+  if id == reservation_id then
     -- This very hold, sent again (the client resends a command that was in flight when its
     -- connection dropped): the same answer, nothing changed.
-    return {'OK', redis.call('HGET', KEYS[3], id)}
+    return {'OK', redis.call('HGET', reservations_key, id)}
   end
-  local old = cjson.decode(redis.call('HGET', KEYS[3], id))
-  if old.status == 'HELD' and old.expiresAt > now and old.userId == ARGV[3] then
+  local old = cjson.decode(redis.call('HGET', reservations_key, id))
+  if old.status == 'HELD' and old.expiresAt > now and old.userId == user_id then
     -- The caller's own live hold of this seat, asked for again (a retry after an answer was lost):
     -- that hold, unchanged. The caller gives back what it took for the new reservation id.
-    return {'OK', redis.call('HGET', KEYS[3], id)}
+    return {'OK', redis.call('HGET', reservations_key, id)}
   end
   -- A lapsed hold is released here, once, unless a payment was attempted on it: then only the
   -- sweeper may release it, after making sure the debit can no longer happen.
@@ -41,21 +47,21 @@ if current then
     return {'ERR', 'SEAT_TAKEN'}
   end
   old.status = 'EXPIRED'
-  redis.call('HSET', KEYS[3], id, cjson.encode(old))
-  redis.call('ZREM', KEYS[4], id)
-  if redis.call('HINCRBY', KEYS[5], old.userId, -1) <= 0 then
-    redis.call('HDEL', KEYS[5], old.userId)
+  redis.call('HSET', reservations_key, id, cjson.encode(old))
+  redis.call('ZREM', holds_key, id)
+  if redis.call('HINCRBY', holders_key, old.userId, -1) <= 0 then
+    redis.call('HDEL', holders_key, old.userId)
   end
-  redis.call('ZADD', KEYS[6], now, id)
+  redis.call('ZADD', finished_key, now, id)
 end
-local expiresAt = now + tonumber(ARGV[5])
+local expiresAt = now + tonumber(hold_ms)
 local reservation = cjson.encode({
-  reservationId = ARGV[2], userId = ARGV[3], concertId = meta[3], scheduleId = ARGV[6],
+  reservationId = reservation_id, userId = user_id, concertId = meta[3], scheduleId = schedule_id,
   seatNumber = seat, price = tonumber(meta[2]), status = 'HELD', heldAt = now, expiresAt = expiresAt,
 })
-redis.call('HSET', KEYS[2], ARGV[1], 'H|' .. expiresAt .. '|' .. ARGV[2])
-redis.call('BITFIELD', KEYS[7], 'SET', 'i64', '#' .. seat, expiresAt)
-redis.call('HSET', KEYS[3], ARGV[2], reservation)
-redis.call('ZADD', KEYS[4], expiresAt, ARGV[2])
-redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
+redis.call('HSET', seats_key, seat_number, 'H|' .. expiresAt .. '|' .. reservation_id)
+redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, expiresAt)
+redis.call('HSET', reservations_key, reservation_id, reservation)
+redis.call('ZADD', holds_key, expiresAt, reservation_id)
+redis.call('HINCRBY', holders_key, user_id, 1)
 return {'OK', reservation}

@@ -13,22 +13,28 @@
 -- One fan, one place: the holder hash names each fan's latest ticket, so a resent join (or a
 -- second tab) gets the same place back, and a token is honoured only while its ticket is still
 -- its user's latest (see room_status.lua).
-local now = tonumber(ARGV[2])
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local seq_key, waiting_key, fans_key, active_key, holder_key, settings_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local fan, now_ms, lottery_key =
+  ARGV[1], ARGV[2], ARGV[3]
+local now = tonumber(now_ms)
 local nowSeconds = math.floor(now / 1000)
-local s = redis.call('HMGET', KEYS[6], 'prequeueOpensAt', 'opensAt', 'soldOut', 'opened')
+local s = redis.call('HMGET', settings_key, 'prequeueOpensAt', 'opensAt', 'soldOut', 'opened')
 if not s[2] then
   return {'NO_ROOM'}
 end
 if s[3] == '1' then
   return {'SOLD_OUT'}
 end
-local ticket = redis.call('HGET', KEYS[5], ARGV[1])
+local ticket = redis.call('HGET', holder_key, fan)
 if ticket then
-  if redis.call('ZSCORE', KEYS[2], ticket) then
-    redis.call('BITFIELD', KEYS[3], 'SET', 'u32', '#' .. (2 * ticket + 1), nowSeconds)
+  if redis.call('ZSCORE', waiting_key, ticket) then
+    redis.call('BITFIELD', fans_key, 'SET', 'u32', '#' .. (2 * ticket + 1), nowSeconds)
     return {'EXISTING', ticket}
   end
-  local expires = redis.call('ZSCORE', KEYS[4], ticket)
+  local expires = redis.call('ZSCORE', active_key, ticket)
   if expires and tonumber(expires) > now then
     return {'EXISTING', ticket}
   end
@@ -36,19 +42,19 @@ end
 if now < tonumber(s[1]) then
   return {'NOT_OPEN', s[1]}
 end
-ticket = redis.call('INCR', KEYS[1])
+ticket = redis.call('INCR', seq_key)
 -- A number whose 8 bytes in fans are already set was issued before: the counter went back while
 -- the fans string did not (a partial loss, or a hand edit). Go on after the highest number issued.
-if redis.call('BITFIELD', KEYS[3], 'GET', 'u32', '#' .. (2 * ticket))[1] ~= 0 then
-  ticket = math.floor(redis.call('STRLEN', KEYS[3]) / 8)
-  redis.call('SET', KEYS[1], ticket)
+if redis.call('BITFIELD', fans_key, 'GET', 'u32', '#' .. (2 * ticket))[1] ~= 0 then
+  ticket = math.floor(redis.call('STRLEN', fans_key) / 8)
+  redis.call('SET', seq_key, ticket)
 end
 local score = ticket
 if s[4] ~= '1' and now < tonumber(s[2]) then
-  score = ARGV[3]
+  score = lottery_key
 end
-redis.call('ZADD', KEYS[2], score, ticket)
+redis.call('ZADD', waiting_key, score, ticket)
 -- When it joined and when it was last seen: 8 bytes at the ticket's number.
-redis.call('BITFIELD', KEYS[3], 'SET', 'u32', '#' .. (2 * ticket), nowSeconds, 'SET', 'u32', '#' .. (2 * ticket + 1), nowSeconds)
-redis.call('HSET', KEYS[5], ARGV[1], ticket)
+redis.call('BITFIELD', fans_key, 'SET', 'u32', '#' .. (2 * ticket), nowSeconds, 'SET', 'u32', '#' .. (2 * ticket + 1), nowSeconds)
+redis.call('HSET', holder_key, fan, ticket)
 return {'CREATED', tostring(ticket)}

@@ -4,13 +4,19 @@
 -- ARGV: fan (the token user's compact id), ticket
 -- Returns {'WAITING' | 'ACTIVE' | 'GONE'}: where the ticket was. Only its owner's token can leave:
 -- the ticket must be the user's latest (see room_status.lua).
-if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local waiting_key, active_key, holder_key =
+  KEYS[1], KEYS[2], KEYS[3]
+local fan, ticket =
+  ARGV[1], ARGV[2]
+if redis.call('HGET', holder_key, fan) ~= ticket then
   return {'GONE'}
 end
-redis.call('HDEL', KEYS[3], ARGV[1])
-if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
+redis.call('HDEL', holder_key, fan)
+if redis.call('ZREM', waiting_key, ticket) == 1 then
   return {'WAITING'}
-elseif redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
+elseif redis.call('ZREM', active_key, ticket) == 1 then
   return {'ACTIVE'}
 end
 return {'GONE'}

@@ -16,28 +16,34 @@
 -- even if ticket numbers were ever issued twice: a counter can only go back by losing writes
 -- (a restart from an older file, a failover to a lagging replica), and what Redis keeps is then
 -- a prefix of what it was sent, so the holder entry written after the lost number is lost too.
-local now = tonumber(ARGV[2])
-local owned = redis.call('HGET', KEYS[6], ARGV[3]) == ARGV[1]
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local waiting_key, fans_key, active_key, stats_key, settings_key, holder_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local ticket, now_ms, fan, now_seconds =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now = tonumber(now_ms)
+local owned = redis.call('HGET', holder_key, fan) == ticket
 if owned then
-  local expires = redis.call('ZSCORE', KEYS[3], ARGV[1])
+  local expires = redis.call('ZSCORE', active_key, ticket)
   if expires and tonumber(expires) > now then
     return {'ACTIVE', expires}
   end
 end
-local s = redis.call('HMGET', KEYS[5], 'opensAt', 'paused', 'soldOut', 'opened')
+local s = redis.call('HMGET', settings_key, 'opensAt', 'paused', 'soldOut', 'opened')
 -- A sold-out room has let its places go (holders included): every token of it hears so.
 if s[3] == '1' then
   return {'SOLD_OUT'}
 end
 -- The rank doubles as the membership check (one call fewer on every waiting fan's poll).
-local rank = owned and redis.call('ZRANK', KEYS[1], ARGV[1])
+local rank = owned and redis.call('ZRANK', waiting_key, ticket)
 if not rank then
   return {'EXPIRED'}
 end
-redis.call('BITFIELD', KEYS[2], 'SET', 'u32', string.format('#%d', 2 * tonumber(ARGV[1]) + 1), ARGV[4])
+redis.call('BITFIELD', fans_key, 'SET', 'u32', string.format('#%d', 2 * tonumber(ticket) + 1), now_seconds)
 if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
   return {'PREQUEUE', s[1]}
 end
-local stats = redis.call('HMGET', KEYS[4], 'rate', 'admitted')
+local stats = redis.call('HMGET', stats_key, 'rate', 'admitted')
 local place = tonumber(stats[2] or '0') + rank + 1
 return {'WAITING', rank + 1, stats[1] or '', s[2] or '0', place}

@@ -30,10 +30,16 @@
 -- since presentCutoff: an abandoned place is dropped when its turn comes instead of taking an
 -- ACTIVE slot, and the tick takes the next place in line. When each ticket was last seen is 4
 -- bytes in the fans string (see join_room.lua), to the second.
-local tick = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local step = tonumber(ARGV[9])
-local last = tonumber(redis.call('HGET', KEYS[5], 'tickAt') or '-1')
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local tick = tonumber(tick_start_ms)
+local now = tonumber(now_ms)
+local step = tonumber(step_text)
+local last = tonumber(redis.call('HGET', stats_key, 'tickAt') or '-1')
 
 -- Lua's unpack has a small stack limit, so variadic commands go in chunks.
 local function chunked(command, key, items)
@@ -53,7 +59,7 @@ local function lastSeen(tickets)
   end
   local seen = {}
   if hi - lo < #tickets * 4 then
-    local raw = redis.call('GETRANGE', KEYS[2], 8 * lo, 8 * hi + 7)
+    local raw = redis.call('GETRANGE', fans_key, 8 * lo, 8 * hi + 7)
     for i, ticket in ipairs(tickets) do
       local at = 8 * (tonumber(ticket) - lo) + 5
       seen[i] = at + 3 <= #raw and struct.unpack('>I4', raw, at) or 0
@@ -67,7 +73,7 @@ local function lastSeen(tickets)
       reads[#reads + 1] = 'u32'
       reads[#reads + 1] = '#' .. (2 * tickets[j] + 1)
     end
-    for _, s in ipairs(redis.call('BITFIELD', KEYS[2], unpack(reads))) do
+    for _, s in ipairs(redis.call('BITFIELD', fans_key, unpack(reads))) do
       seen[#seen + 1] = s
     end
   end
@@ -78,18 +84,18 @@ end
 -- takes from the front on the way; takes at most a step of tickets off the line. Returns the
 -- numbers admitted and dropped.
 local function admit(n)
-  local present = math.floor(tonumber(ARGV[13]) / 1000)
-  local expiresAt = now + tonumber(ARGV[6])
+  local present = math.floor(tonumber(present_cutoff_ms) / 1000)
+  local expiresAt = now + tonumber(active_ttl_ms)
   local admitted, dropped, taken = 0, 0, 0
   while admitted < n and taken < step do
     -- The head of the line, then removed by rank: cheaper than ZPOPMIN, which also answers the
     -- scores.
     local count = math.min(n - admitted, step - taken)
-    local head = redis.call('ZRANGE', KEYS[1], 0, count - 1)
+    local head = redis.call('ZRANGE', waiting_key, 0, count - 1)
     if #head == 0 then
       break
     end
-    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #head - 1)
+    redis.call('ZREMRANGEBYRANK', waiting_key, 0, #head - 1)
     taken = taken + #head
     local pairs = {}
     local seen = lastSeen(head)
@@ -102,12 +108,12 @@ local function admit(n)
       end
     end
     for i = 1, #pairs, 2000 do
-      redis.call('ZADD', KEYS[3], unpack(pairs, i, math.min(i + 1999, #pairs)))
+      redis.call('ZADD', active_key, unpack(pairs, i, math.min(i + 1999, #pairs)))
     end
     admitted = admitted + #pairs / 2
   end
   if dropped > 0 then
-    redis.call('HINCRBY', KEYS[5], 'dropped', dropped)
+    redis.call('HINCRBY', stats_key, 'dropped', dropped)
   end
   return admitted, dropped
 end
@@ -119,35 +125,35 @@ end
 local function proceed(left, expired, dropped)
   local admitted, absent = admit(math.min(left, step))
   dropped = dropped + absent
-  local waiting = redis.call('ZCARD', KEYS[1])
-  local active = redis.call('ZCARD', KEYS[3])
+  local waiting = redis.call('ZCARD', waiting_key)
+  local active = redis.call('ZCARD', active_key)
   left = left - admitted
   if waiting == 0 then
     left = 0
   end
-  redis.call('HINCRBY', KEYS[5], 'admitted', admitted)
-  local total = redis.call('HINCRBY', KEYS[5], 'tickAdmitted', admitted)
-  redis.call('HSET', KEYS[5], 'tickLeft', left)
+  redis.call('HINCRBY', stats_key, 'admitted', admitted)
+  local total = redis.call('HINCRBY', stats_key, 'tickAdmitted', admitted)
+  redis.call('HSET', stats_key, 'tickLeft', left)
   if left > 0 then
     return {1, admitted, expired, dropped, waiting, active, 0, 1}
   end
   if waiting > 0 then
-    local sample = total * 1000 / tonumber(ARGV[8])
-    local rate = tonumber(redis.call('HGET', KEYS[5], 'rate') or '')
+    local sample = total * 1000 / tonumber(tick_ms)
+    local rate = tonumber(redis.call('HGET', stats_key, 'rate') or '')
     -- A line that stopped moving (no budget: the ACTIVE cap full, every seat held) decays to 0
     -- below one admission in about 17 minutes, not to 1e-21; once it moves again the first
     -- sample is the rate, as at the opening, rather than a fifth of it. (A paused room's ticks
     -- stop before this: its rate is kept for the resume.)
     if rate and rate > 0 then rate = rate * 0.8 + sample * 0.2 else rate = sample end
     if rate < 0.001 then rate = 0 end
-    redis.call('HSET', KEYS[5], 'rate', tostring(rate))
+    redis.call('HSET', stats_key, 'rate', tostring(rate))
   end
   return {1, admitted, expired, dropped, waiting, active, 0, 0}
 end
 
 if tick == last then
   -- A later step of this tick.
-  local left = tonumber(redis.call('HGET', KEYS[5], 'tickLeft') or '0')
+  local left = tonumber(redis.call('HGET', stats_key, 'tickLeft') or '0')
   if left <= 0 then
     return {0, 0, 0, 0, 0, 0, 0, 0}
   end
@@ -156,23 +162,23 @@ end
 if tick < last then
   return {0, 0, 0, 0, 0, 0, 0, 0}
 end
-redis.call('HSET', KEYS[5], 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
-local s = redis.call('HMGET', KEYS[6], 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
+local s = redis.call('HMGET', settings_key, 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
 
 -- ACTIVE slots whose time ran out, a step at a time.
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, step)
-chunked('ZREM', KEYS[3], lapsed)
+local lapsed = redis.call('ZRANGEBYSCORE', active_key, '-inf', now, 'LIMIT', 0, step)
+chunked('ZREM', active_key, lapsed)
 local expired = #lapsed
 
 if s[6] == '1' then
   return {1, 0, expired, 0, 0, 0, 0, 0}
 end
-if ARGV[12] == '1' then
-  local waiting = redis.call('ZCARD', KEYS[1])
-  redis.call('HSET', KEYS[6], 'soldOut', '1', 'soldOutAt', now)
-  redis.call('HSET', KEYS[5], 'soldOutWaiting', waiting)
+if sold_out == '1' then
+  local waiting = redis.call('ZCARD', waiting_key)
+  redis.call('HSET', settings_key, 'soldOut', '1', 'soldOutAt', now)
+  redis.call('HSET', stats_key, 'soldOutWaiting', waiting)
   -- UNLINK frees the line's memory in the background: O(1) here, whatever its length.
-  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+  redis.call('UNLINK', waiting_key, fans_key, active_key, holder_key)
   return {1, 0, expired, 0, 0, 0, 1, 0}
 end
 
@@ -182,16 +188,16 @@ end
 -- takes (tickets issued / 4 steps) ticks: 250 at a million tickets and the default step, well
 -- within WAIT_ABANDON_SECONDS. Places at the front are checked again, against the stricter
 -- presentCutoff, as they are admitted.
-local issued = tonumber(redis.call('GET', KEYS[7]) or '0')
-local from = tonumber(redis.call('HGET', KEYS[5], 'sweepAt') or '1')
+local issued = tonumber(redis.call('GET', seq_key) or '0')
+local from = tonumber(redis.call('HGET', stats_key, 'sweepAt') or '1')
 if from > issued then
   from = 1
 end
 local to = math.min(issued, from + 4 * step - 1)
 local idle = {}
 if to >= from then
-  local cutoff = math.floor(tonumber(ARGV[7]) / 1000)
-  local raw = redis.call('GETRANGE', KEYS[2], 8 * from, 8 * to + 7)
+  local cutoff = math.floor(tonumber(abandon_cutoff_ms) / 1000)
+  local raw = redis.call('GETRANGE', fans_key, 8 * from, 8 * to + 7)
   for i = 0, to - from do
     local at = 8 * i + 5
     if at + 3 <= #raw then
@@ -201,35 +207,35 @@ if to >= from then
       end
     end
   end
-  redis.call('HSET', KEYS[5], 'sweepAt', to + 1)
+  redis.call('HSET', stats_key, 'sweepAt', to + 1)
 end
 local droppedIdle = 0
 for i = 1, #idle, 1000 do
-  droppedIdle = droppedIdle + redis.call('ZREM', KEYS[1], unpack(idle, i, math.min(i + 999, #idle)))
+  droppedIdle = droppedIdle + redis.call('ZREM', waiting_key, unpack(idle, i, math.min(i + 999, #idle)))
 end
 if droppedIdle > 0 then
-  redis.call('HINCRBY', KEYS[5], 'dropped', droppedIdle)
+  redis.call('HINCRBY', stats_key, 'dropped', droppedIdle)
 end
 
 -- Not open yet, or paused by the operator: nobody is admitted this tick.
 local function closed()
-  redis.call('HINCRBY', KEYS[5], 'admitted', 0)
-  return {1, 0, expired, droppedIdle, redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[3]), 0, 0}
+  redis.call('HINCRBY', stats_key, 'admitted', 0)
+  return {1, 0, expired, droppedIdle, redis.call('ZCARD', waiting_key), redis.call('ZCARD', active_key), 0, 0}
 end
 if now < tonumber(s[5]) then
   return closed()
 end
 if s[7] ~= '1' then
-  redis.call('HSET', KEYS[6], 'opened', '1')
+  redis.call('HSET', settings_key, 'opened', '1')
 end
 if s[4] == '1' then
   return closed()
 end
-local active = redis.call('ZCARD', KEYS[3])
-local perTick = tonumber(s[1] or ARGV[3])
-local cap = tonumber(s[2] or ARGV[4])
-local overbooking = tonumber(s[3] or ARGV[5])
-local idleActive = math.max(0, active - tonumber(ARGV[11]))
-local inventory = math.floor(tonumber(ARGV[10]) * overbooking) - idleActive
+local active = redis.call('ZCARD', active_key)
+local perTick = tonumber(s[1] or default_admit_per_tick)
+local cap = tonumber(s[2] or default_active_cap)
+local overbooking = tonumber(s[3] or default_overbooking)
+local idleActive = math.max(0, active - tonumber(fans_holding))
+local inventory = math.floor(tonumber(available_seats) * overbooking) - idleActive
 local budget = math.max(0, math.min(perTick, cap - active, inventory))
 return proceed(budget, expired, droppedIdle)

@@ -5,20 +5,26 @@
 -- A debited payment whose hold was released anyway (only lost data can do that: a failover that
 -- dropped the last writes) is never taken for a sale: it is recorded in `refunds` for operators
 -- and answered 'ORPHANED'.
--- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:outbox, {s:<id>}:meta,
---       {s:<id>}:holders, {s:<id>}:refunds, {s:<id>}:finished, {s:<id>}:states
+-- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
+--       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:outbox, {s:<id>}:meta, {s:<id>}:refunds
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
 -- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ORPHANED', reservationJson}
 --         | {'ERR', code}
-local raw = redis.call('HGET', KEYS[2], ARGV[1])
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local reservation_id, outcome, paid_at_ms, event_id, paid_at_rfc3339 =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local raw = redis.call('HGET', reservations_key, reservation_id)
 if not raw then
   return {'ERR', 'RESERVATION_NOT_FOUND'}
 end
 local r = cjson.decode(raw)
-if r.status == 'EXPIRED' and ARGV[2] == 'PAID' then
-  redis.call('HSET', KEYS[7], ARGV[1], cjson.encode({
+if r.status == 'EXPIRED' and outcome == 'PAID' then
+  redis.call('HSET', refunds_key, reservation_id, cjson.encode({
     reservationId = r.reservationId, paymentId = r.paymentId, userId = r.userId, seatNumber = r.seatNumber,
-    amount = r.price, recordedAt = tonumber(ARGV[3]),
+    amount = r.price, recordedAt = tonumber(paid_at_ms),
   }))
   return {'ORPHANED', raw}
 end
@@ -26,30 +32,30 @@ if r.status ~= 'HELD' then
   return {r.status, raw}
 end
 local seat = tostring(r.seatNumber)
-redis.call('ZREM', KEYS[3], ARGV[1])
-if redis.call('HINCRBY', KEYS[6], r.userId, -1) <= 0 then
-  redis.call('HDEL', KEYS[6], r.userId)
+redis.call('ZREM', holds_key, reservation_id)
+if redis.call('HINCRBY', holders_key, r.userId, -1) <= 0 then
+  redis.call('HDEL', holders_key, r.userId)
 end
-if ARGV[2] ~= 'PAID' then
+if outcome ~= 'PAID' then
   r.status = 'EXPIRED'
-  redis.call('HDEL', KEYS[1], seat)
-  redis.call('BITFIELD', KEYS[9], 'SET', 'i64', '#' .. seat, 0)
-  redis.call('ZADD', KEYS[8], ARGV[3], ARGV[1])
+  redis.call('HDEL', seats_key, seat)
+  redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, 0)
+  redis.call('ZADD', finished_key, paid_at_ms, reservation_id)
   raw = cjson.encode(r)
-  redis.call('HSET', KEYS[2], ARGV[1], raw)
+  redis.call('HSET', reservations_key, reservation_id, raw)
   return {r.status, raw}
 end
 r.status = 'PAID'
-r.paidAt = tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], seat, 'S|0|' .. ARGV[1])
-redis.call('BITFIELD', KEYS[9], 'SET', 'i64', '#' .. seat, 1)
-redis.call('HINCRBY', KEYS[5], 'sold', 1)
+r.paidAt = tonumber(paid_at_ms)
+redis.call('HSET', seats_key, seat, 'S|0|' .. reservation_id)
+redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, 1)
+redis.call('HINCRBY', meta_key, 'sold', 1)
 raw = cjson.encode(r)
-redis.call('HSET', KEYS[2], ARGV[1], raw)
+redis.call('HSET', reservations_key, reservation_id, raw)
 local event = cjson.encode({
-  schemaVersion = 1, type = 'PaymentCompleted', eventId = ARGV[4], paymentId = r.paymentId,
+  schemaVersion = 1, type = 'PaymentCompleted', eventId = event_id, paymentId = r.paymentId,
   reservationId = r.reservationId, userId = r.userId, concertId = r.concertId,
-  scheduleId = r.scheduleId, seatNumber = r.seatNumber, amount = r.price, paidAt = ARGV[5],
+  scheduleId = r.scheduleId, seatNumber = r.seatNumber, amount = r.price, paidAt = paid_at_rfc3339,
 })
-local id = redis.call('XADD', KEYS[4], '*', 'event', event)
-return {r.status, raw, id, event, tostring(redis.call('XLEN', KEYS[4]))}
+local id = redis.call('XADD', outbox_key, '*', 'event', event)
+return {r.status, raw, id, event, tostring(redis.call('XLEN', outbox_key))}

@@ -3,12 +3,18 @@
 -- KEYS: {u:<id>}:payments
 -- ARGV: reservationId
 -- Returns {'PAID', paymentJson} | {'VOID'}
-local payment = redis.call('HGET', KEYS[1], ARGV[1])
+-- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
+-- (ARGV are strings as sent).
+local payments_key =
+  KEYS[1]
+local reservation_id =
+  ARGV[1]
+local payment = redis.call('HGET', payments_key, reservation_id)
 if payment == 'VOID' then
   return {'VOID'}
 end
 if payment then
   return {'PAID', payment}
 end
-redis.call('HSET', KEYS[1], ARGV[1], 'VOID')
+redis.call('HSET', payments_key, reservation_id, 'VOID')
 return {'VOID'}

@@ -10,6 +10,7 @@ use crate::domain::now_ms;
 use crate::domain::tokens::{QueueTicket, TokenError, TokenSigner};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::header;
+use crate::store::booking::HoldPolicy;
 use crate::store::queue::Admission;
 use crate::store::Store;
 
@@ -86,6 +87,11 @@ impl App {
             tick_ms: self.config.tick.as_millis() as u64,
             step: self.config.admit_step,
         }
+    }
+
+    /// How holds are granted (`HOLD_SECONDS`, `MAX_SEATS_PER_FAN`).
+    pub fn hold_policy(&self) -> HoldPolicy {
+        HoldPolicy { hold_ms: self.config.hold.as_millis() as u64, max_seats: self.config.max_seats_per_fan }
     }
 
     /// The user of the `Authorization: Bearer` access token.

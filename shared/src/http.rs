@@ -5,10 +5,7 @@ use lambda_http::http::header::{self, AsHeaderName, HeaderValue};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::domain::ids::ConcertId;
 use crate::domain::inputs::IdempotencyKey;
-use crate::domain::models::rfc3339;
-use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition};
 use crate::error::{ApiError, ErrorCode};
 
 /// What every HTTP handler returns; [`respond`] turns it into the response.
@@ -145,128 +142,10 @@ pub fn mark_replayed(resp: &mut Response<Body>) {
     resp.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
 }
 
-/// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
-/// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
-/// distance (in the pre-queue: the time to the opening, at most 30 s).
-pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> Response<Body> {
-    let mut body = QueueStatusBody { queue_token, concert_id: concert.as_str(), ..Default::default() };
-    let retry_after = match position {
-        QueuePosition::Prequeue { opens_at_ms } => {
-            let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
-            body.status = "PREQUEUE";
-            body.opens_at = Some(rfc3339(*opens_at_ms));
-            Some(retry)
-        }
-        QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
-            let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
-            // A paused line waits for the operator: ask every 10 s, so fans move on soon after a resume.
-            let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
-            body.status = "WAITING";
-            body.position = Some(*position);
-            body.place = Some(*place);
-            body.eta_seconds = Some(eta);
-            body.room_status = Some(if *paused { "PAUSED" } else { "OPEN" });
-            Some(retry)
-        }
-        QueuePosition::Active { expires_at_ms } => {
-            body.status = "ACTIVE";
-            body.expires_at = Some(rfc3339(*expires_at_ms));
-            None
-        }
-        QueuePosition::SoldOut => {
-            body.status = "SOLD_OUT";
-            None
-        }
-        QueuePosition::Expired => {
-            body.status = "EXPIRED";
-            None
-        }
-    };
-    body.retry_after_seconds = retry_after;
-    let mut resp = json(status, &body);
-    if let Some(seconds) = retry_after {
-        resp.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-    }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-/// The queue endpoints' body. A typed struct rather than a `serde_json::Value`, as every waiting
-/// fan's poll writes one; its fields are in the order a `Value` would write them (alphabetical),
-/// and `etaSeconds` of a waiting ticket is `null` when no rate is known yet.
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct QueueStatusBody<'a> {
-    concert_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    eta_seconds: Option<Option<u64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    opens_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    place: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    position: Option<u64>,
-    queue_token: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    room_status: Option<&'static str>,
-    status: &'static str,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_http::http::header::CONTENT_TYPE;
-
-    /// The body as it was written before it was typed: a `serde_json::Value`, keys sorted.
-    fn value_body(queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> serde_json::Value {
-        use serde_json::json;
-        let mut body = match position {
-            QueuePosition::Prequeue { opens_at_ms } => {
-                let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
-                json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry })
-            }
-            QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
-                let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
-                let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
-                let room = if *paused { "PAUSED" } else { "OPEN" };
-                json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room })
-            }
-            QueuePosition::Active { expires_at_ms } => json!({ "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }),
-            QueuePosition::SoldOut => json!({ "status": "SOLD_OUT" }),
-            QueuePosition::Expired => json!({ "status": "EXPIRED" }),
-        };
-        body["queueToken"] = queue_token.into();
-        body["concertId"] = concert.as_str().into();
-        body
-    }
-
-    #[test]
-    fn the_queue_status_body_is_byte_for_byte_what_the_untyped_one_was() {
-        let concert = ConcertId::parse("08e0afb0b17af24813598711d26f3ed4").unwrap();
-        let now = 1_795_000_000_000;
-        let positions = [
-            QueuePosition::Prequeue { opens_at_ms: now + 45_500 },
-            QueuePosition::Waiting { position: 12, admitted_per_second: Some(3.5), paused: false, place: 40 },
-            QueuePosition::Waiting { position: 12, admitted_per_second: None, paused: false, place: 40 },
-            QueuePosition::Waiting { position: 7, admitted_per_second: Some(3.5), paused: true, place: 9 },
-            QueuePosition::Active { expires_at_ms: now + 600_000 },
-            QueuePosition::SoldOut,
-            QueuePosition::Expired,
-        ];
-        for position in &positions {
-            let resp = queue_status(200, "qt.a.b.1.sig", &concert, position, now);
-            let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
-            let Body::Text(text) = resp.body() else { panic!("a JSON body is text") };
-            let expected = value_body("qt.a.b.1.sig", &concert, position, now);
-            assert_eq!(text, &serde_json::to_string(&expected).unwrap(), "{position:?}");
-            assert_eq!(retry, expected["retryAfterSeconds"].as_u64(), "{position:?}");
-            assert_eq!(resp.headers()["cache-control"], "no-store");
-        }
-    }
 
     #[derive(Debug, serde::Deserialize)]
     struct Amount {

@@ -13,6 +13,7 @@
 //!   problem+json; the one place validation and store errors become HTTP answers.
 //! - [`app`]: [`App`], the clients and settings built once per process, and the caller checks
 //!   (access token, queue token, operator key).
+//! - [`api`]: every body the API answers with, built by handlers from the stores' domain data.
 //! - [`http`]: what every HTTP handler does alike: headers, JSON bodies, responses.
 //! - [`entry`]: the one-call `main` of every function.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
@@ -22,6 +23,7 @@
 //! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests,
 //!   with the Redis and Kafka they need started on demand.
 
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;

@@ -7,7 +7,9 @@ use ticketing::domain::inputs::{RoomUpdateRequest, SeatNumber};
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::{Inventory, QueuePosition};
 use ticketing::domain::tokens::QueueTicket;
-use ticketing::store::queue::{Admission, Left};
+use ticketing::store::booking::HoldPolicy;
+use ticketing::store::queue::{Admission, Joined, Left};
+use ticketing::testing::policies::*;
 use ticketing::testing::{ErrorCodeOf, TestApp};
 
 const SETTINGS: Admission = Admission {
@@ -27,7 +29,7 @@ const PLENTY: Inventory = Inventory { seats: 100_000, sold: 0, held: 0, fans_hol
 async fn line_up(app: &TestApp, concert: &ConcertId, n: usize, now: u64) -> Vec<QueueTicket> {
     let mut tickets = Vec::new();
     for _ in 0..n {
-        tickets.push(app.store.queue.join(&UserId::random(), concert, now).await.unwrap().0);
+        tickets.push(app.store.queue.join(&UserId::random(), concert, now).await.unwrap().ticket);
     }
     tickets
 }
@@ -110,20 +112,20 @@ async fn a_user_gets_their_live_ticket_back_never_a_second_place() {
     let c = room(&app).await;
     let t0 = now_ms();
     let user = UserId::random();
-    let (first, created) = app.store.queue.join(&user, &c, t0).await.unwrap();
+    let Joined { ticket: first, created } = app.store.queue.join(&user, &c, t0).await.unwrap();
     assert!(created);
-    let (again, created) = app.store.queue.join(&user, &c, t0 + 5).await.unwrap();
+    let Joined { ticket: again, created } = app.store.queue.join(&user, &c, t0 + 5).await.unwrap();
     assert_eq!((again.number, created), (first.number, false));
     app.store.queue.tick(&c, 1, t0, Admission { active_ttl_ms: 1_000, ..SETTINGS }, PLENTY).await.unwrap();
-    let (while_active, created) = app.store.queue.join(&user, &c, t0 + 10).await.unwrap();
+    let Joined { ticket: while_active, created } = app.store.queue.join(&user, &c, t0 + 10).await.unwrap();
     assert_eq!((while_active.number, created), (first.number, false));
     // Once ACTIVE time is over the ticket is EXPIRED and a new one starts at the back.
     assert_eq!(position(&app, &first, t0 + 1_000).await, QueuePosition::Expired);
-    let (next, created) = app.store.queue.join(&user, &c, t0 + 1_000).await.unwrap();
+    let Joined { ticket: next, created } = app.store.queue.join(&user, &c, t0 + 1_000).await.unwrap();
     assert!(created && next.number > first.number);
     // A place in another concert's room is another place.
     let other = room(&app).await;
-    let (elsewhere, created) = app.store.queue.join(&user, &other, t0 + 1_000).await.unwrap();
+    let Joined { ticket: elsewhere, created } = app.store.queue.join(&user, &other, t0 + 1_000).await.unwrap();
     assert!(created);
     assert_eq!(elsewhere.concert, other);
 }
@@ -138,7 +140,7 @@ async fn active_users_never_exceed_the_cap() {
     assert_eq!(app.store.queue.tick(&c, 1, t0, capped, PLENTY).await.unwrap().admitted, 5);
     assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, capped, PLENTY).await.unwrap().admitted, 0);
     // A payment ends a ticket: its slot goes to the next in line.
-    app.store.queue.end_ticket(&tickets[0]).await.unwrap();
+    app.store.queue.leave(&tickets[0]).await.unwrap();
     assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, capped, PLENTY).await.unwrap().admitted, 1);
     assert!(matches!(position(&app, &tickets[5], t0 + 2_000).await, QueuePosition::Active { .. }));
     assert!(matches!(position(&app, &tickets[6], t0 + 2_000).await, QueuePosition::Waiting { position: 1, .. }));
@@ -423,7 +425,8 @@ async fn a_sold_out_room_tells_everyone_and_admits_no_one() {
     let browsing = app.admitted_user(0).await;
     for (i, buyer) in buyers.iter().enumerate() {
         let ticket = buyer.ticket.as_ref().unwrap();
-        let held = app.store.booking.hold(ticket, &schedule, SeatNumber::parse(i as i64 + 1).unwrap(), t0, 60_000, 4).await.unwrap();
+        let held =
+            app.store.booking.hold(ticket, &schedule, SeatNumber::parse(i as i64 + 1).unwrap(), t0, MINUTE_HOLD_FOUR_SEATS).await.unwrap();
         app.store.booking.pay(ticket, &held.reservation_id, None, t0).await.unwrap();
     }
     let report = app.tick(&c).await;
@@ -449,7 +452,11 @@ async fn holds_that_lapse_while_the_last_seats_sell_never_sell_out_early() {
     // Two fans hold seats that lapse at t0+50; two others buy the other two seats meanwhile.
     for seat in 1..=2 {
         let fan = app.admitted_user(0).await;
-        app.store.booking.hold(fan.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(seat).unwrap(), t0, 50, 4).await.unwrap();
+        app.store
+            .booking
+            .hold(fan.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(seat).unwrap(), t0, HoldPolicy { hold_ms: 50, max_seats: 4 })
+            .await
+            .unwrap();
     }
     let buys = (3..=4).map(|seat| {
         let app = &app;
@@ -457,7 +464,12 @@ async fn holds_that_lapse_while_the_last_seats_sell_never_sell_out_early() {
         async move {
             let fan = app.admitted_user(10_000).await;
             let ticket = fan.ticket.clone().unwrap();
-            let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await.unwrap();
+            let held = app
+                .store
+                .booking
+                .hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS)
+                .await
+                .unwrap();
             app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
         }
     });
@@ -504,7 +516,7 @@ async fn sale_times_change_until_the_opening_and_never_after() {
     let c = app.concert_opening(10, 1_000, t0 + 60_000, t0 + 120_000).await.concert_id;
     let sooner = RoomUpdateRequest { prequeue_opens_at: Some(ticketing::domain::models::rfc3339(t0 - 1)), ..Default::default() };
     app.store.queue.update(&c, &sooner.validate().unwrap(), t0).await.unwrap();
-    let (ticket, _) = app.store.queue.join(&UserId::random(), &c, t0).await.unwrap();
+    let ticket = app.store.queue.join(&UserId::random(), &c, t0).await.unwrap().ticket;
     assert_eq!(position(&app, &ticket, t0).await, QueuePosition::Prequeue { opens_at_ms: t0 + 120_000 });
     let inverted = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0 - 10)), ..Default::default() };
     assert_eq!(app.store.queue.update(&c, &inverted.validate().unwrap(), t0).await.unwrap_err().code(), "INVALID_SALE_WINDOW");
@@ -573,17 +585,17 @@ async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
     assert_eq!(a.number, b.number, "the number was issued twice");
     assert_eq!(position(&app, &a, now_ms()).await, QueuePosition::Expired, "the first owner's token is over");
     assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
-    let err = app.store.booking.hold(&a, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000, 4).await.unwrap_err();
+    let err = app.store.booking.hold(&a, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS).await.unwrap_err();
     assert_eq!(err.code(), "QUEUE_TOKEN_EXPIRED");
     assert_eq!(app.store.queue.leave(&a).await.unwrap(), Left::Gone, "nor can it take the new owner's place away");
     assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
     // Nor does ending it, as a payment that leaves no hold does, end the same number's new owner.
-    app.store.queue.end_ticket(&a).await.unwrap();
+    app.store.queue.leave(&a).await.unwrap();
     assert!(matches!(position(&app, &b, now_ms()).await, QueuePosition::Active { .. }));
 
     // An ACTIVE fan whose account is gone cannot hold either.
     redis.del::<(), _>(keys.user_profile(&second.id)).await.unwrap();
-    let err = app.store.booking.hold(&b, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 60_000, 4).await.unwrap_err();
+    let err = app.store.booking.hold(&b, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS).await.unwrap_err();
     assert_eq!(err.code(), "USER_NOT_FOUND");
     let seats = app.store.booking.inventory(&[schedule], now_ms()).await.unwrap();
     assert_eq!(seats.held, 0, "nothing was held");
@@ -602,15 +614,20 @@ async fn a_finished_sales_working_keys_go_away_after_the_retention() {
 
     // One fan's hold lapses unpaid; then two fans buy both seats and the room sells out.
     let browser = app.admitted_user(0).await;
-    let lapsed =
-        app.store.booking.hold(browser.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 1, 4).await.unwrap();
+    let lapsed = app
+        .store
+        .booking
+        .hold(browser.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(1).unwrap(), now_ms(), HoldPolicy { hold_ms: 1, max_seats: 4 })
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(app.store.sweep_live(now_ms()).await.unwrap().released, 1);
     let mut bought = Vec::new();
     for seat in 1..=2 {
         let fan = app.admitted_user(10_000).await;
         let ticket = fan.ticket.clone().unwrap();
-        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await.unwrap();
+        let held =
+            app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(seat).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS).await.unwrap();
         app.store.booking.pay(&ticket, &held.reservation_id, None, now_ms()).await.unwrap();
         bought.push((fan, held.reservation_id));
     }
@@ -623,11 +640,11 @@ async fn a_finished_sales_working_keys_go_away_after_the_retention() {
     app.store.sweep_all(now_ms()).await.unwrap();
     let record: Option<String> = redis.hget(keys.schedule_reservations(&schedule), lapsed.reservation_id.as_str()).await.unwrap();
     assert_eq!(record, None, "the lapsed hold's record is gone");
-    assert!(app.store.users.reservations(&browser.id, now_ms()).await.unwrap().is_empty(), "and so is its line in the fan's list");
+    assert!(app.store.users.reservations(&browser.id).await.unwrap().is_empty(), "and so is its line in the fan's list");
     let room_keys: u64 = redis.exists(vec![keys.room_holder(&c), keys.room_seq(&c), keys.room_fans(&c)]).await.unwrap();
     assert_eq!(room_keys, 0, "the room's places are gone");
     for (fan, reservation) in &bought {
-        let mine = app.store.users.reservations(&fan.id, now_ms()).await.unwrap();
+        let mine = app.store.users.reservations(&fan.id).await.unwrap();
         assert_eq!((mine.len(), &mine[0].reservation_id), (1, reservation), "purchases stay");
     }
     let kept: u64 = redis.exists(vec![keys.room_settings(&c), keys.room_stats(&c)]).await.unwrap();

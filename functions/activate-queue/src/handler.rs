@@ -51,7 +51,7 @@ mod tests {
     async fn line_up(app: &TestApp, concert: &ConcertId, n: usize) -> Vec<QueueTicket> {
         let mut tickets = Vec::new();
         for _ in 0..n {
-            tickets.push(app.store.queue.join(&UserId::random(), concert, now_ms()).await.unwrap().0);
+            tickets.push(app.store.queue.join(&UserId::random(), concert, now_ms()).await.unwrap().ticket);
         }
         tickets
     }

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use serde::Deserialize;
-use serde_json::json;
+use ticketing::api::ChargedBody;
 use ticketing::domain::inputs::Amount;
 use ticketing::http::{idempotency_key, json, mark_replayed, parse_json, HttpResult};
 use ticketing::App;
@@ -19,7 +19,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let body: ChargeRequest = parse_json(&req)?;
     let amount = Amount::parse_charge(body.amount)?;
     let charged = app.store.users.charge(&user, amount, key.as_ref()).await?;
-    let mut resp = json(200, &json!({ "userId": user, "charged": amount.get(), "balance": charged.balance }));
+    let mut resp = json(200, &ChargedBody { user_id: &user, charged: amount.get(), balance: charged.balance });
     if charged.replayed {
         mark_replayed(&mut resp);
     }
@@ -30,6 +30,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use serde_json::json;
     use ticketing::testing::{read, request, signed, TestApp};
 
     fn charge_request(user: &ticketing::testing::TestUser, amount: serde_json::Value, key: Option<&str>) -> Request {

@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(body["sale"]["opensAt"], body["sale"]["prequeueOpensAt"]);
         let concert = stored[0].concert_id.clone();
         let fan = app.user().await;
-        assert!(app.store.queue.join(&fan.id, &concert, now_ms()).await.unwrap().1);
+        assert!(app.store.queue.join(&fan.id, &concert, now_ms()).await.unwrap().created);
     }
 
     #[tokio::test]

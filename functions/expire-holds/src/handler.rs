@@ -37,6 +37,7 @@ mod tests {
     use ticketing::domain::inputs::SeatNumber;
     use ticketing::domain::models::SeatStatus;
     use ticketing::domain::now_ms;
+    use ticketing::testing::policies::*;
     use ticketing::testing::TestApp;
 
     #[tokio::test]
@@ -46,8 +47,8 @@ mod tests {
         let schedule = concert.schedules[0].schedule_id.clone();
         let user = app.admitted_user(0).await;
         let ticket = user.ticket.clone().unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), 1, 100).await.unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), 60_000, 100).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), now_ms(), LAPSING_HOLD).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), now_ms(), MINUTE_HOLD).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
         let mut context = Context::default();

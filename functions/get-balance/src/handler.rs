@@ -2,14 +2,14 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use serde_json::json;
+use ticketing::api::BalanceBody;
 use ticketing::http::{json, HttpResult};
 use ticketing::App;
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
     let balance = app.store.users.balance(&user).await?;
-    Ok(json(200, &json!({ "userId": user, "balance": balance })))
+    Ok(json(200, &BalanceBody { user_id: &user, balance }))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use lambda_http::Request;
 use serde::Deserialize;
+use ticketing::api::Reservation;
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
@@ -22,15 +23,14 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let schedule = ScheduleId::parse(&body.schedule_id)?;
     let seat = SeatNumber::parse(body.seat_number)?;
     let now = now_ms();
-    let hold_ms = app.config.hold.as_millis() as u64;
-    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, hold_ms, app.config.max_seats_per_fan).await?;
+    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, app.hold_policy()).await?;
     if reservation.held_at < now {
         // The caller's own hold of this seat, made by an earlier request whose answer was lost.
-        let mut resp = json(200, &reservation.view(now));
+        let mut resp = json(200, &Reservation::at(&reservation, now));
         mark_replayed(&mut resp);
         return Ok(resp);
     }
-    Ok(json(201, &reservation.view(now)))
+    Ok(json(201, &Reservation::at(&reservation, now)))
 }
 
 #[cfg(test)]
@@ -79,7 +79,7 @@ mod tests {
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body}");
         }
         // None of the refused attempts left anything in the second user's reservations.
-        assert!(app.store.users.reservations(&second.id, now_ms()).await.unwrap().is_empty());
+        assert!(app.store.users.reservations(&second.id).await.unwrap().is_empty());
     }
 
     /// A client whose answer was lost (a timeout, a 503) asks again: it gets its hold back, not
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!((resp.status().as_u16(), resp.headers().get("idempotency-replayed").map(|v| v.to_str().unwrap())), (200, Some("true")));
         let again: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
         assert_eq!(again, first, "the same hold, unchanged");
-        let mine = app.store.users.reservations(&user.id, now_ms()).await.unwrap();
+        let mine = app.store.users.reservations(&user.id).await.unwrap();
         assert_eq!(mine.len(), 1, "one reservation: {mine:?}");
         // The retry gave its claim back: three more seats still fit under the cap of four.
         for seat in 4..=6 {
@@ -120,7 +120,7 @@ mod tests {
         }
         let (status, body) = read(handle(&app, hold_request(&user, json!({"scheduleId": sid, "seatNumber": 5}))).await);
         assert_eq!((status, body["code"].as_str()), (409, Some("SEAT_LIMIT_REACHED")));
-        assert_eq!(app.store.users.reservations(&user.id, now_ms()).await.unwrap().len(), 4);
+        assert_eq!(app.store.users.reservations(&user.id).await.unwrap().len(), 4);
     }
 
     #[tokio::test]

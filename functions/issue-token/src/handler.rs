@@ -4,10 +4,12 @@
 
 use lambda_http::Request;
 use serde::Deserialize;
+use ticketing::api::queue_status;
 use ticketing::domain::ids::ConcertId;
 use ticketing::domain::now_ms;
-use ticketing::http::{client_address, parse_json, queue_status, HttpResult};
+use ticketing::http::{client_address, parse_json, HttpResult};
 use ticketing::store::limits::Action;
+use ticketing::store::queue::Joined;
 use ticketing::App;
 
 #[derive(Deserialize)]
@@ -26,7 +28,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let concert = ConcertId::parse(&body.concert_id)?;
     app.store.limits.check(Action::JoinQueue, &client_address(&req), app.config.joins_per_minute).await?;
     let now = now_ms();
-    let (ticket, created) = app.store.queue.join(&user, &concert, now).await?;
+    let Joined { ticket, created } = app.store.queue.join(&user, &concert, now).await?;
     let position = app.store.queue.position(&ticket, now).await?;
     Ok(queue_status(if created { 201 } else { 200 }, &app.signer()?.queue_token(&ticket), &concert, &position, now))
 }

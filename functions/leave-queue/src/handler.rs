@@ -3,9 +3,8 @@
 //! Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use serde_json::json;
+use ticketing::api::LeftBody;
 use ticketing::http::{json, HttpResult};
-use ticketing::store::queue::Left;
 use ticketing::App;
 
 /// 200 `{status: LEFT, was}`, where `was` is WAITING, ACTIVE or GONE (left before, dropped or
@@ -13,13 +12,9 @@ use ticketing::App;
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
     let ticket = app.queue_ticket(&req, &user)?;
-    let was = match app.store.queue.leave(&ticket).await? {
-        Left::Waiting => "WAITING",
-        Left::Active => "ACTIVE",
-        Left::Gone => "GONE",
-    };
-    tracing::info!(concert = %ticket.concert, was, "left the waiting room");
-    Ok(json(200, &json!({ "status": "LEFT", "was": was, "concertId": ticket.concert })))
+    let body = LeftBody::new(app.store.queue.leave(&ticket).await?, &ticket.concert);
+    tracing::info!(concert = %ticket.concert, was = body.was, "left the waiting room");
+    Ok(json(200, &body))
 }
 
 #[cfg(test)]

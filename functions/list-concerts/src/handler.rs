@@ -4,6 +4,7 @@
 //! the catalog costs Redis one read per second per process. `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
+use ticketing::api::CatalogBody;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, public_for, HttpResult};
 use ticketing::App;
@@ -13,13 +14,7 @@ pub const CACHE_SECONDS: u64 = 5;
 
 pub async fn handle(app: &App, _req: Request) -> HttpResult {
     let concerts = app.store.public_concerts_cached(now_ms()).await?;
-    Ok(public_for(json(200, &Catalog { concerts: &concerts }), CACHE_SECONDS))
-}
-
-/// The answer, serialized straight from the cached catalog (no `serde_json::Value` copy of it).
-#[derive(serde::Serialize)]
-struct Catalog<'a> {
-    concerts: &'a [ticketing::domain::models::Concert],
+    Ok(public_for(json(200, &CatalogBody { concerts: &concerts }), CACHE_SECONDS))
 }
 
 #[cfg(test)]
@@ -28,6 +23,7 @@ mod tests {
     use lambda_http::http::Method;
     use ticketing::domain::inputs::SeatNumber;
     use ticketing::domain::models::rfc3339;
+    use ticketing::testing::policies::*;
     use ticketing::testing::{read, request, TestApp};
 
     #[tokio::test]
@@ -37,7 +33,7 @@ mod tests {
         let user = app.admitted_user(0).await;
         let schedule = concert.schedules[0].schedule_id.clone();
         let ticket = user.ticket.clone().unwrap();
-        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(5).unwrap(), now_ms(), 60_000, 4).await.unwrap();
+        app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(5).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS).await.unwrap();
 
         let resp = handle(&app, request(Method::GET, "/concerts", None)).await.unwrap();
         assert_eq!(resp.headers()["cache-control"], "public, max-age=5, s-maxage=5, stale-while-revalidate=30");

@@ -133,7 +133,13 @@ mod tests {
         let schedule = concert.schedules[0].schedule_id.clone();
         app.store
             .booking
-            .hold(user.ticket.as_ref().unwrap(), &schedule, SeatNumber::parse(3).unwrap(), now_ms(), 60_000, 100)
+            .hold(
+                user.ticket.as_ref().unwrap(),
+                &schedule,
+                SeatNumber::parse(3).unwrap(),
+                now_ms(),
+                ticketing::testing::policies::MINUTE_HOLD,
+            )
             .await
             .unwrap();
 

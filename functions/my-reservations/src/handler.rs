@@ -2,15 +2,15 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use serde_json::json;
+use ticketing::api::ReservationsBody;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, HttpResult};
 use ticketing::App;
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
-    let reservations = app.store.users.reservations(&user, now_ms()).await?;
-    Ok(json(200, &json!({ "reservations": reservations })))
+    let records = app.store.users.reservations(&user).await?;
+    Ok(json(200, &ReservationsBody::at(&records, now_ms())))
 }
 
 #[cfg(test)]
@@ -18,6 +18,7 @@ mod tests {
     use super::*;
     use lambda_http::http::Method;
     use ticketing::domain::inputs::SeatNumber;
+    use ticketing::testing::policies::*;
     use ticketing::testing::{read, request, signed, TestApp};
 
     #[tokio::test]
@@ -28,8 +29,8 @@ mod tests {
         let user = app.admitted_user(5_000).await;
         let ticket = user.ticket.clone().unwrap();
         let t0 = now_ms();
-        let bought = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), t0, 60_000, 100).await.unwrap();
-        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), t0 + 1, 60_000, 100).await.unwrap();
+        let bought = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(1).unwrap(), t0, MINUTE_HOLD).await.unwrap();
+        let held = app.store.booking.hold(&ticket, &schedule, SeatNumber::parse(2).unwrap(), t0 + 1, MINUTE_HOLD).await.unwrap();
         app.store.booking.pay(&ticket, &bought.reservation_id.clone(), None, now_ms()).await.unwrap();
 
         let (status, body) = read(handle(&app, signed(request(Method::GET, "/users/me/reservations", None), &user)).await);

@@ -3,9 +3,8 @@
 
 use lambda_http::Request;
 use serde::Deserialize;
-use serde_json::json;
+use ticketing::api::PaymentBody;
 use ticketing::domain::ids::ReservationId;
-use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
 use ticketing::http::{idempotency_key, json, mark_replayed, parse_json, HttpResult};
 use ticketing::App;
@@ -29,20 +28,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     if let (Some(events), Some(entry)) = (app.events(), &paid.event) {
         events.publish_in_background(app.store.outbox.clone(), entry.clone());
     }
-    let p = &paid.payment;
-    let mut resp = json(
-        if paid.replayed { 200 } else { 201 },
-        &json!({
-            "paymentId": p.payment_id,
-            "reservationId": p.reservation_id,
-            "concertId": p.concert_id,
-            "scheduleId": p.schedule_id,
-            "seatNumber": p.seat_number,
-            "amount": p.amount,
-            "balanceAfter": p.balance_after,
-            "paidAt": rfc3339(p.paid_at),
-        }),
-    );
+    let mut resp = json(if paid.replayed { 200 } else { 201 }, &PaymentBody::from(&paid.payment));
     if paid.replayed {
         mark_replayed(&mut resp);
     }
@@ -53,9 +39,11 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use serde_json::json;
     use ticketing::domain::ids::ScheduleId;
     use ticketing::domain::inputs::SeatNumber;
     use ticketing::domain::queue::QueuePosition;
+    use ticketing::testing::policies::*;
     use ticketing::testing::{read, request, signed, TestApp, TestUser};
 
     fn pay_request(user: &TestUser, reservation: &str, key: Option<&str>) -> Request {
@@ -73,7 +61,7 @@ mod tests {
 
     async fn held(app: &TestApp, user: &TestUser, schedule: &ScheduleId, seat: i64) -> String {
         let ticket = user.ticket.as_ref().unwrap();
-        let r = app.store.booking.hold(ticket, schedule, SeatNumber::parse(seat).unwrap(), now_ms(), 60_000, 4).await;
+        let r = app.store.booking.hold(ticket, schedule, SeatNumber::parse(seat).unwrap(), now_ms(), MINUTE_HOLD_FOUR_SEATS).await;
         r.unwrap().reservation_id.to_string()
     }
 
@@ -152,8 +140,8 @@ mod tests {
         let reservation = held(&app, &user, &schedule, 1).await;
         let elsewhere = app.concert(5, 1_000).await;
         // The same fan's token for another room.
-        let (ticket, _) = app.store.queue.join(&user.id, &elsewhere.concert_id, now_ms()).await.unwrap();
-        app.store.queue.grant_active(&ticket, now_ms() + 60_000).await.unwrap();
+        let ticket = app.store.queue.join(&user.id, &elsewhere.concert_id, now_ms()).await.unwrap().ticket;
+        ticketing::testing::grant_active(&app.store, &ticket, now_ms() + 60_000).await.unwrap();
         user.queue_token = Some(app.signer().unwrap().queue_token(&ticket));
         let (status, body) = read(handle(&app, pay_request(&user, &reservation, None)).await);
         assert_eq!((status, body["code"].as_str()), (403, Some("QUEUE_TOKEN_WRONG_CONCERT")));

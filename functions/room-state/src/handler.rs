@@ -7,6 +7,7 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
+use ticketing::api::RoomState;
 use ticketing::domain::ids::ConcertId;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, path_param, public_for, HttpResult};
@@ -19,7 +20,8 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
     // A third of the time after which an unpolled place is dropped: a missed heartbeat is not fatal.
     let heartbeat = (app.config.wait_abandon.as_secs() / 3).max(1);
-    let state = app.store.public_room(&concert, now_ms(), heartbeat, app.admission()).await?;
+    let now = now_ms();
+    let state = RoomState::new(app.store.public_room(&concert, now).await?, app.admission(), heartbeat, now);
     Ok(public_for(json(200, &state), CACHE_SECONDS))
 }
 

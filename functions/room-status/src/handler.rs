@@ -5,6 +5,7 @@
 //! gateway calls it in-process.
 
 use lambda_http::Request;
+use ticketing::api::RoomReport;
 use ticketing::domain::ids::ConcertId;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, path_param, HttpResult};
@@ -13,7 +14,8 @@ use ticketing::App;
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     app.authorize_operator(&req)?;
     let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
-    let report = app.store.room_report(&concert, now_ms(), app.admission()).await?;
+    let now = now_ms();
+    let report = RoomReport::new(app.store.room_view(&concert, now).await?, now, app.admission());
     let mut resp = json(200, &report);
     resp.headers_mut().insert("cache-control", "no-store".parse().expect("static header"));
     Ok(resp)
@@ -41,7 +43,13 @@ mod tests {
         let holder = app.admitted_user(0).await;
         app.store
             .booking
-            .hold(holder.ticket.as_ref().unwrap(), &concert.schedules[0].schedule_id, SeatNumber::parse(1).unwrap(), now_ms(), 60_000, 4)
+            .hold(
+                holder.ticket.as_ref().unwrap(),
+                &concert.schedules[0].schedule_id,
+                SeatNumber::parse(1).unwrap(),
+                now_ms(),
+                ticketing::testing::policies::MINUTE_HOLD_FOUR_SEATS,
+            )
             .await
             .unwrap();
         for _ in 0..5 {

@@ -2,21 +2,13 @@
 //! (GET /admin/sales). `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use serde_json::json;
+use ticketing::api::SalesReportBody;
 use ticketing::http::{json, HttpResult};
 use ticketing::App;
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     app.authorize_operator(&req)?;
-    let schedules = app.store.sales().await?;
-    let sold: u64 = schedules.iter().map(|s| s.sold_seats).sum();
-    let revenue: u64 = schedules.iter().map(|s| s.revenue).sum();
-    let seat_map_sold: u64 = schedules.iter().map(|s| s.seat_map_sold).sum();
-    let refunds_due: u64 = schedules.iter().map(|s| s.refunds_due).sum();
-    Ok(json(
-        200,
-        &json!({ "soldSeats": sold, "revenue": revenue, "seatMapSold": seat_map_sold, "refundsDue": refunds_due, "schedules": schedules }),
-    ))
+    Ok(json(200, &SalesReportBody::new(app.store.sales().await?)))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use serde::Deserialize;
-use serde_json::json;
+use ticketing::api::SignedUpBody;
 use ticketing::domain::ids::UserId;
 use ticketing::domain::inputs::UserName;
 use ticketing::domain::models::rfc3339;
@@ -27,13 +27,13 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let expires_at = now / 1000 + app.config.access_token_ttl.as_secs();
     Ok(json(
         201,
-        &json!({
-            "userId": user,
-            "name": name.as_str(),
-            "balance": 0,
-            "accessToken": app.signer()?.access_token(&user, expires_at),
-            "expiresAt": rfc3339(expires_at * 1000),
-        }),
+        &SignedUpBody {
+            user_id: &user,
+            name: name.as_str(),
+            balance: 0,
+            access_token: app.signer()?.access_token(&user, expires_at),
+            expires_at: rfc3339(expires_at * 1000),
+        },
     ))
 }
 
@@ -41,6 +41,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use serde_json::json;
     use ticketing::testing::{from_address, read, request, response, TestApp};
 
     #[tokio::test]

@@ -2,9 +2,10 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
+use ticketing::api::queue_status;
 use ticketing::app::QUEUE_TOKEN_HEADER;
 use ticketing::domain::now_ms;
-use ticketing::http::{header, queue_status, HttpResult};
+use ticketing::http::{header, HttpResult};
 use ticketing::App;
 
 /// PREQUEUE (with the opening time), WAITING (position, ETA, the room paused or open), ACTIVE,

@@ -5,7 +5,7 @@
 //! the room's history. `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use serde_json::json;
+use ticketing::api::{RoomChangedBody, RoomReport};
 use ticketing::domain::ids::ConcertId;
 use ticketing::domain::inputs::RoomUpdateRequest;
 use ticketing::domain::now_ms;
@@ -20,14 +20,15 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let now = now_ms();
     let change = app.store.queue.update(&concert, &update, now).await?;
     tracing::info!(concert = %concert, old = %change["old"], new = %change["new"], "room settings changed");
-    let room = app.store.room_report(&concert, now, app.admission()).await?;
-    Ok(json(200, &json!({ "change": change, "room": room })))
+    let room = RoomReport::new(app.store.room_view(&concert, now).await?, now, app.admission());
+    Ok(json(200, &RoomChangedBody { change, room }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use serde_json::json;
     use ticketing::testing::{read, request, with_path, TestApp};
 
     fn patch(id: &str, body: serde_json::Value) -> Request {
@@ -77,8 +78,8 @@ mod tests {
             let (got, problem) = read(handle(&app, patch(id, body.clone())).await);
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code), "{body}");
         }
-        let room = app.store.room_report(&concert.concert_id, now_ms(), app.admission()).await.unwrap();
-        assert!(room.changes.is_empty());
+        let room = app.store.room_view(&concert.concert_id, now_ms()).await.unwrap();
+        assert!(room.snapshot.changes.is_empty(), "no refused change was logged");
         let (got, problem) = read(handle(&app, patch("0123456789abcdef0123456789abcdef", json!({"paused": true}))).await);
         assert_eq!((got, problem["code"].as_str().unwrap()), (404, "CONCERT_NOT_FOUND"));
     }

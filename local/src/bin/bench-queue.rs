@@ -187,7 +187,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let users: Vec<UserId> = (0..batch).map(|_| UserId::random()).collect();
             let tickets = join_all(users.iter().map(|user| app.store.queue.join(user, &id, now))).await;
             for t in tickets {
-                last = Some(t?.0);
+                last = Some(t?.ticket);
             }
             joined += batch;
         }

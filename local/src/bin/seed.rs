@@ -99,7 +99,7 @@ async fn seed_fixtures(app: &App) -> Result<(), Box<dyn std::error::Error>> {
         concert.schedules[0].schedule_id = ScheduleId::parse(FIXTURE_SCHEDULE)?;
         app.store.create_concert(&concert, sale).await?;
     }
-    app.store.queue.grant_active(&QueueTicket { user, concert: fixture, number: 0 }, now_ms() + 86_400_000).await?;
+    ticketing::testing::grant_active(&app.store, &QueueTicket { user, concert: fixture, number: 0 }, now_ms() + 86_400_000).await?;
     println!("fixture user {FIXTURE_USER} ready (ticket 0 ACTIVE for a day), fixture concert {FIXTURE_CONCERT}");
     Ok(())
 }

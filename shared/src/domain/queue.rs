@@ -14,7 +14,7 @@ pub enum QueuePosition {
     /// `position` is 1 for the front of the line. `admitted_per_second` is the rate measured over
     /// recent admission ticks, `None` until one has been observed. `paused` when an operator
     /// stopped admission (every place is kept). `place` counts from the first fan the room ever
-    /// admitted: `place - admittedTotal` of the public [`RoomState`] is the position again.
+    /// admitted: `place - admittedTotal` of the public room state (`api::RoomState`) is the position again.
     Waiting {
         position: u64,
         admitted_per_second: Option<f64>,
@@ -80,36 +80,6 @@ impl RoomSettings {
             RoomStatus::Open
         }
     }
-}
-
-/// A room's public state, the same for every fan: what a CDN can serve to a whole line. A waiting
-/// fan derives its position (`place - admitted_total`) and ETA from it, and asks for its own
-/// status only near its turn and as a heartbeat.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoomState {
-    pub concert_id: crate::domain::ids::ConcertId,
-    pub status: RoomStatus,
-    /// Fans admitted since the room opened.
-    pub admitted_total: u64,
-    /// The admission rate measured over recent ticks; `None` until one has been observed.
-    pub admitted_per_second: Option<f64>,
-    /// The most the room admits a second at its settings (`admitPerTick` per tick). While the
-    /// room is paused or no rate is measured, a fan judges from it whether its turn could come
-    /// soon once the line moves, and if so asks for its own status (it must be seen recently
-    /// to be admitted); otherwise it keeps following this state.
-    pub admission_pace_per_second: f64,
-    /// Places in the line now.
-    pub waiting: u64,
-    /// When the sale opens (RFC 3339; the operator may move it until then). A fan in the
-    /// pre-queue follows this state until a minute before, then asks for its own status: it must
-    /// have been seen recently when the drawn order reaches it.
-    pub opens_at: String,
-    /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
-    /// abandoned (a third of `WAIT_ABANDON_SECONDS`).
-    pub heartbeat_seconds: u64,
-    /// When this state was read (RFC 3339).
-    pub read_at: String,
 }
 
 /// A concert's seats across its schedules, as admission sees them.

@@ -2,8 +2,8 @@
 //! counter per action, so free signup and queue entry cannot be flooded from one address. The
 //! counters expire with their window.
 
-use super::script::{lua, FromReply, LuaScript, Redis, Reply};
-use super::{Rejection, StoreResult};
+use super::script::{lua_source, FromReply, LuaScript, Redis, Reply, Script};
+use super::{Keys, Rejection, StoreResult};
 
 /// What a limit counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,31 @@ impl Action {
             Action::Signup => "signup",
             Action::JoinQueue => "join",
         }
+    }
+}
+
+/// How long one counting window lasts.
+const WINDOW_MS: u64 = 60_000;
+
+/// `rate_limit.lua`: counts one request of `address` doing `action` in the current window.
+struct RateLimit<'a> {
+    address: &'a str,
+    action: Action,
+    limit: u64,
+}
+
+impl Script for RateLimit<'_> {
+    type Reply = LimitReply;
+    const KEYS: &'static [&'static str] = &["counter_key"];
+    const ARGS: &'static [&'static str] = &["limit", "window_ms"];
+    lua_source!("rate_limit");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        vec![k.rate_limit(address_key(self.address), self.action.key_part())]
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![self.limit.to_string(), WINDOW_MS.to_string()]
     }
 }
 
@@ -37,7 +62,6 @@ impl FromReply for LimitReply {
 
 pub struct LimitStore {
     redis: Redis,
-    rate_limit: LuaScript,
 }
 
 /// A client address as a key part: what is not an IP address's characters counts as one unknown
@@ -53,11 +77,11 @@ fn address_key(address: &str) -> &str {
 
 impl LimitStore {
     pub(crate) fn new(redis: Redis) -> Self {
-        LimitStore { redis, rate_limit: lua!("rate_limit") }
+        LimitStore { redis }
     }
 
-    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
-        vec![&self.rate_limit]
+    pub(crate) fn scripts() -> Vec<&'static LuaScript> {
+        vec![RateLimit::lua()]
     }
 
     /// Counts one `action` of `address`; refused with the time to wait once more than `limit`
@@ -66,8 +90,7 @@ impl LimitStore {
         if limit == 0 {
             return Ok(());
         }
-        let key = self.redis.keys.rate_limit(address_key(address), action.key_part());
-        match self.redis.run(&self.rate_limit, vec![key], vec![limit.to_string(), "60000".into()]).await? {
+        match self.redis.run(&RateLimit { address, action, limit }).await? {
             LimitReply::Allowed => Ok(()),
             LimitReply::Over { retry_in_ms } => {
                 Err(Rejection::TooManyRequests { retry_after_secs: retry_in_ms.div_ceil(1000).max(1) }.into())
@@ -86,5 +109,10 @@ mod tests {
         assert_eq!(address_key("2001:db8::1"), "2001:db8::1");
         assert_eq!(address_key("{x}:evil"), "unknown");
         assert_eq!(address_key(""), "unknown");
+    }
+
+    #[test]
+    fn rate_limit_sends_what_its_script_binds() {
+        super::super::script::assert_binds::<RateLimit>();
     }
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::script::{lua, FromReply, LuaScript, Redis, Reply};
-use super::{StoreError, StoreResult};
+use super::script::{lua_source, FromReply, LuaScript, Redis, Reply, Script};
+use super::{Keys, StoreError, StoreResult};
 use crate::domain::events::PaymentCompleted;
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::models::{Concert, SeatEntry};
@@ -43,6 +43,25 @@ pub struct ScheduleSales {
     pub seat_map_sold: u64,
     /// Debited payments whose seat was lost, waiting for an operator's refund.
     pub refunds_due: u64,
+}
+
+/// `apply_sale.lua`: counts one PaymentCompleted event in its schedule's ledger, once.
+struct ApplySale<'a>(&'a PaymentCompleted);
+
+impl Script for ApplySale<'_> {
+    type Reply = SaleReply;
+    const KEYS: &'static [&'static str] = &["ledger_key", "ledger_events_key", "meta_key"];
+    const ARGS: &'static [&'static str] = &["event_id", "amount_text"];
+    lua_source!("apply_sale");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        let schedule = &self.0.schedule_id;
+        vec![k.schedule_ledger(schedule), k.schedule_ledger_events(schedule), k.schedule_meta(schedule)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![self.0.event_id.clone(), self.0.amount.to_string()]
+    }
 }
 
 /// `apply_sale.lua`'s answer.
@@ -81,16 +100,15 @@ impl FromReply for SaleReply {
 #[derive(Clone)]
 pub struct OutboxStore {
     redis: Redis,
-    apply_sale: LuaScript,
 }
 
 impl OutboxStore {
     pub(crate) fn new(redis: Redis) -> Self {
-        OutboxStore { redis, apply_sale: lua!("apply_sale") }
+        OutboxStore { redis }
     }
 
-    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
-        vec![&self.apply_sale]
+    pub(crate) fn scripts() -> Vec<&'static LuaScript> {
+        vec![ApplySale::lua()]
     }
 
     /// Up to `count` entries of a schedule's outbox, oldest first.
@@ -145,10 +163,7 @@ impl OutboxStore {
 
     /// Counts an event in its schedule's ledger, whole or not at all, once per event id.
     pub async fn apply_sale(&self, event: &PaymentCompleted) -> StoreResult<Sale> {
-        let k = &self.redis.keys;
-        let id = &event.schedule_id;
-        let keys = vec![k.schedule_ledger(id), k.schedule_ledger_events(id), k.schedule_meta(id)];
-        match self.redis.run(&self.apply_sale, keys, vec![event.event_id.clone(), event.amount.to_string()]).await? {
+        match self.redis.run(&ApplySale(event)).await? {
             SaleReply::Counted => Ok(Sale::Counted),
             SaleReply::Duplicate => Ok(Sale::Duplicate),
             SaleReply::UnknownSchedule => Ok(Sale::UnknownSchedule),
@@ -187,5 +202,15 @@ impl OutboxStore {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_sale_sends_what_its_script_binds() {
+        super::super::script::assert_binds::<ApplySale>();
     }
 }

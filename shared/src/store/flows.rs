@@ -1,0 +1,181 @@
+//! Operations that read one aggregate to act on another: the public catalog with each concert's
+//! room and seats (cached per process), a room's tick with its concert's inventory, the sweeps
+//! over the catalog's schedules, and what an operator watches of a room. Each returns domain data;
+//! `crate::api` shapes it for clients.
+
+use std::sync::{Arc, RwLock};
+
+use super::booking::SweepReport;
+use super::outbox::ScheduleSales;
+use super::queue::{Admission, PublicLine, RoomSnapshot, TickReport};
+use super::{Rejection, Store, StoreError, StoreResult};
+use crate::domain::ids::{ConcertId, ScheduleId};
+use crate::domain::inputs::SaleTimes;
+use crate::domain::models::{rfc3339, Concert, SaleWindow};
+use crate::domain::queue::Inventory;
+
+/// The last public catalog read, with when. A plain lock, never held across an await: two
+/// requests that find it stale at once both read Redis, which is cheaper than making the others
+/// wait for one read.
+#[derive(Default)]
+pub(crate) struct CatalogCache {
+    pub(crate) ttl_ms: u64,
+    last: RwLock<Option<(u64, Arc<Vec<Concert>>)>>,
+}
+
+impl CatalogCache {
+    fn fresh(&self, now_ms: u64) -> Option<Arc<Vec<Concert>>> {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().filter(|(read_at, _)| now_ms < read_at + self.ttl_ms).map(|(_, concerts)| concerts.clone())
+    }
+
+    fn keep(&self, now_ms: u64, concerts: Arc<Vec<Concert>>) {
+        if self.ttl_ms > 0 {
+            *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((now_ms, concerts));
+        }
+    }
+}
+
+/// What one round of admission over every live room did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RoomsTick {
+    pub rooms: u64,
+    pub admitted: u64,
+    pub sold_out: u64,
+    /// Rooms with nobody left in them, taken off the live list.
+    pub retired: u64,
+}
+
+/// A room's public state as read: its concert as the (cached) catalog describes it, and its line.
+#[derive(Clone, Debug)]
+pub struct PublicRoom {
+    pub concert: Concert,
+    pub line: PublicLine,
+}
+
+/// Everything an operator watches of one room: the concert, the room and its seats.
+#[derive(Clone, Debug)]
+pub struct RoomView {
+    pub concert: Concert,
+    pub snapshot: RoomSnapshot,
+    pub inventory: Inventory,
+}
+
+impl Store {
+    /// Creates a concert and its waiting room. The room first: a visible concert always has one.
+    pub async fn create_concert(&self, concert: &Concert, sale: SaleTimes) -> StoreResult<()> {
+        self.queue.open_room(&concert.concert_id, sale).await?;
+        self.catalog.create(concert).await
+    }
+
+    /// Concerts as the public catalog shows them: each with its room's state, its current sale
+    /// times and each schedule's available seats.
+    pub async fn public_concerts(&self, now_ms: u64) -> StoreResult<Vec<Concert>> {
+        let mut concerts = self.catalog.concerts().await?;
+        self.describe(&mut concerts, now_ms).await?;
+        Ok(concerts)
+    }
+
+    /// The public catalog, read from Redis at most once per cache period per process: in steady
+    /// state a crowd reading it costs no Redis call per request. What it shows (available seats,
+    /// the room's status) may be one period old, as a CDN's copy of it is anyway.
+    pub async fn public_concerts_cached(&self, now_ms: u64) -> StoreResult<Arc<Vec<Concert>>> {
+        if let Some(concerts) = self.catalog_cache.fresh(now_ms) {
+            return Ok(concerts);
+        }
+        let concerts = Arc::new(self.public_concerts(now_ms).await?);
+        self.catalog_cache.keep(now_ms, concerts.clone());
+        Ok(concerts)
+    }
+
+    /// One concert of the public catalog, from the cached catalog when it holds it (see
+    /// [`Store::public_concerts_cached`]).
+    pub async fn public_concert_cached(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<Concert> {
+        let cached = self.catalog_cache.fresh(now_ms).and_then(|all| all.iter().find(|c| &c.concert_id == concert).cloned());
+        match cached {
+            Some(concert) => Ok(concert),
+            None => self.public_concert(concert, now_ms).await,
+        }
+    }
+
+    /// A room's public state: its status and opening time from the cached catalog, its line from
+    /// Redis, in one round trip.
+    pub async fn public_room(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<PublicRoom> {
+        let (concert, line) = tokio::try_join!(self.public_concert_cached(concert, now_ms), self.queue.line(concert))?;
+        Ok(PublicRoom { concert, line })
+    }
+
+    /// One concert as the public catalog shows it.
+    pub async fn public_concert(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<Concert> {
+        let mut concerts = vec![self.catalog.concert(concert).await?];
+        self.describe(&mut concerts, now_ms).await?;
+        Ok(concerts.remove(0))
+    }
+
+    async fn describe(&self, concerts: &mut [Concert], now_ms: u64) -> StoreResult<()> {
+        let ids: Vec<&ConcertId> = concerts.iter().map(|c| &c.concert_id).collect();
+        let settings = self.queue.settings(&ids).await?;
+        for (concert, settings) in concerts.iter_mut().zip(settings) {
+            if let Some(s) = settings {
+                concert.room_status = Some(s.status(now_ms, concert.last_start_ms()));
+                concert.sale = SaleWindow { prequeue_opens_at: rfc3339(s.prequeue_opens_at_ms), opens_at: rfc3339(s.opens_at_ms) };
+            }
+        }
+        self.catalog.add_availability(concerts, now_ms).await
+    }
+
+    /// Everything an operator watches of one room: the concert, the room's state, settings, line,
+    /// admission rate and recent changes, and its seats.
+    pub async fn room_view(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<RoomView> {
+        let c = self.catalog.concert(concert).await?;
+        let schedules: Vec<ScheduleId> = c.schedules.iter().map(|s| s.schedule_id.clone()).collect();
+        let (snapshot, inventory) = tokio::try_join!(self.queue.snapshot(concert, now_ms), self.booking.inventory(&schedules, now_ms))?;
+        Ok(RoomView { concert: c, snapshot, inventory })
+    }
+
+    /// One admission tick of one room, with the concert's inventory read just before.
+    pub async fn tick_room(&self, concert: &ConcertId, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<TickReport> {
+        let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
+        let inventory = self.booking.inventory(&schedules, now_ms).await?;
+        self.queue.tick(concert, tick, now_ms, admission, inventory).await
+    }
+
+    /// One admission tick of every room with fans in it; rooms left empty are retired.
+    pub async fn tick_live_rooms(&self, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<RoomsTick> {
+        let mut total = RoomsTick::default();
+        for concert in self.queue.live_rooms().await? {
+            let report = match self.tick_room(&concert, tick, now_ms, admission).await {
+                Err(StoreError::Rejected(Rejection::ConcertNotFound)) => {
+                    self.queue.retire_if_empty(&concert).await?;
+                    continue;
+                }
+                other => other?,
+            };
+            total.rooms += 1;
+            total.admitted += report.admitted;
+            total.sold_out += report.sold_out_now as u64;
+            if report.ran && report.still_waiting == 0 && report.active == 0 && self.queue.retire_if_empty(&concert).await? {
+                total.retired += 1;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Releases the lapsed holds of every schedule in the catalog: the sweeper's full round, once
+    /// an invocation (a minute), which also heals its list of schedules with holds.
+    pub async fn sweep_all(&self, now_ms: u64) -> StoreResult<SweepReport> {
+        self.booking.sweep(&self.catalog.schedule_ids().await?, now_ms).await
+    }
+
+    /// Releases the lapsed holds of the schedules that have holds: the sweeper's every-second
+    /// round, whose cost follows live holds, not schedules ever created.
+    pub async fn sweep_live(&self, now_ms: u64) -> StoreResult<SweepReport> {
+        self.booking.sweep(&self.booking.holding_schedules().await?, now_ms).await
+    }
+
+    /// The sales ledger of every schedule in the catalog.
+    pub async fn sales(&self) -> StoreResult<Vec<ScheduleSales>> {
+        let concerts = self.catalog.concerts().await?;
+        self.outbox.sales(&concerts).await
+    }
+}

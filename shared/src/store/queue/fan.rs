@@ -1,0 +1,154 @@
+//! What a fan does in a room: join (`join_room.lua`), ask where they stand (`room_status.lua`),
+//! leave (the gate's `leave_room.lua`).
+
+use fred::prelude::*;
+
+use super::super::gate::Left;
+use super::super::script::{lua_source, FromReply, Reply, Script};
+use super::super::{Keys, Rejection, StoreResult};
+use super::QueueStore;
+use crate::domain::ids::{ConcertId, UserId};
+use crate::domain::queue::QueuePosition;
+use crate::domain::tokens::QueueTicket;
+
+/// A place taken in a room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    pub ticket: QueueTicket,
+    /// False when the user already had a live place there, given back as it was.
+    pub created: bool,
+}
+
+/// `join_room.lua`: takes a place, or gives back the user's live one.
+pub(super) struct JoinRoom<'a> {
+    pub user: &'a UserId,
+    pub concert: &'a ConcertId,
+    pub now_ms: u64,
+    /// A uniform key in [0, 1): the place's order in the pre-queue's lottery.
+    pub lottery: f64,
+}
+
+impl Script for JoinRoom<'_> {
+    type Reply = JoinReply;
+    const KEYS: &'static [&'static str] = &["seq_key", "waiting_key", "fans_key", "active_key", "holder_key", "settings_key"];
+    const ARGS: &'static [&'static str] = &["fan", "now_ms", "lottery_key"];
+    lua_source!("join_room");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        let c = self.concert;
+        vec![k.room_seq(c), k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_holder(c), k.room_settings(c)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![self.user.compact(), self.now_ms.to_string(), self.lottery.to_string()]
+    }
+}
+
+/// `join_room.lua`'s answer.
+pub(super) enum JoinReply {
+    Created(u64),
+    Existing(u64),
+    NotOpen { prequeue_opens_at_ms: u64 },
+    SoldOut,
+    NoRoom,
+}
+
+impl FromReply for JoinReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "CREATED" => JoinReply::Created(reply.number()?),
+            "EXISTING" => JoinReply::Existing(reply.number()?),
+            "NOT_OPEN" => JoinReply::NotOpen { prequeue_opens_at_ms: reply.number()? },
+            "SOLD_OUT" => JoinReply::SoldOut,
+            "NO_ROOM" => JoinReply::NoRoom,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+/// `room_status.lua`: where a ticket stands, counting as its holder's sign of life.
+pub(super) struct RoomStatus<'a> {
+    pub ticket: &'a QueueTicket,
+    pub now_ms: u64,
+}
+
+impl Script for RoomStatus<'_> {
+    type Reply = QueuePosition;
+    const KEYS: &'static [&'static str] = &["waiting_key", "fans_key", "active_key", "stats_key", "settings_key", "holder_key"];
+    const ARGS: &'static [&'static str] = &["ticket", "now_ms", "fan", "now_seconds"];
+    lua_source!("room_status");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        let c = &self.ticket.concert;
+        vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_holder(c)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        let t = self.ticket;
+        vec![t.number.to_string(), self.now_ms.to_string(), t.user.compact(), (self.now_ms / 1000).to_string()]
+    }
+}
+
+/// `room_status.lua`'s answer.
+impl FromReply for QueuePosition {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "ACTIVE" => QueuePosition::Active { expires_at_ms: reply.number()? },
+            "PREQUEUE" => QueuePosition::Prequeue { opens_at_ms: reply.number()? },
+            "WAITING" => QueuePosition::Waiting {
+                position: reply.number()?,
+                admitted_per_second: reply.text()?.parse().ok(),
+                paused: reply.text()? == "1",
+                place: reply.number()?,
+            },
+            "SOLD_OUT" => QueuePosition::SoldOut,
+            "EXPIRED" => QueuePosition::Expired,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+impl QueueStore {
+    /// Takes a place in `concert`'s room. A user whose ticket there is still waiting or ACTIVE
+    /// gets it back (`created` false) and keeps their place.
+    pub async fn join(&self, user: &UserId, concert: &ConcertId, now_ms: u64) -> StoreResult<Joined> {
+        // A uniform key in [0, 1) with 53 random bits: exact in a Redis score.
+        let lottery = (rand::random::<u64>() >> 11) as f64 / (1u64 << 53) as f64;
+        let (number, created) = match self.redis.run(&JoinRoom { user, concert, now_ms, lottery }).await? {
+            JoinReply::Created(n) => (n, true),
+            JoinReply::Existing(n) => (n, false),
+            JoinReply::NotOpen { prequeue_opens_at_ms } => return Err(Rejection::SaleNotOpen { prequeue_opens_at_ms }.into()),
+            JoinReply::SoldOut => return Err(Rejection::SoldOut.into()),
+            JoinReply::NoRoom => return Err(Rejection::ConcertNotFound.into()),
+        };
+        if created {
+            // After the place exists, so a tick that retires the room in between sees it (see
+            // `retire_if_empty`).
+            self.redis.client().sadd::<(), _, _>(self.redis.keys.rooms_live(), concert.as_str()).await?;
+        }
+        Ok(Joined { ticket: QueueTicket { user: user.clone(), concert: concert.clone(), number }, created })
+    }
+
+    /// Where a ticket stands. A waiting ticket's check counts as the sign of life that keeps it
+    /// from being dropped as abandoned.
+    pub async fn position(&self, ticket: &QueueTicket, now_ms: u64) -> StoreResult<QueuePosition> {
+        self.redis.run(&RoomStatus { ticket, now_ms }).await
+    }
+
+    /// Leaves the room.
+    pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
+        self.gate.leave(ticket).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::script::assert_binds;
+    use super::*;
+
+    #[test]
+    fn fan_scripts_send_what_their_lua_binds() {
+        assert_binds::<JoinRoom>();
+        assert_binds::<RoomStatus>();
+    }
+}

@@ -1,0 +1,145 @@
+//! The waiting rooms: one per concert, each under its own tag `{r:CONCERT}`, so rooms spread over
+//! a Redis Cluster and a small show's fans never wait behind a stadium drop.
+//!
+//! A ticket waits in `waiting` (ordered by lottery key for the pre-queue, then by ticket number, so
+//! nobody overtakes), is moved to `active` by an admission tick, and leaves `active` when its time
+//! runs out, its holder leaves, or a payment leaves its holder with no live hold. Every operation
+//! is O(log n) in the number of tickets; nothing scans. `{rooms}:live` lists the rooms with fans
+//! in them, so the admission schedule's cost follows live rooms, not concerts ever created.
+//!
+//! - `fan.rs`: what a fan does: join, ask where they stand, leave.
+//! - `tick.rs`: the admission tick and its settings.
+//! - `operator.rs`: what an operator reads and changes.
+//! - here: the store, the public line, the live rooms list and the rooms' settings.
+
+mod fan;
+mod operator;
+mod tick;
+
+pub use fan::Joined;
+pub use operator::RoomSnapshot;
+pub use tick::{Admission, TickReport};
+
+use std::collections::HashMap;
+
+use fred::prelude::*;
+
+use super::gate::Gate;
+pub use super::gate::Left;
+use super::script::{parse_id, parse_u64, LuaScript, Redis, Script};
+use super::{StoreError, StoreResult};
+use crate::domain::ids::ConcertId;
+use crate::domain::inputs::SaleTimes;
+use crate::domain::queue::RoomSettings;
+
+/// What [`QueueStore::line`] reads: the public part of a room's line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PublicLine {
+    pub admitted_total: u64,
+    pub admitted_per_second: Option<f64>,
+    pub waiting: u64,
+    /// The room's own setting; `None`: the environment's.
+    pub admit_per_tick: Option<u64>,
+}
+
+pub struct QueueStore {
+    redis: Redis,
+    /// How long a sold-out room's places are kept after its last fan left.
+    retention_ms: u64,
+    gate: Gate,
+}
+
+impl QueueStore {
+    pub(crate) fn new(redis: Redis, retention_ms: u64) -> Self {
+        QueueStore { retention_ms, gate: Gate::new(redis.clone()), redis }
+    }
+
+    pub(crate) fn scripts() -> Vec<&'static LuaScript> {
+        vec![fan::JoinRoom::lua(), fan::RoomStatus::lua(), tick::RoomTick::lua(), operator::UpdateRoom::lua()]
+    }
+
+    /// Opens a concert's room with its sale times (at concert creation).
+    pub(crate) async fn open_room(&self, concert: &ConcertId, sale: SaleTimes) -> StoreResult<()> {
+        let fields = vec![("prequeueOpensAt", sale.prequeue_opens_at_ms.to_string()), ("opensAt", sale.opens_at_ms.to_string())];
+        self.redis.client().hset::<(), _, _>(self.redis.keys.room_settings(concert), fields).await?;
+        Ok(())
+    }
+
+    /// The line as everyone may see it: fans admitted since the opening, the measured admission
+    /// rate, the places waiting and the room's own `admitPerTick` if it has one. One round trip.
+    pub async fn line(&self, concert: &ConcertId) -> StoreResult<PublicLine> {
+        let k = &self.redis.keys;
+        let pipe = self.redis.client().pipeline();
+        pipe.hmget::<(), _, _>(k.room_stats(concert), vec!["admitted", "rate"]).await?;
+        pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
+        pipe.hget::<(), _, _>(k.room_settings(concert), "admitPerTick").await?;
+        let ((admitted, rate), waiting, admit_per_tick): ((Option<String>, Option<String>), u64, Option<u64>) = pipe.all().await?;
+        Ok(PublicLine {
+            admitted_total: admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0),
+            admitted_per_second: rate.and_then(|r| r.parse().ok()),
+            waiting,
+            admit_per_tick,
+        })
+    }
+
+    /// The rooms with fans in them.
+    pub async fn live_rooms(&self) -> StoreResult<Vec<ConcertId>> {
+        let ids: Vec<String> = self.redis.client().smembers(self.redis.keys.rooms_live()).await?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+
+    /// Takes an empty room off the live list. A fan joining at the same moment adds it back
+    /// (joining adds after placing, and this checks again after removing), so no room with fans
+    /// is ever left off. A sold-out room's places (tickets, holders, join times) then expire after
+    /// the retention; its settings, totals and change log stay for the operators.
+    pub async fn retire_if_empty(&self, concert: &ConcertId) -> StoreResult<bool> {
+        let k = &self.redis.keys;
+        self.redis.client().srem::<(), _, _>(k.rooms_live(), concert.as_str()).await?;
+        let pipe = self.redis.client().pipeline();
+        pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
+        pipe.zcard::<(), _>(k.room_active(concert)).await?;
+        pipe.hget::<(), _, _>(k.room_settings(concert), "soldOut").await?;
+        let (waiting, active, sold_out): (u64, u64, Option<String>) = pipe.all().await?;
+        if waiting + active > 0 {
+            self.redis.client().sadd::<(), _, _>(k.rooms_live(), concert.as_str()).await?;
+            return Ok(false);
+        }
+        if sold_out.as_deref() == Some("1") {
+            let pipe = self.redis.client().pipeline();
+            for key in [k.room_holder(concert), k.room_seq(concert), k.room_fans(concert)] {
+                pipe.pexpire::<(), _>(key, self.retention_ms as i64, None).await?;
+            }
+            let _: Vec<i64> = pipe.all().await?;
+        }
+        Ok(true)
+    }
+
+    /// The settings of each of `concerts`' rooms, in order (`None` for a concert without one).
+    pub async fn settings(&self, concerts: &[&ConcertId]) -> StoreResult<Vec<Option<RoomSettings>>> {
+        if concerts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pipe = self.redis.client().pipeline();
+        for c in concerts {
+            pipe.hgetall::<(), _>(self.redis.keys.room_settings(c)).await?;
+        }
+        let raws: Vec<HashMap<String, String>> = pipe.all().await?;
+        raws.iter().map(|raw| if raw.is_empty() { Ok(None) } else { parse_settings(raw).map(Some) }).collect()
+    }
+}
+
+/// A room's settings hash as [`RoomSettings`].
+fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
+    let number = |name: &str| raw.get(name).map(|v| v.parse::<u64>()).transpose();
+    let bad = |e| StoreError::Unexpected(format!("room settings {raw:?}: {e}"));
+    Ok(RoomSettings {
+        prequeue_opens_at_ms: number("prequeueOpensAt").map_err(bad)?.unwrap_or(0),
+        opens_at_ms: number("opensAt").map_err(bad)?.unwrap_or(0),
+        admit_per_tick: number("admitPerTick").map_err(bad)?,
+        active_cap: number("activeCap").map_err(bad)?,
+        overbooking: raw.get("overbooking").and_then(|v| v.parse().ok()),
+        paused: raw.get("paused").is_some_and(|v| v == "1"),
+        opened: raw.get("opened").is_some_and(|v| v == "1"),
+        sold_out: raw.get("soldOut").is_some_and(|v| v == "1"),
+    })
+}

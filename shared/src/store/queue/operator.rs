@@ -1,0 +1,137 @@
+//! What an operator reads of a room ([`RoomSnapshot`]) and changes (`update_room.lua`, logged).
+
+use std::collections::HashMap;
+
+use fred::prelude::*;
+
+use super::super::script::{from_json, lua_source, parse_u64, FromReply, Reply, Script};
+use super::super::{Keys, Rejection, StoreResult};
+use super::{parse_settings, QueueStore};
+use crate::domain::ids::ConcertId;
+use crate::domain::inputs::RoomUpdate;
+use crate::domain::queue::RoomSettings;
+
+/// A room as its operator sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomSnapshot {
+    pub settings: RoomSettings,
+    pub waiting: u64,
+    pub active: u64,
+    pub admitted_total: u64,
+    pub dropped_total: u64,
+    /// Fans admitted per second, as measured over recent ticks.
+    pub admitted_per_second: Option<f64>,
+    /// How long the front of the line has waited.
+    pub oldest_wait_ms: Option<u64>,
+    pub sold_out_at_ms: Option<u64>,
+    /// The waiting fans told at the sold-out tick.
+    pub sold_out_waiting: Option<u64>,
+    /// The last operator changes, newest first.
+    pub changes: Vec<serde_json::Value>,
+}
+
+/// `update_room.lua`: applies an operator's change and logs it with the old values.
+pub(super) struct UpdateRoom<'a> {
+    pub concert: &'a ConcertId,
+    pub update: &'a RoomUpdate,
+    pub now_ms: u64,
+}
+
+impl Script for UpdateRoom<'_> {
+    type Reply = UpdateReply;
+    const KEYS: &'static [&'static str] = &["settings_key", "changes_key"];
+    const ARGS: &'static [&'static str] = &["now_ms", "changes_json"];
+    lua_source!("update_room");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        vec![k.room_settings(self.concert), k.room_changes(self.concert)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        let changes: serde_json::Map<String, serde_json::Value> =
+            self.update.0.iter().map(|(field, value)| (field.to_string(), value.clone().into())).collect();
+        vec![self.now_ms.to_string(), serde_json::Value::Object(changes).to_string()]
+    }
+}
+
+/// `update_room.lua`'s answer: the logged change, or why none was made.
+pub(super) enum UpdateReply {
+    Changed(serde_json::Value),
+    NoRoom,
+    AlreadyOpen,
+    BadWindow,
+}
+
+impl FromReply for UpdateReply {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(match reply.text()?.as_str() {
+            "OK" => UpdateReply::Changed(reply.json()?),
+            "NO_ROOM" => UpdateReply::NoRoom,
+            "ALREADY_OPEN" => UpdateReply::AlreadyOpen,
+            "BAD_WINDOW" => UpdateReply::BadWindow,
+            _ => return Err(reply.unexpected()),
+        })
+    }
+}
+
+impl QueueStore {
+    /// Applies an operator's change from the next tick; returns the logged change.
+    pub async fn update(&self, concert: &ConcertId, update: &RoomUpdate, now_ms: u64) -> StoreResult<serde_json::Value> {
+        match self.redis.run(&UpdateRoom { concert, update, now_ms }).await? {
+            UpdateReply::Changed(change) => Ok(change),
+            UpdateReply::NoRoom => Err(Rejection::ConcertNotFound.into()),
+            UpdateReply::AlreadyOpen => Err(Rejection::SaleAlreadyOpen.into()),
+            UpdateReply::BadWindow => Err(Rejection::BadSaleWindow.into()),
+        }
+    }
+
+    /// Everything an operator watches of a room. One round trip.
+    pub async fn snapshot(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<RoomSnapshot> {
+        let k = &self.redis.keys;
+        let pipe = self.redis.client().pipeline();
+        pipe.hgetall::<(), _>(k.room_settings(concert)).await?;
+        pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
+        pipe.zcount::<(), _>(k.room_active(concert), now_ms as f64, f64::INFINITY).await?;
+        pipe.hgetall::<(), _>(k.room_stats(concert)).await?;
+        pipe.zrange::<(), _, _, _>(k.room_waiting(concert), 0, 0, None, false, None, false).await?;
+        pipe.lrange::<(), _>(k.room_changes(concert), 0, 49).await?;
+        type Answers = (HashMap<String, String>, u64, u64, HashMap<String, String>, Vec<String>, Vec<String>);
+        let (settings, waiting, active, stats, front, changes): Answers = pipe.all().await?;
+        if settings.is_empty() {
+            return Err(Rejection::ConcertNotFound.into());
+        }
+        let oldest_wait_ms = match front.first() {
+            Some(ticket) => {
+                // The front ticket's join time: the first 4 of its 8 bytes in `fans` (seconds).
+                let at = 8 * parse_u64(ticket)? as usize;
+                let raw: Vec<u8> = self.redis.client().getrange(k.room_fans(concert), at, at + 3).await?;
+                let joined_s = <[u8; 4]>::try_from(raw.as_slice()).ok().map(u32::from_be_bytes).filter(|&s| s > 0);
+                joined_s.map(|s| now_ms.saturating_sub(u64::from(s) * 1000))
+            }
+            None => None,
+        };
+        let stat = |name: &str| stats.get(name).and_then(|v| v.parse::<u64>().ok());
+        Ok(RoomSnapshot {
+            settings: parse_settings(&settings)?,
+            waiting,
+            active,
+            admitted_total: stat("admitted").unwrap_or(0),
+            dropped_total: stat("dropped").unwrap_or(0),
+            admitted_per_second: stats.get("rate").and_then(|v| v.parse().ok()),
+            oldest_wait_ms,
+            sold_out_at_ms: settings.get("soldOutAt").and_then(|v| v.parse().ok()),
+            sold_out_waiting: stat("soldOutWaiting"),
+            changes: changes.iter().map(|c| from_json(c)).collect::<StoreResult<_>>()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_room_sends_what_its_lua_binds() {
+        super::super::super::script::assert_binds::<UpdateRoom>();
+    }
+}

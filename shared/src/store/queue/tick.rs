@@ -1,0 +1,164 @@
+//! The admission tick of one room (`room_tick.lua`): moves fans from the line to ACTIVE within the
+//! room's settings and the seats left, expires ACTIVE slots, drops absent fans, and tells the line
+//! when the show sells out.
+
+use super::super::script::{lua_source, FromReply, Reply, Script};
+use super::super::{Keys, StoreResult};
+use super::QueueStore;
+use crate::domain::ids::ConcertId;
+use crate::domain::queue::Inventory;
+
+/// The environment's admission settings: the defaults of every room an operator has not tuned,
+/// and the lifetimes that apply to all.
+#[derive(Clone, Copy, Debug)]
+pub struct Admission {
+    pub admit_per_tick: u64,
+    pub active_cap: u64,
+    pub overbooking: f64,
+    pub active_ttl_ms: u64,
+    pub wait_idle_ms: u64,
+    /// A place unseen this long is dropped wherever it stands (`WAIT_ABANDON_SECONDS`).
+    pub wait_abandon_ms: u64,
+    pub tick_ms: u64,
+    /// The most tickets one call of the tick script moves (`ADMIT_STEP`).
+    pub step: u64,
+}
+
+/// What one admission tick of one room did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// False when another invocation already ran this tick number.
+    pub ran: bool,
+    pub admitted: u64,
+    pub expired_active: u64,
+    pub dropped_idle: u64,
+    pub still_waiting: u64,
+    pub active: u64,
+    /// This tick found every seat sold, told the line and released the ACTIVE slots.
+    pub sold_out_now: bool,
+    /// How many calls of `room_tick.lua` the tick took (each moves at most one step of tickets).
+    pub steps: u64,
+    /// The script's answer: the tick has admissions left, call again.
+    more: bool,
+}
+
+impl TickReport {
+    /// Adds a later step's answer to the tick's report.
+    fn add_step(&mut self, step: TickReport) {
+        self.admitted += step.admitted;
+        self.dropped_idle += step.dropped_idle;
+        self.still_waiting = step.still_waiting;
+        self.active = step.active;
+        self.steps += 1;
+        self.more = step.more;
+    }
+}
+
+/// `room_tick.lua`: one step of one room's tick.
+pub(super) struct RoomTick<'a> {
+    pub concert: &'a ConcertId,
+    /// The start of this tick's period (epoch ms; see `schedule::tick_start`).
+    pub tick: u64,
+    pub now_ms: u64,
+    pub admission: Admission,
+    pub inventory: Inventory,
+}
+
+impl Script for RoomTick<'_> {
+    type Reply = TickReport;
+    const KEYS: &'static [&'static str] = &["waiting_key", "fans_key", "active_key", "holder_key", "stats_key", "settings_key", "seq_key"];
+    const ARGS: &'static [&'static str] = &[
+        "tick_start_ms",
+        "now_ms",
+        "default_admit_per_tick",
+        "default_active_cap",
+        "default_overbooking",
+        "active_ttl_ms",
+        "abandon_cutoff_ms",
+        "tick_ms",
+        "step_text",
+        "available_seats",
+        "fans_holding",
+        "sold_out",
+        "present_cutoff_ms",
+    ];
+    lua_source!("room_tick");
+
+    fn keys(&self, k: &Keys) -> Vec<String> {
+        let c = self.concert;
+        vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_holder(c), k.room_stats(c), k.room_settings(c), k.room_seq(c)]
+    }
+
+    fn args(&self) -> Vec<String> {
+        let (a, now_ms, inventory) = (&self.admission, self.now_ms, &self.inventory);
+        vec![
+            self.tick.to_string(),
+            now_ms.to_string(),
+            a.admit_per_tick.to_string(),
+            a.active_cap.to_string(),
+            a.overbooking.to_string(),
+            a.active_ttl_ms.to_string(),
+            now_ms.saturating_sub(a.wait_abandon_ms.max(a.wait_idle_ms)).to_string(),
+            a.tick_ms.to_string(),
+            a.step.max(1).to_string(),
+            inventory.available().to_string(),
+            inventory.fans_holding.to_string(),
+            if inventory.sold_out() { "1" } else { "0" }.to_string(),
+            now_ms.saturating_sub(a.wait_idle_ms).to_string(),
+        ]
+    }
+}
+
+/// `room_tick.lua`'s answer.
+impl FromReply for TickReport {
+    fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
+        Ok(TickReport {
+            ran: bool::from_reply(reply)?,
+            admitted: reply.number()?,
+            expired_active: reply.number()?,
+            dropped_idle: reply.number()?,
+            still_waiting: reply.number()?,
+            active: reply.number()?,
+            sold_out_now: bool::from_reply(reply)?,
+            steps: 1,
+            more: bool::from_reply(reply)?,
+        })
+    }
+}
+
+impl QueueStore {
+    /// Runs the admission tick of one room whose period starts at `tick` (epoch ms; see
+    /// `schedule::tick_start`), knowing its `inventory`, in calls that each move at most
+    /// `admission.step` tickets (see `room_tick.lua`): between them Redis serves everyone else.
+    /// Overlapping callers share the tick's stored budget, so the tick admits its exact total
+    /// once; a tick not after the last one run does nothing.
+    pub async fn tick(
+        &self,
+        concert: &ConcertId,
+        tick: u64,
+        now_ms: u64,
+        admission: Admission,
+        inventory: Inventory,
+    ) -> StoreResult<TickReport> {
+        let script = RoomTick { concert, tick, now_ms, admission, inventory };
+        let started = std::time::Instant::now();
+        let mut report = self.redis.run(&script).await?;
+        // Each step takes tickets off the line or ends the tick, so this ends. The room's own
+        // settings (which may be far above the environment's) decide how many steps; the period
+        // bounds them, as the next tick starts afresh anyway.
+        while report.more && started.elapsed().as_millis() < u128::from(admission.tick_ms) {
+            report.add_step(self.redis.run(&script).await?);
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_tick_sends_what_its_lua_binds() {
+        super::super::super::script::assert_binds::<RoomTick>();
+    }
+}
