@@ -37,7 +37,7 @@ where
 /// Feeds the payments topic to `on-payment-completed` in batches, forever, as Lambda's Kafka
 /// event source does (consumer group `on-payment-completed`, at-least-once).
 pub async fn run_kafka_source(app: &App) -> Result<(), String> {
-    let (brokers, topic) = (app.config.kafka_brokers.clone().ok_or("KAFKA_BROKERS is required")?, &app.config.payments_topic);
+    let (brokers, topic) = (app.config.kafka.brokers.clone().ok_or("KAFKA_BROKERS is required")?, &app.config.kafka.payments_topic);
     kafka_trigger::ensure_topic(&brokers, topic, 3).await?;
     let consumer = kafka_trigger::consumer(&brokers, "on-payment-completed", topic).map_err(|e| format!("Kafka consumer: {e}"))?;
     tracing::info!(%brokers, %topic, "feeding Kafka batches to on-payment-completed");
@@ -55,9 +55,9 @@ pub async fn start(app: &'static App) -> Result<(), String> {
     spawn_schedule("expire-holds", move |event| expire_holds::handle(app, event));
     if app.events().is_some() {
         spawn_schedule("outbox-relay", move |event| outbox_relay::handle(app, event));
-        let brokers = app.config.kafka_brokers.clone().unwrap_or_default();
+        let brokers = app.config.kafka.brokers.clone().unwrap_or_default();
         // Create the topic before the gateway answers, so the first payment finds it.
-        kafka_trigger::ensure_topic(&brokers, &app.config.payments_topic, 3).await?;
+        kafka_trigger::ensure_topic(&brokers, &app.config.kafka.payments_topic, 3).await?;
         tokio::spawn(async move {
             if let Err(e) = run_kafka_source(app).await {
                 tracing::error!(error = %e, "the Kafka event source stopped");

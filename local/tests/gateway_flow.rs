@@ -29,8 +29,8 @@ async fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], bo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signup_to_payment_through_the_gateway() {
     let app = TestApp::spawn_with(|c| {
-        c.tick = Duration::from_millis(100);
-        c.admit_per_tick = 5;
+        c.admission.tick = Duration::from_millis(100);
+        c.admission.admit_per_tick = 5;
     })
     .await;
     let app: &'static TestApp = Box::leak(Box::new(app));

@@ -116,9 +116,9 @@ async fn app_with_kafka(brokers: &str, topic: &str, publish_timeout: Duration) -
     ticketing::telemetry::init();
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
     TestApp::spawn_with(move |c| {
-        c.kafka_brokers = Some(brokers);
-        c.payments_topic = topic;
-        c.kafka_publish_timeout = publish_timeout;
+        c.kafka.brokers = Some(brokers);
+        c.kafka.payments_topic = topic;
+        c.kafka.publish_timeout = publish_timeout;
     })
     .await
     .with_payment_events()
@@ -273,7 +273,7 @@ async fn a_record_that_fails_is_delivered_again_until_it_counts_with_or_without_
     for partial in [false, true] {
         let topic = format!("payments-{:x}", rand_u64());
         create_topic(&broker.address(), &topic).await;
-        let app = TestApp::spawn_with(|c| c.kafka_partial_batch_responses = partial).await;
+        let app = TestApp::spawn_with(|c| c.kafka.partial_batch_responses = partial).await;
         let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         // Applying an event of the broken schedule fails in Redis until its ledger key is repaired.

@@ -252,8 +252,8 @@ struct Stage {
 impl Stage {
     async fn new(url: String) -> Self {
         let app = TestApp::spawn_with(|c| {
-            c.redis_url = url;
-            c.hold = Duration::from_secs(600);
+            c.redis.url = url;
+            c.booking.hold = Duration::from_secs(600);
         })
         .await;
         let app: &'static TestApp = Box::leak(Box::new(app));

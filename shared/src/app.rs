@@ -4,15 +4,16 @@
 use lambda_http::http::header::{HeaderName, AUTHORIZATION};
 use lambda_http::Request;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::domain::ids::UserId;
 use crate::domain::now_ms;
 use crate::domain::tokens::{QueueTicket, TokenError, TokenSigner};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::header;
+use crate::startup::StartupError;
 use crate::store::booking::HoldPolicy;
 use crate::store::queue::Admission;
-use crate::store::Store;
+use crate::store::{ConnectError, Store};
 
 /// The header that carries the queue token.
 pub const QUEUE_TOKEN_HEADER: HeaderName = HeaderName::from_static("queue-token");
@@ -24,29 +25,24 @@ pub struct App {
     signer: Option<TokenSigner>,
     /// The Kafka producer, for the functions that publish payment events (`pay`, `outbox-relay`).
     #[cfg(feature = "kafka")]
-    events: Option<crate::events::PaymentEvents>,
+    events: Option<crate::kafka::PaymentEvents>,
 }
 
 impl App {
     /// Reads the environment and connects to Redis. Errors name what is wrong, so a broken
     /// deployment fails at cold start with a readable message.
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+    pub async fn from_env() -> Result<Self, StartupError> {
         let mut config = Config::from_env()?;
         config.resolve_secrets().await?;
-        Ok(Self::new(config).await.map_err(|e| format!("cannot start: {e}"))?)
+        Ok(Self::new(config).await?)
     }
 
-    pub async fn new(config: Config) -> Result<Self, crate::store::StoreError> {
-        let store = Store::connect(
-            &config.redis_url,
-            config.redis_ca_file.as_deref(),
-            config.redis_pool_size,
-            &config.key_prefix,
-            config.retention,
-        )
-        .await?
-        .with_catalog_cache(config.catalog_cache);
-        let signer = config.auth_secret.as_deref().map(TokenSigner::new);
+    pub async fn new(config: Config) -> Result<Self, ConnectError> {
+        let r = &config.redis;
+        let store = Store::connect(&r.url, r.ca_file.as_deref(), r.pool_size, &r.key_prefix, r.retention)
+            .await?
+            .with_catalog_cache(r.catalog_cache);
+        let signer = config.auth.secret.as_ref().map(|secret| TokenSigner::new(secret.expose().as_bytes()));
         Ok(App {
             config,
             store,
@@ -59,13 +55,13 @@ impl App {
     /// Adds the Kafka producer of `KAFKA_BROKERS` (none when it is unset: events wait in the
     /// outbox).
     #[cfg(feature = "kafka")]
-    pub fn with_payment_events(mut self) -> Result<Self, ApiError> {
-        self.events = crate::events::PaymentEvents::from_config(&self.config)?;
+    pub fn with_payment_events(mut self) -> Result<Self, StartupError> {
+        self.events = crate::kafka::PaymentEvents::from_settings(&self.config.kafka)?;
         Ok(self)
     }
 
     #[cfg(feature = "kafka")]
-    pub fn events(&self) -> Option<&crate::events::PaymentEvents> {
+    pub fn events(&self) -> Option<&crate::kafka::PaymentEvents> {
         self.events.as_ref()
     }
 
@@ -77,21 +73,23 @@ impl App {
 
     /// The admission settings of one waiting-room tick.
     pub fn admission(&self) -> Admission {
+        let a = &self.config.admission;
         Admission {
-            admit_per_tick: self.config.admit_per_tick,
-            active_cap: self.config.active_cap,
-            overbooking: self.config.overbooking,
-            active_ttl_ms: self.config.active_ttl.as_millis() as u64,
-            wait_idle_ms: self.config.wait_idle.as_millis() as u64,
-            wait_abandon_ms: self.config.wait_abandon.as_millis() as u64,
-            tick_ms: self.config.tick.as_millis() as u64,
-            step: self.config.admit_step,
+            admit_per_tick: a.admit_per_tick,
+            active_cap: a.active_cap,
+            overbooking: a.overbooking,
+            active_ttl_ms: a.active_ttl.as_millis() as u64,
+            wait_idle_ms: a.wait_idle.as_millis() as u64,
+            wait_abandon_ms: a.wait_abandon.as_millis() as u64,
+            tick_ms: a.tick.as_millis() as u64,
+            step: a.admit_step,
         }
     }
 
     /// How holds are granted (`HOLD_SECONDS`, `MAX_SEATS_PER_FAN`).
     pub fn hold_policy(&self) -> HoldPolicy {
-        HoldPolicy { hold_ms: self.config.hold.as_millis() as u64, max_seats: self.config.max_seats_per_fan }
+        let b = &self.config.booking;
+        HoldPolicy { hold_ms: b.hold.as_millis() as u64, max_seats: b.max_seats_per_fan }
     }
 
     /// The user of the `Authorization: Bearer` access token.
@@ -128,8 +126,10 @@ impl App {
     pub fn authorize_operator(&self, req: &Request) -> Result<(), ApiError> {
         let expected = self
             .config
+            .auth
             .admin_key
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .ok_or_else(|| ApiError::new(ErrorCode::AdminDisabled, "set ADMIN_KEY to enable the admin endpoints"))?;
         let given = header(req, "x-admin-key").unwrap_or_default();
         // Compare in constant time, so the key cannot be guessed byte by byte from response times.

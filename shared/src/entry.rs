@@ -38,7 +38,7 @@ impl Entry {
         crate::telemetry::init();
         let app: &'static App = Box::leak(Box::new(App::from_env().await?.with_payment_events()?));
         if let Some(events) = app.events() {
-            crate::events::flush_at_shutdown(events.clone()).await;
+            crate::kafka::flush_at_shutdown(events.clone()).await;
         }
         Ok(Entry { app })
     }

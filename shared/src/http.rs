@@ -129,6 +129,14 @@ pub fn html_page(body: &'static str) -> Response<Body> {
         .expect("static headers are valid")
 }
 
+/// The CSS the fan's page and the operator's console share (`shared/assets/pages.css`).
+pub const PAGE_BASE_CSS: &str = include_str!("../assets/pages.css");
+
+/// `page` with the shared CSS put where its `<style>` says `/* base.css */`.
+pub fn with_base_css(page: &str) -> String {
+    page.replacen("/* base.css */", PAGE_BASE_CSS, 1)
+}
+
 /// Lets browsers and CDNs keep a public response for `seconds` and serve it a while longer while
 /// they fetch a fresh one: what the public catalog wants under a drop's crowd.
 pub fn public_for(mut resp: Response<Body>, seconds: u64) -> Response<Body> {

@@ -3,7 +3,8 @@
 //! on top of this crate: its `main` is one call into [`entry`], its handler turns a request into
 //! domain values, calls a store, and shapes the answer.
 //!
-//! - [`config`]: settings read once from environment variables at cold start.
+//! - [`config`]: settings read once from environment variables at cold start, nested by concern,
+//!   secrets redacted when printed.
 //! - [`domain`]: identifiers, validated inputs and their [`domain::ValidationError`], signed
 //!   tokens, the waiting-room arithmetic, models; pure code with no I/O and no HTTP.
 //! - [`store`]: [`store::Store`], the only code that talks to Redis: one narrow store per
@@ -18,7 +19,9 @@
 //! - [`entry`]: the one-call `main` of every function.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
 //! - [`secrets`]: secrets read at cold start through the AWS Parameters and Secrets extension.
-//! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
+//! - `kafka` (feature `kafka`): the Kafka producer that publishes payment events from the outbox
+//!   (the events' schema is [`domain::events`]).
+//! - [`startup`]: [`startup::StartupError`], why a process could not start.
 //! - [`telemetry`]: tracing setup (JSON logs on Lambda, human-readable locally).
 //! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests,
 //!   with the Redis and Kafka they need started on demand.
@@ -29,11 +32,12 @@ pub mod config;
 pub mod domain;
 pub mod entry;
 pub mod error;
-#[cfg(feature = "kafka")]
-pub mod events;
 pub mod http;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod schedule;
 pub mod secrets;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -35,7 +35,7 @@ where
     E: Display,
 {
     let stop = stop_at(event.context.deadline, &event.payload);
-    let (ticks, total) = run_ticks(stop, app.config.tick, tick).await;
+    let (ticks, total) = run_ticks(stop, app.config.admission.tick, tick).await;
     json!({ "ticks": ticks, counted: total })
 }
 

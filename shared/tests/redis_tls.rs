@@ -87,7 +87,7 @@ fn config(url: &str, ca_file: Option<&Path>) -> Config {
         _ => None,
     })
     .unwrap();
-    config.redis_ca_file = ca_file.map(|p| p.to_string_lossy().into_owned());
+    config.redis.ca_file = ca_file.map(|p| p.to_string_lossy().into_owned());
     config
 }
 
@@ -97,8 +97,8 @@ async fn rediss_encrypts_and_checks_the_servers_certificate() {
     let url = format!("rediss://127.0.0.1:{}", redis.port);
     let ca = redis.dir.join("ca.pem");
     let app = TestApp::spawn_with(|c| {
-        c.redis_url = url.clone();
-        c.redis_ca_file = Some(ca.to_string_lossy().into_owned());
+        c.redis.url = url.clone();
+        c.redis.ca_file = Some(ca.to_string_lossy().into_owned());
     })
     .await;
     let user = UserId::random();

@@ -2,8 +2,9 @@
 //! sleeps: order, lottery, admission that knows the inventory, sold out, pause, leaving.
 
 use futures::future::join_all;
+use ticketing::domain::admin::RoomUpdateRequest;
 use ticketing::domain::ids::{ConcertId, UserId};
-use ticketing::domain::inputs::{RoomUpdateRequest, SeatNumber};
+use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::{Inventory, QueuePosition};
 use ticketing::domain::tokens::QueueTicket;
@@ -445,7 +446,7 @@ async fn a_sold_out_room_tells_everyone_and_admits_no_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn holds_that_lapse_while_the_last_seats_sell_never_sell_out_early() {
-    let app = TestApp::spawn_with(|c| c.admit_per_tick = 100).await;
+    let app = TestApp::spawn_with(|c| c.admission.admit_per_tick = 100).await;
     let concert = app.concert(4, 1_000).await;
     let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
     let t0 = now_ms();
@@ -606,7 +607,7 @@ async fn a_ticket_number_issued_twice_opens_nothing_for_its_first_owner() {
 #[tokio::test]
 async fn a_finished_sales_working_keys_go_away_after_the_retention() {
     use fred::prelude::*;
-    let app = TestApp::spawn_with(|c| c.retention = std::time::Duration::from_millis(300)).await;
+    let app = TestApp::spawn_with(|c| c.redis.retention = std::time::Duration::from_millis(300)).await;
     let concert = app.concert(2, 1_000).await;
     let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
     let keys = app.keys();

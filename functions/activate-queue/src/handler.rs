@@ -16,7 +16,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
 }
 
 async fn admit(app: &App, now: u64) -> Result<u64, StoreError> {
-    let tick_ms = app.config.tick.as_millis() as u64;
+    let tick_ms = app.config.admission.tick.as_millis() as u64;
     let report = app.store.tick_live_rooms(tick_start(now, tick_ms), now, app.admission()).await?;
     if report.admitted + report.sold_out + report.retired > 0 {
         tracing::info!(
@@ -59,8 +59,8 @@ mod tests {
     #[tokio::test]
     async fn one_invocation_admits_every_tick_until_its_deadline() {
         let app = TestApp::spawn_with(|c| {
-            c.admit_per_tick = 3;
-            c.tick = std::time::Duration::from_millis(200);
+            c.admission.admit_per_tick = 3;
+            c.admission.tick = std::time::Duration::from_millis(200);
         })
         .await;
         let concert = app.concert(1_000, 1_000).await;
@@ -75,8 +75,8 @@ mod tests {
     #[tokio::test]
     async fn every_live_room_is_ticked_and_empty_ones_are_retired() {
         let app = TestApp::spawn_with(|c| {
-            c.admit_per_tick = 2;
-            c.tick = std::time::Duration::from_millis(50);
+            c.admission.admit_per_tick = 2;
+            c.admission.tick = std::time::Duration::from_millis(50);
         })
         .await;
         let busy = app.concert(100, 1_000).await;
@@ -104,8 +104,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn overlapping_invocations_do_not_admit_twice_in_a_tick() {
         let app = TestApp::spawn_with(|c| {
-            c.admit_per_tick = 2;
-            c.tick = std::time::Duration::from_millis(200);
+            c.admission.admit_per_tick = 2;
+            c.admission.tick = std::time::Duration::from_millis(200);
         })
         .await;
         let concert = app.concert(1_000, 1_000).await;

@@ -2,7 +2,7 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use ticketing::domain::inputs::NewConcertRequest;
+use ticketing::domain::admin::NewConcertRequest;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, parse_json, HttpResult};
 use ticketing::App;
@@ -84,7 +84,7 @@ mod tests {
             assert_eq!((got, problem["code"].as_str().unwrap()), (status, code));
         }
         assert!(app.store.catalog.concerts().await.unwrap().is_empty());
-        let disabled = TestApp::spawn_with(|c| c.admin_key = None).await;
+        let disabled = TestApp::spawn_with(|c| c.auth.admin_key = None).await;
         let (got, problem) = read(handle(&disabled, admin_request(Some("anything"), concert())).await);
         assert_eq!((got, problem["code"].as_str().unwrap()), (403, "ADMIN_DISABLED"));
     }

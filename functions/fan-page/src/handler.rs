@@ -5,20 +5,23 @@
 //! `main.rs` runs this handler on Lambda; the local gateway calls it in-process.
 
 use lambda_http::Request;
-use ticketing::http::{html_page, HttpResult};
+use std::sync::LazyLock;
+
+use ticketing::http::{html_page, with_base_css, HttpResult};
 use ticketing::App;
 
-/// The page, as served.
-pub const PAGE: &str = include_str!("page.html");
+/// The page, as served: `page.html` with the CSS both pages share, put together once per process.
+pub static PAGE: LazyLock<String> = LazyLock::new(|| with_base_css(include_str!("page.html")));
 
 pub async fn handle(_app: &App, _req: Request) -> HttpResult {
-    Ok(html_page(PAGE))
+    Ok(html_page(PAGE.as_str()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_http::http::Method;
+    use ticketing::http::PAGE_BASE_CSS;
     use ticketing::testing::{request, TestApp};
 
     #[tokio::test]
@@ -31,6 +34,7 @@ mod tests {
         assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("connect-src 'self'"));
         let body = String::from_utf8(resp.body().to_vec()).unwrap();
         assert!(body.starts_with("<!doctype html>"));
+        assert!(body.contains(PAGE_BASE_CSS) && !body.contains("/* base.css */"), "the shared CSS is in the page");
         for api in ["/concerts", "/queue/tokens", "/queue/tokens/current", "/reservations", "/payments", "/users/me/balance"] {
             assert!(body.contains(&format!("'{api}'")) || body.contains(&format!("`{api}")), "the page uses {api}");
         }

@@ -20,18 +20,13 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http::Method;
-    use ticketing::testing::{read, request, with_path, TestApp};
-
-    fn get(id: &str) -> Request {
-        with_path(request(Method::GET, &format!("/concerts/{id}"), None), &[("concertId", id)])
-    }
+    use ticketing::testing::{concert_get, read, TestApp};
 
     #[tokio::test]
     async fn one_concert_with_its_room_state_for_anyone() {
         let app = TestApp::spawn().await;
         let concert = app.concert(20, 5_000).await;
-        let resp = handle(&app, get(concert.concert_id.as_str())).await.unwrap();
+        let resp = handle(&app, concert_get("/concerts/{concertId}", concert.concert_id.as_str())).await.unwrap();
         assert!(resp.headers()["cache-control"].to_str().unwrap().starts_with("public, max-age=5"));
         let (status, body) = read(resp);
         assert_eq!((status, body["title"].as_str(), body["roomStatus"].as_str()), (200, Some("Test Concert"), Some("OPEN")));
@@ -43,7 +38,7 @@ mod tests {
     async fn unknown_and_malformed_ids_are_refused() {
         let app = TestApp::spawn().await;
         for (id, status, code) in [("0123456789abcdef0123456789abcdef", 404, "CONCERT_NOT_FOUND"), ("x", 422, "INVALID_ID")] {
-            let (got, body) = read(handle(&app, get(id)).await);
+            let (got, body) = read(handle(&app, concert_get("/concerts/{concertId}", id)).await);
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         }
     }

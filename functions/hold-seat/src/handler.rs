@@ -46,7 +46,7 @@ mod tests {
 
     #[tokio::test]
     async fn holds_a_free_seat_for_the_configured_time() {
-        let app = TestApp::spawn_with(|c| c.hold = std::time::Duration::from_secs(120)).await;
+        let app = TestApp::spawn_with(|c| c.booking.hold = std::time::Duration::from_secs(120)).await;
         let concert = app.concert(10, 5_000).await;
         let user = app.admitted_user(0).await;
         let sid = &concert.schedules[0].schedule_id;

@@ -26,7 +26,7 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     let user = app.authenticate(&req)?;
     let body: JoinRequest = parse_json(&req)?;
     let concert = ConcertId::parse(&body.concert_id)?;
-    app.store.limits.check(Action::JoinQueue, &client_address(&req), app.config.joins_per_minute).await?;
+    app.store.limits.check(Action::JoinQueue, &client_address(&req), app.config.limits.joins_per_minute).await?;
     let now = now_ms();
     let Joined { ticket, created } = app.store.queue.join(&user, &concert, now).await?;
     let position = app.store.queue.position(&ticket, now).await?;
@@ -99,7 +99,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_address_joins_a_few_times_a_minute_then_gets_429() {
-        let app = TestApp::spawn_with(|c| c.joins_per_minute = 3).await;
+        let app = TestApp::spawn_with(|c| c.limits.joins_per_minute = 3).await;
         let concert = app.concert(10, 1_000).await;
         for _ in 0..3 {
             let fan = app.user().await;

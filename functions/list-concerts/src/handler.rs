@@ -53,7 +53,7 @@ mod tests {
     async fn the_catalog_is_read_from_redis_once_per_cache_period() {
         use fred::interfaces::KeysInterface;
         for (cache_ms, served_from_memory) in [(400, true), (0, false)] {
-            let app = TestApp::spawn_with(|c| c.catalog_cache = std::time::Duration::from_millis(cache_ms)).await;
+            let app = TestApp::spawn_with(|c| c.redis.catalog_cache = std::time::Duration::from_millis(cache_ms)).await;
             let concert = app.concert(10, 1_000).await;
             let count = |body: &serde_json::Value| body["concerts"].as_array().unwrap().len();
             let (_, first) = read(handle(&app, request(Method::GET, "/concerts", None)).await);

@@ -81,7 +81,7 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
     }
     let failed = response.batch_item_failures.len();
     tracing::info!(counted, duplicates, malformed, unknown, failed, "batch applied");
-    if failed > 0 && !app.config.kafka_partial_batch_responses {
+    if failed > 0 && !app.config.kafka.partial_batch_responses {
         return Err(format!("{failed} partition(s) stopped at a record that failed; the batch will be delivered again").into());
     }
     Ok(response)
@@ -185,7 +185,7 @@ mod tests {
     /// Redis until its ledger key, which holds the wrong type, is deleted.
     async fn app_with_a_broken_schedule(partial_batch_responses: bool) -> (TestApp, ScheduleId, ScheduleId) {
         use fred::prelude::*;
-        let app = TestApp::spawn_with(|c| c.kafka_partial_batch_responses = partial_batch_responses).await;
+        let app = TestApp::spawn_with(|c| c.kafka.partial_batch_responses = partial_batch_responses).await;
         let good = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         let broken = app.concert(10, 100).await.schedules[0].schedule_id.clone();
         let redis = app.raw_redis().await;

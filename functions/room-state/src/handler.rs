@@ -19,7 +19,7 @@ pub const CACHE_SECONDS: u64 = 1;
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
     // A third of the time after which an unpolled place is dropped: a missed heartbeat is not fatal.
-    let heartbeat = (app.config.wait_abandon.as_secs() / 3).max(1);
+    let heartbeat = (app.config.admission.wait_abandon.as_secs() / 3).max(1);
     let now = now_ms();
     let state = RoomState::new(app.store.public_room(&concert, now).await?, app.admission(), heartbeat, now);
     Ok(public_for(json(200, &state), CACHE_SECONDS))
@@ -28,19 +28,14 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http::Method;
     use ticketing::domain::queue::QueuePosition;
-    use ticketing::testing::{read, request, with_path, TestApp};
-
-    fn get(id: &str) -> Request {
-        with_path(request(Method::GET, &format!("/concerts/{id}/room"), None), &[("concertId", id)])
-    }
+    use ticketing::testing::{concert_get, read, TestApp};
 
     #[tokio::test]
     async fn a_waiting_fan_finds_its_position_from_the_public_state_and_its_place() {
         let app = TestApp::spawn_with(|c| {
-            c.admit_per_tick = 3;
-            c.wait_abandon = std::time::Duration::from_secs(1800);
+            c.admission.admit_per_tick = 3;
+            c.admission.wait_abandon = std::time::Duration::from_secs(1800);
         })
         .await;
         let concert = app.concert(50, 1_000).await;
@@ -53,7 +48,7 @@ mod tests {
         assert_eq!(place, 10);
         app.admit_waiting().await;
 
-        let resp = handle(&app, get(concert.concert_id.as_str())).await.unwrap();
+        let resp = handle(&app, concert_get("/concerts/{concertId}/room", concert.concert_id.as_str())).await.unwrap();
         assert_eq!(resp.headers()["cache-control"], "public, max-age=1, s-maxage=1, stale-while-revalidate=6");
         let (status, state) = read(resp);
         assert_eq!(status, 200, "{state}");
@@ -68,12 +63,12 @@ mod tests {
 
         // The pace a fan may assume while no rate is known or the room is paused: the room's
         // admissions per tick, its own setting once the operator gives it one.
-        let tick_seconds = app.config.tick.as_secs_f64();
+        let tick_seconds = app.config.admission.tick.as_secs_f64();
         assert_eq!(state["admissionPacePerSecond"].as_f64(), Some(3.0 / tick_seconds));
         assert_eq!(state["opensAt"].as_str(), Some(concert.sale.opens_at.as_str()));
-        let update = ticketing::domain::inputs::RoomUpdate(vec![("admitPerTick", "40".into()), ("paused", "1".into())]);
+        let update = ticketing::domain::admin::RoomUpdate(vec![("admitPerTick", "40".into()), ("paused", "1".into())]);
         app.store.queue.update(&concert.concert_id, &update, now_ms()).await.unwrap();
-        let (_, state) = read(handle(&app, get(concert.concert_id.as_str())).await);
+        let (_, state) = read(handle(&app, concert_get("/concerts/{concertId}/room", concert.concert_id.as_str())).await);
         assert_eq!((state["status"].as_str(), state["admissionPacePerSecond"].as_f64()), (Some("PAUSED"), Some(40.0 / tick_seconds)));
     }
 
@@ -81,7 +76,7 @@ mod tests {
     async fn unknown_and_malformed_ids_are_refused() {
         let app = TestApp::spawn().await;
         for (id, status, code) in [("0123456789abcdef0123456789abcdef", 404, "CONCERT_NOT_FOUND"), ("x", 422, "INVALID_ID")] {
-            let (got, body) = read(handle(&app, get(id)).await);
+            let (got, body) = read(handle(&app, concert_get("/concerts/{concertId}/room", id)).await);
             assert_eq!((got, body["code"].as_str().unwrap()), (status, code));
         }
     }

@@ -38,7 +38,7 @@ mod tests {
 
     #[tokio::test]
     async fn operators_see_the_line_the_rate_and_the_seats() {
-        let app = TestApp::spawn_with(|c| c.admit_per_tick = 2).await;
+        let app = TestApp::spawn_with(|c| c.admission.admit_per_tick = 2).await;
         let concert = app.concert(10, 1_000).await;
         let holder = app.admitted_user(0).await;
         app.store

@@ -20,11 +20,11 @@ struct SignupRequest {
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let body: SignupRequest = parse_json(&req)?;
     let name = UserName::parse(&body.name)?;
-    app.store.limits.check(Action::Signup, &client_address(&req), app.config.signups_per_minute).await?;
+    app.store.limits.check(Action::Signup, &client_address(&req), app.config.limits.signups_per_minute).await?;
     let user = UserId::random();
     let now = now_ms();
     app.store.users.create(&user, &name, now).await?;
-    let expires_at = now / 1000 + app.config.access_token_ttl.as_secs();
+    let expires_at = now / 1000 + app.config.auth.access_token_ttl.as_secs();
     Ok(json(
         201,
         &SignedUpBody {
@@ -75,7 +75,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_address_signs_up_a_few_times_a_minute_then_gets_429() {
-        let app = TestApp::spawn_with(|c| c.signups_per_minute = 2).await;
+        let app = TestApp::spawn_with(|c| c.limits.signups_per_minute = 2).await;
         let signup = |address: &str| from_address(request(Method::POST, "/users", Some(json!({"name": "Bot"}))), address);
         for _ in 0..2 {
             assert_eq!(read(handle(&app, signup("203.0.113.7")).await).0, 201);

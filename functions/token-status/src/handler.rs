@@ -35,7 +35,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_then_active_then_expired() {
-        let app = TestApp::spawn_with(|c| c.admit_per_tick = 1).await;
+        let app = TestApp::spawn_with(|c| c.admission.admit_per_tick = 1).await;
         app.concert(10, 1_000).await;
         let first = waiting_user(&app).await;
         let second = waiting_user(&app).await;

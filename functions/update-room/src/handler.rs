@@ -6,8 +6,8 @@
 
 use lambda_http::Request;
 use ticketing::api::{RoomChangedBody, RoomReport};
+use ticketing::domain::admin::RoomUpdateRequest;
 use ticketing::domain::ids::ConcertId;
-use ticketing::domain::inputs::RoomUpdateRequest;
 use ticketing::domain::now_ms;
 use ticketing::http::{json, parse_json, path_param, HttpResult};
 use ticketing::App;
@@ -39,7 +39,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_change_applies_from_the_next_tick_and_is_logged_with_old_and_new_values() {
-        let app = TestApp::spawn_with(|c| c.admit_per_tick = 5).await;
+        let app = TestApp::spawn_with(|c| c.admission.admit_per_tick = 5).await;
         let concert = app.concert(100, 1_000).await;
         let id = concert.concert_id.as_str();
         for _ in 0..10 {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use local_stack::gateway::Gateway;
+use ticketing::domain::admin::{NewConcertRequest, NewScheduleRequest, SaleTimes};
 use ticketing::domain::ids::{ConcertId, UserId};
-use ticketing::domain::inputs::{NewConcertRequest, NewScheduleRequest, SaleTimes};
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::Inventory;
 use ticketing::domain::tokens::QueueTicket;

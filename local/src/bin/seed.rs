@@ -9,8 +9,9 @@
 //! [--prequeue S] [--force]`: the demo sale opens in S seconds (default at once), its pre-queue S
 //! seconds before that.
 
+use ticketing::domain::admin::{NewConcertRequest, NewScheduleRequest};
 use ticketing::domain::ids::{ConcertId, ScheduleId, UserId};
-use ticketing::domain::inputs::{Amount, NewConcertRequest, NewScheduleRequest, UserName};
+use ticketing::domain::inputs::{Amount, UserName};
 use ticketing::domain::models::rfc3339;
 use ticketing::domain::now_ms;
 use ticketing::domain::tokens::QueueTicket;

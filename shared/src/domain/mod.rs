@@ -2,14 +2,16 @@
 //! [`ValidationError`] naming the [`Field`]; `error.rs` decides what a client sees of it.
 //!
 //! - [`ids`]: random identifiers and their `parse` constructors.
-//! - [`inputs`]: validated request values (names, amounts, seat numbers, idempotency keys, new
-//!   concerts).
+//! - [`inputs`]: validated request values (names, amounts, seat numbers, seat pages, idempotency
+//!   keys).
+//! - [`admin`]: what operators send (a new concert and its sale window, a room's new settings).
 //! - [`tokens`]: HMAC-signed access tokens and queue tokens.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
-//! - [`models`]: what the API returns and what the scripts store, including the seat entry
-//!   encoding the Lua scripts share with Rust.
+//! - [`models`]: concerts, seats, reservations and payments as the scripts store them, including
+//!   the seat entry encoding the Lua scripts share with Rust (`crate::api` shapes them for clients).
 //! - [`events`]: the events published to Kafka.
 
+pub mod admin;
 pub mod events;
 pub mod ids;
 pub mod inputs;

@@ -9,8 +9,8 @@ use super::booking::SweepReport;
 use super::outbox::ScheduleSales;
 use super::queue::{Admission, PublicLine, RoomSnapshot, TickReport};
 use super::{Rejection, Store, StoreError, StoreResult};
+use crate::domain::admin::SaleTimes;
 use crate::domain::ids::{ConcertId, ScheduleId};
-use crate::domain::inputs::SaleTimes;
 use crate::domain::models::{rfc3339, Concert, SaleWindow};
 use crate::domain::queue::Inventory;
 

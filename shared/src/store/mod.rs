@@ -6,7 +6,7 @@
 //! share one `{hash tag}`, so each script touches one cluster slot and the store runs unchanged on
 //! Redis Cluster. [`keys`] lists the layout. Operations that must span two tags (a payment touches
 //! the schedule and the user) are sequences of single-slot scripts whose order keeps them correct;
-//! `booking.rs` explains the one that matters.
+//! `booking/mod.rs` explains the one that matters.
 //!
 //! - [`users`]: accounts and balances (`{u:ID}`).
 //! - [`queue`]: the waiting rooms, one per concert (`{r:ID}`: places, status, admission ticks,
@@ -118,6 +118,29 @@ impl From<fred::error::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Why a process could not connect to its store at start-up: settings that cannot work (a bad
+/// `REDIS_URL`, `KEY_PREFIX` or `REDIS_CA_FILE`), or a Redis that did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("REDIS_URL: {0}")]
+    Url(#[source] fred::error::Error),
+    #[error("KEY_PREFIX must be non-empty and free of braces, got {0:?}")]
+    KeyPrefix(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("REDIS_URL asks for TLS ({0:?}) but the connection would not use it")]
+    TlsNotUsed(String),
+    #[error("Redis did not answer: {0}")]
+    Unreachable(#[source] StoreError),
+}
+
+impl ConnectError {
+    /// True when the settings are at fault, false when Redis is (retrying later may work).
+    pub fn is_settings(&self) -> bool {
+        !matches!(self, ConnectError::Unreachable(_))
+    }
+}
+
 /// Every store, each owning its keys and scripts, over one connection pool. Build one per process.
 pub struct Store {
     /// The public catalog as this process last read it (see [`Store::public_concerts_cached`]).
@@ -135,8 +158,15 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (TLS for `rediss` URLs, trusting the system's roots and `ca_file`), and
     /// loads every script so the first request does not pay for it.
-    pub async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, key_prefix: &str, retention: Duration) -> StoreResult<Self> {
-        let redis = Redis::connect(url, ca_file, pool_size, Keys::new(key_prefix)?).await?;
+    pub async fn connect(
+        url: &str,
+        ca_file: Option<&str>,
+        pool_size: usize,
+        key_prefix: &str,
+        retention: Duration,
+    ) -> Result<Self, ConnectError> {
+        let keys = Keys::new(key_prefix).ok_or_else(|| ConnectError::KeyPrefix(key_prefix.to_owned()))?;
+        let redis = Redis::connect(url, ca_file, pool_size, keys).await?;
         let retention_ms = retention.as_millis() as u64;
         let store = Store {
             redis: redis.clone(),
@@ -149,7 +179,7 @@ impl Store {
             limits: limits::LimitStore::new(redis.clone()),
         };
         for script in store.scripts() {
-            redis.load(script).await?;
+            redis.load(script).await.map_err(ConnectError::Unreachable)?;
         }
         Ok(store)
     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use fred::prelude::*;
 use serde::de::DeserializeOwned;
 
-use super::{Keys, StoreError, StoreResult};
+use super::{ConnectError, Keys, StoreError, StoreResult};
 
 /// A Lua script compiled into the binary from `shared/lua/`, with its name for errors and logs,
 /// hashed once per process.
@@ -174,10 +174,10 @@ fn wants_tls(url: &str) -> bool {
 
 /// The TLS client: the system's root certificates (what managed Redis services present), plus
 /// the certificates of `REDIS_CA_FILE` for a Redis with a private certificate authority.
-fn tls(ca_file: Option<&str>) -> StoreResult<fred::types::config::TlsConnector> {
+fn tls(ca_file: Option<&str>) -> Result<fred::types::config::TlsConnector, ConnectError> {
     use fred::rustls::pki_types::{pem::PemObject, CertificateDer};
     use fred::rustls::{ClientConfig, RootCertStore};
-    let bad = |what: String| StoreError::Unexpected(format!("TLS: {what}"));
+    let bad = ConnectError::Tls;
     let mut roots = RootCertStore::empty();
     for cert in fred::rustls_native_certs::load_native_certs().certs {
         // A system bundle may hold a certificate rustls cannot use; the others still count.
@@ -211,14 +211,14 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub(crate) async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, keys: Keys) -> StoreResult<Self> {
-        let mut config = fred::types::config::Config::from_url(url).map_err(|e| StoreError::Unexpected(format!("REDIS_URL: {e}")))?;
+    pub(crate) async fn connect(url: &str, ca_file: Option<&str>, pool_size: usize, keys: Keys) -> Result<Self, ConnectError> {
+        let mut config = fred::types::config::Config::from_url(url).map_err(ConnectError::Url)?;
         if wants_tls(url) {
             config.tls = Some(tls(ca_file)?.into());
         }
         // A `rediss` URL must never fall back to plain text: refuse to start instead.
         if wants_tls(url) != config.uses_tls() {
-            return Err(StoreError::Unexpected(format!("REDIS_URL asks for TLS ({url:?}) but the connection would not use it")));
+            return Err(ConnectError::TlsNotUsed(url.to_owned()));
         }
         let pool = Builder::from_config(config)
             .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
@@ -232,8 +232,8 @@ impl Redis {
             })
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
             .build_pool(pool_size)
-            .map_err(|e| StoreError::Unexpected(format!("redis client: {e}")))?;
-        pool.init().await?;
+            .map_err(ConnectError::Url)?;
+        pool.init().await.map_err(|e| ConnectError::Unreachable(e.into()))?;
         Ok(Redis { pool, keys })
     }
 

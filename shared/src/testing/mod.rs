@@ -26,8 +26,9 @@ use lambda_http::{http::Method, Body, Request, RequestExt};
 
 use crate::app::App;
 use crate::config::Config;
+use crate::domain::admin::{NewConcertRequest, NewScheduleRequest, SaleTimes};
 use crate::domain::ids::{ConcertId, UserId};
-use crate::domain::inputs::{NewConcertRequest, NewScheduleRequest, SaleTimes, UserName};
+use crate::domain::inputs::UserName;
 use crate::domain::models::{rfc3339, Concert, SaleWindow};
 use crate::domain::now_ms;
 use crate::domain::tokens::QueueTicket;
@@ -163,13 +164,13 @@ impl TestApp {
 
     /// The key layout of this app's prefix, for tests that look at what the scripts stored.
     pub fn keys(&self) -> crate::store::Keys {
-        crate::store::Keys::new(&self.config.key_prefix).expect("the test prefix is valid")
+        crate::store::Keys::new(&self.config.redis.key_prefix).expect("the test prefix is valid")
     }
 
     /// A plain client of the test Redis, for tests that look at or damage stored state directly.
     pub async fn raw_redis(&self) -> fred::clients::Client {
         use fred::interfaces::ClientLike;
-        let config = fred::types::config::Config::from_url(&self.config.redis_url).expect("the test Redis URL");
+        let config = fred::types::config::Config::from_url(&self.config.redis.url).expect("the test Redis URL");
         let client = fred::types::Builder::from_config(config).build().expect("a Redis client");
         client.init().await.expect("the test Redis answers");
         client
@@ -213,7 +214,7 @@ impl TestApp {
     /// A user with money and an ACTIVE queue token for `concert`.
     pub async fn admitted_user_in(&self, concert: &ConcertId, balance: u64) -> TestUser {
         let user = self.waiting_user_in(concert, balance).await;
-        let until = now_ms() + self.config.active_ttl.as_millis() as u64;
+        let until = now_ms() + self.config.admission.active_ttl.as_millis() as u64;
         grant_active(&self.store, user.ticket.as_ref().unwrap(), until).await.unwrap();
         user
     }
@@ -281,6 +282,12 @@ pub fn from_address(req: Request, address: &str) -> Request {
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.http.source_ip = Some(address.to_owned());
     req.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(context))
+}
+
+/// `GET` of a route with `{concertId}` in it, for `id`, with the path parameter set as the router
+/// would.
+pub fn concert_get(route: &str, id: &str) -> Request {
+    with_path(request(Method::GET, &route.replace("{concertId}", id), None), &[("concertId", id)])
 }
 
 /// Sets path parameters as the router would.

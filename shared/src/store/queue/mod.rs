@@ -28,8 +28,8 @@ use super::gate::Gate;
 pub use super::gate::Left;
 use super::script::{parse_id, parse_u64, LuaScript, Redis, Script};
 use super::{StoreError, StoreResult};
+use crate::domain::admin::SaleTimes;
 use crate::domain::ids::ConcertId;
-use crate::domain::inputs::SaleTimes;
 use crate::domain::queue::RoomSettings;
 
 /// What [`QueueStore::line`] reads: the public part of a room's line.

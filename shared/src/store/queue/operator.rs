@@ -7,8 +7,8 @@ use fred::prelude::*;
 use super::super::script::{from_json, lua_source, parse_u64, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
 use super::{parse_settings, QueueStore};
+use crate::domain::admin::RoomUpdate;
 use crate::domain::ids::ConcertId;
-use crate::domain::inputs::RoomUpdate;
 use crate::domain::queue::RoomSettings;
 
 /// A room as its operator sees it.

@@ -24,8 +24,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
-use crate::config::Config;
-use crate::error::ApiError;
+use crate::config::KafkaSettings;
 use crate::store::outbox::{OutboxEntry, OutboxStore};
 use crate::store::{Store, StoreError};
 
@@ -54,34 +53,43 @@ pub struct RelayReport {
     pub stalled_schedules: u64,
 }
 
+/// Why the producer could not be made at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ProducerError {
+    #[error("KAFKA_SASL_MECHANISM=OAUTHBEARER (MSK with IAM) needs the functions built with the msk-iam feature (docs/deploy.md)")]
+    NeedsMskIam,
+    #[error("MSK IAM sign-in: {0}")]
+    MskIam(String),
+    #[error("librdkafka refused the settings: {0}")]
+    Client(#[source] KafkaError),
+}
+
 /// Whether the settings sign in with OAUTHBEARER tokens, which only MSK's IAM sign-in provides.
-fn wants_iam_tokens(config: &Config) -> bool {
-    config.kafka_client_settings.iter().any(|(key, value)| key == "sasl.mechanism" && value.trim().eq_ignore_ascii_case("OAUTHBEARER"))
+fn wants_iam_tokens(settings: &KafkaSettings) -> bool {
+    settings.client_settings.iter().any(|(key, value)| key == "sasl.mechanism" && value.trim().eq_ignore_ascii_case("OAUTHBEARER"))
 }
 
 #[cfg(feature = "msk-iam")]
-fn kafka_context(config: &Config) -> Result<KafkaContext, ApiError> {
-    if wants_iam_tokens(config) {
-        msk_iam::MskIamContext::from_env().map_err(ApiError::internal)
+fn kafka_context(settings: &KafkaSettings) -> Result<KafkaContext, ProducerError> {
+    if wants_iam_tokens(settings) {
+        msk_iam::MskIamContext::from_env().map_err(|e| ProducerError::MskIam(e.to_string()))
     } else {
         Ok(msk_iam::MskIamContext::without_iam())
     }
 }
 
 #[cfg(not(feature = "msk-iam"))]
-fn kafka_context(config: &Config) -> Result<KafkaContext, ApiError> {
-    if wants_iam_tokens(config) {
-        return Err(ApiError::internal(
-            "KAFKA_SASL_MECHANISM=OAUTHBEARER (MSK with IAM) needs the functions built with the msk-iam feature (docs/deploy.md)",
-        ));
+fn kafka_context(settings: &KafkaSettings) -> Result<KafkaContext, ProducerError> {
+    if wants_iam_tokens(settings) {
+        return Err(ProducerError::NeedsMskIam);
     }
     Ok(rdkafka::client::DefaultClientContext)
 }
 
 impl PaymentEvents {
     /// The producer for `KAFKA_BROKERS`; `None` when Kafka is not configured.
-    pub fn from_config(config: &Config) -> Result<Option<Self>, ApiError> {
-        let Some(brokers) = &config.kafka_brokers else { return Ok(None) };
+    pub fn from_settings(settings: &KafkaSettings) -> Result<Option<Self>, ProducerError> {
+        let Some(brokers) = &settings.brokers else { return Ok(None) };
         let mut client = ClientConfig::new();
         client
             .set("bootstrap.servers", brokers)
@@ -89,19 +97,21 @@ impl PaymentEvents {
             // A publish that cannot finish in this time fails; the outbox keeps the event.
             .set("message.timeout.ms", "10000")
             .set("linger.ms", "0");
-        if config.kafka_idempotence {
+        if settings.idempotence {
             client.set("enable.idempotence", "true");
         } else {
             // Without idempotence a retry may duplicate (consumers deduplicate) but, with one
             // request in flight, never reorders.
             client.set("enable.idempotence", "false").set("max.in.flight.requests.per.connection", "1");
         }
-        for (key, value) in &config.kafka_client_settings {
+        for (key, value) in &settings.client_settings {
             client.set(key, value);
         }
-        let producer =
-            client.create_with_context(kafka_context(config)?).map_err(|e| ApiError::internal(format!("Kafka producer: {e}")))?;
-        Ok(Some(PaymentEvents { producer, topic: config.payments_topic.clone(), publish_timeout: config.kafka_publish_timeout }))
+        if let Some(password) = &settings.sasl_password {
+            client.set("sasl.password", password.expose());
+        }
+        let producer = client.create_with_context(kafka_context(settings)?).map_err(ProducerError::Client)?;
+        Ok(Some(PaymentEvents { producer, topic: settings.payments_topic.clone(), publish_timeout: settings.publish_timeout }))
     }
 
     async fn send(&self, entry: &OutboxEntry) -> Result<(), KafkaError> {
@@ -197,16 +207,16 @@ pub async fn flush_at_shutdown(events: PaymentEvents) {
 mod tests {
     use super::*;
 
-    fn config(mechanism: &str) -> Config {
+    fn config(mechanism: &str) -> KafkaSettings {
         let settings = [("KAFKA_BROKERS", "127.0.0.1:9"), ("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"), ("KAFKA_SASL_MECHANISM", mechanism)];
-        Config::from_lookup(|name| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())).unwrap()
+        crate::config::Config::from_lookup(|name| settings.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())).unwrap().kafka
     }
 
     #[cfg(not(feature = "msk-iam"))]
     #[test]
     fn iam_sign_in_without_the_msk_iam_feature_fails_the_start_and_says_what_to_build() {
-        let err = PaymentEvents::from_config(&config("OAUTHBEARER")).err().unwrap();
-        assert!(format!("{:?}", err).contains("msk-iam feature"), "{err:?}");
+        let err = PaymentEvents::from_settings(&config("OAUTHBEARER")).err().unwrap();
+        assert!(matches!(err, ProducerError::NeedsMskIam) && err.to_string().contains("msk-iam feature"), "{err}");
     }
 
     #[test]
