@@ -15,6 +15,8 @@
 //!   (access token, queue token, operator key).
 //! - [`http`]: what every HTTP handler does alike: headers, JSON bodies, responses.
 //! - [`entry`]: the one-call `main` of every function.
+//! - [`lifecycle`]: what the process tells the Lambda Runtime API besides answers (a failed start)
+//!   and graceful shutdown, on runtimes with or without the Extensions API.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
 //! - [`secrets`]: secrets read at cold start through the AWS Parameters and Secrets extension.
 //! - `events` (feature `kafka`): the Kafka producer that publishes payment events from the outbox.
@@ -30,6 +32,7 @@ pub mod error;
 #[cfg(feature = "kafka")]
 pub mod events;
 pub mod http;
+pub mod lifecycle;
 pub mod schedule;
 pub mod secrets;
 pub mod store;
