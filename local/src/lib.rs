@@ -7,6 +7,8 @@
 //! - [`kafka_trigger`]: the Kafka event source itself: consumes the payments topic with a consumer
 //!   group, hands batches in the Lambda payload shape to `on-payment-completed`, and commits
 //!   offsets after success (at-least-once).
+//! - [`runtime_api`]: a Lambda Runtime API with nothing else (no Extensions API), to run the
+//!   functions' real binaries as a Runtime-API-only platform does (`tests/runtime_api_only.rs`).
 //! - [`stats`]: the gateway's own latency per route (`GET /__stats`), beside what k6 sees.
 //! - [`template`]: what `template.yaml` deploys, read by the gateway and the layout tests.
 //!
@@ -16,5 +18,6 @@
 pub mod gateway;
 pub mod kafka_trigger;
 pub mod runners;
+pub mod runtime_api;
 pub mod stats;
 pub mod template;

@@ -7,6 +7,10 @@
 //! ```
 //!
 //! The [`App`] lives as long as the process, so handlers borrow it for `'static`.
+//!
+//! A start that fails (bad settings, an unreachable store, bad Kafka settings) is logged and
+//! reported to the Runtime API's `/runtime/init/error` with an error type naming what failed
+//! ([`StartupError::error_type`]) before `main` returns the error and the process exits non-zero.
 
 use std::future::Future;
 
@@ -16,6 +20,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::app::App;
 use crate::http::{respond, HttpResult};
+use crate::lifecycle;
+use crate::startup::StartupError;
 
 pub type Error = lambda_http::Error;
 
@@ -28,7 +34,8 @@ impl Entry {
     /// Logging, then the app from the environment (Redis only).
     pub async fn new() -> Result<Entry, Error> {
         crate::telemetry::init();
-        Ok(Entry { app: Box::leak(Box::new(App::from_env().await?)) })
+        let app = started(App::from_env().await).await?;
+        Ok(Entry { app: Box::leak(Box::new(app)) })
     }
 
     /// Logging, then the app with the Kafka producer of `KAFKA_BROKERS`, flushed when Lambda
@@ -36,7 +43,8 @@ impl Entry {
     #[cfg(feature = "kafka")]
     pub async fn with_payment_events() -> Result<Entry, Error> {
         crate::telemetry::init();
-        let app: &'static App = Box::leak(Box::new(App::from_env().await?.with_payment_events()?));
+        let app = App::from_env().await.and_then(App::with_payment_events);
+        let app: &'static App = Box::leak(Box::new(started(app).await?));
         if let Some(events) = app.events() {
             crate::kafka::flush_at_shutdown(events.clone()).await;
         }
@@ -65,4 +73,22 @@ impl Entry {
         let (app, handler) = (self.app, &handler);
         lambda_runtime::run(lambda_runtime::service_fn(move |event| handler(app, event))).await
     }
+}
+
+/// The app, or the failure logged, reported to the Runtime API and returned.
+async fn started(app: Result<App, StartupError>) -> Result<App, Error> {
+    match app {
+        Ok(app) => Ok(app),
+        Err(error) => {
+            fail_start(&error, error.error_type()).await;
+            Err(error.into())
+        }
+    }
+}
+
+/// Logs a failed start and reports it to the Runtime API (`POST /runtime/init/error`) with
+/// `error_type` (see [`lifecycle::startup`]); the caller then returns the error from `main`.
+pub async fn fail_start(error: &dyn std::error::Error, error_type: &str) {
+    tracing::error!(error_type, error = %lifecycle::message(error), "the function cannot start");
+    lifecycle::report_init_error(error, error_type).await;
 }

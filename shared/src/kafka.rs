@@ -190,17 +190,17 @@ impl PaymentEvents {
 }
 
 /// On Lambda, flushes the producer when the runtime shuts the process down (SIGTERM), so no
-/// acknowledged-but-unsent event is left behind.
+/// acknowledged-but-unsent event is left behind. Where the runtime has no Extensions API (and so
+/// sends no SIGTERM) the function starts all the same, with a warning (`lifecycle::on_shutdown`).
 pub async fn flush_at_shutdown(events: PaymentEvents) {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+    if crate::lifecycle::runtime_api().is_none() {
         return;
     }
-    // The hook registers with the Lambda Extensions API; an emulator without it must not keep
-    // the function from starting (the registration panics on failure).
-    let hook = lambda_runtime::spawn_graceful_shutdown_handler(move || async move { events.flush(Duration::from_secs(2)) });
-    if tokio::spawn(hook).await.is_err() {
-        tracing::warn!("no Lambda Extensions API here: the producer is not flushed at shutdown");
-    }
+    crate::lifecycle::on_shutdown(move || async move {
+        // librdkafka's flush blocks, until nothing is in flight or for 2 s at most.
+        let _ = tokio::task::spawn_blocking(move || events.flush(Duration::from_secs(2))).await;
+    })
+    .await;
 }
 
 #[cfg(test)]

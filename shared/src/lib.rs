@@ -17,6 +17,8 @@
 //! - [`api`]: every body the API answers with, built by handlers from the stores' domain data.
 //! - [`http`]: what every HTTP handler does alike: headers, JSON bodies, responses.
 //! - [`entry`]: the one-call `main` of every function.
+//! - [`lifecycle`]: what the process tells the Lambda Runtime API besides answers (a failed start)
+//!   and graceful shutdown, on runtimes with or without the Extensions API.
 //! - [`schedule`]: the tick loop that lets a once-a-minute schedule act every second.
 //! - [`secrets`]: secrets read at cold start through the AWS Parameters and Secrets extension.
 //! - `kafka` (feature `kafka`): the Kafka producer that publishes payment events from the outbox
@@ -35,6 +37,7 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod lifecycle;
 pub mod schedule;
 pub mod secrets;
 pub mod startup;

@@ -23,15 +23,17 @@ pub enum StartupError {
 }
 
 impl StartupError {
-    /// The error type a Lambda runtime is told (`Lambda-Runtime-Function-Error-Type`).
+    /// The error type a Lambda runtime is told (`Lambda-Runtime-Function-Error-Type`, see
+    /// [`crate::lifecycle::startup`]).
     pub fn error_type(&self) -> &'static str {
+        use crate::lifecycle::startup;
         match self {
-            StartupError::Config(_) => "Startup.Config",
-            StartupError::Store(e) if e.is_settings() => "Startup.Config",
-            StartupError::Secret(_) => "Startup.Secret",
-            StartupError::Store(_) => "Startup.StoreUnavailable",
+            StartupError::Config(_) => startup::CONFIG,
+            StartupError::Store(e) if e.is_settings() => startup::CONFIG,
+            StartupError::Secret(_) => startup::SECRETS,
+            StartupError::Store(_) => startup::STORE,
             #[cfg(feature = "kafka")]
-            StartupError::Kafka(_) => "Startup.Kafka",
+            StartupError::Kafka(_) => startup::KAFKA,
         }
     }
 }
