@@ -124,12 +124,22 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   await visible(fan, 'line');
   await fan.waitForFunction(() => document.getElementById('position').textContent === '1');
   await console_.waitForFunction(() => document.querySelectorAll('.tile')[0]?.textContent.startsWith('1'));
+  // The autopilot: the operator sets its target and turns it on; the console shows its state.
+  await console_.fill('#targetP95Ms', '40');
+  await console_.click('#autopilot-form button[type=submit]');
+  await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"targetP95Ms": "40"'));
+  await console_.click('#autopilot-on');
+  await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"autopilot": "1"'));
+  await console_.waitForFunction(() => /^On: .*target of 40 ms/.test(document.getElementById('autopilot-summary').textContent));
   await shoot(console_, 'operator-console');
 
   await console_.click('#resume');
   await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"paused": "0"'));
-  // The fan's page asks again when Retry-After says (10 s while paused) and is let in.
+  // The fan's page asks again when Retry-After says (10 s while paused) and is let in, the
+  // autopilot's first decision (its start limit) admitting the line's first fans.
   await visible(fan, 'booking', 30000);
+  await console_.waitForFunction(() => document.getElementById('decisions').children.length > 0, null, { timeout: 15000 });
+  assert.match(await console_.textContent('#decisions'), /START|TOO_FEW_SAMPLES|HEADROOM|LINE_EMPTY/);
   await context.close();
   await fan.context().close();
 });

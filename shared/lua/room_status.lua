@@ -1,5 +1,6 @@
 -- Where a ticket stands in its room; a waiting ticket's poll also proves its holder is still there.
--- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:holder
+-- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:stats, {r:C}:settings, {r:C}:holder,
+--       {r:C}:seen (when each ACTIVE ticket was last seen: asking counts)
 -- ARGV: ticket, nowMs, fan (the token user's compact id), nowSeconds
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
 --         {'WAITING', position, ratePerSecond or '', paused ('1' | '0'), place} | {'SOLD_OUT'} |
@@ -18,8 +19,8 @@
 -- a prefix of what it was sent, so the holder entry written after the lost number is lost too.
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
-local waiting_key, fans_key, active_key, stats_key, settings_key, holder_key =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local waiting_key, fans_key, active_key, stats_key, settings_key, holder_key, seen_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local ticket, now_ms, fan, now_seconds =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(now_ms)
@@ -27,6 +28,7 @@ local owned = redis.call('HGET', holder_key, fan) == ticket
 if owned then
   local expires = redis.call('ZSCORE', active_key, ticket)
   if expires and tonumber(expires) > now then
+    redis.call('ZADD', seen_key, 'XX', now, ticket)
     return {'ACTIVE', expires}
   end
 end

@@ -1,11 +1,15 @@
 -- One admission tick of one concert's waiting room.
 -- KEYS: {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:holder, {r:C}:stats, {r:C}:settings,
---       {r:C}:seq
+--       {r:C}:seq, {r:C}:seen (when each ACTIVE ticket was last seen on the booking path),
+--       {r:C}:decisions (the autopilot's decision log)
 -- ARGV: tickStartMs (the start of this tick's period, in epoch ms), nowMs, admitPerTick, activeCap, overbooking (the environment's defaults, for
 --       settings the operator has not set), activeTtlMs, abandonCutoffMs (places unseen since
 --       are dropped wherever they stand), tickMs, step (the most tickets one call admits, drops
 --       or expires), availableSeats, fansHolding (fans with a live hold), soldOut ('1' | '0'),
---       presentCutoffMs (a place at the front is admitted only if seen since; else dropped)
+--       presentCutoffMs (a place at the front is admitted only if seen since; else dropped),
+--       autopilotLimit (the autopilot's most admitted this tick; '' when it is off),
+--       decisionJson (the autopilot's decision, logged once per tick; '' for none),
+--       activeIdleCutoffMs (an ACTIVE ticket not seen since gives its slot back)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)}.
 --
@@ -30,12 +34,22 @@
 -- since presentCutoff: an abandoned place is dropped when its turn comes instead of taking an
 -- ACTIVE slot, and the tick takes the next place in line. When each ticket was last seen is 4
 -- bytes in the fans string (see join_room.lua), to the second.
+--
+-- Idle ACTIVE: an admitted fan who does nothing (no listing, hold, payment or status request
+-- since activeIdleCutoff) gives the slot back, so vanished fans stop counting against the
+-- inventory bound long before ACTIVE_TTL. Each admitted ticket enters `seen`; the booking path
+-- refreshes it (`ZADD XX`, see store/gate.rs); tickets granted ACTIVE otherwise are not in it and
+-- never idle out.
+--
+-- Autopilot: the budget is min(the operator's admitPerTick, the ACTIVE cap, the inventory bound,
+-- the autopilot's limit), the limit decided by the caller from the booking path's health
+-- (shared/src/domain/autopilot.rs) and logged here, once per tick.
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
-local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key, seen_key, decisions_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local tick = tonumber(tick_start_ms)
 local now = tonumber(now_ms)
 local step = tonumber(step_text)
@@ -97,18 +111,21 @@ local function admit(n)
     end
     redis.call('ZREMRANGEBYRANK', waiting_key, 0, #head - 1)
     taken = taken + #head
-    local pairs = {}
+    local pairs, seenPairs = {}, {}
     local seen = lastSeen(head)
     for j, ticket in ipairs(head) do
       if seen[j] >= present then
         pairs[#pairs + 1] = expiresAt
         pairs[#pairs + 1] = ticket
+        seenPairs[#seenPairs + 1] = now
+        seenPairs[#seenPairs + 1] = ticket
       else
         dropped = dropped + 1
       end
     end
     for i = 1, #pairs, 2000 do
       redis.call('ZADD', active_key, unpack(pairs, i, math.min(i + 1999, #pairs)))
+      redis.call('ZADD', seen_key, unpack(seenPairs, i, math.min(i + 1999, #seenPairs)))
     end
     admitted = admitted + #pairs / 2
   end
@@ -164,11 +181,25 @@ if tick < last then
 end
 redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
 local s = redis.call('HMGET', settings_key, 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
+if decision_json ~= '' then
+  redis.call('LPUSH', decisions_key, decision_json)
+  redis.call('LTRIM', decisions_key, 0, 99)
+end
+if autopilot_limit ~= '' then
+  redis.call('HSET', stats_key, 'autopilotLimit', autopilot_limit)
+end
 
--- ACTIVE slots whose time ran out, a step at a time.
+-- ACTIVE slots whose time ran out, then those of fans gone idle, a step at a time each.
 local lapsed = redis.call('ZRANGEBYSCORE', active_key, '-inf', now, 'LIMIT', 0, step)
 chunked('ZREM', active_key, lapsed)
-local expired = #lapsed
+chunked('ZREM', seen_key, lapsed)
+local idleActive = redis.call('ZRANGEBYSCORE', seen_key, '-inf', '(' .. active_idle_cutoff_ms, 'LIMIT', 0, step)
+chunked('ZREM', active_key, idleActive)
+chunked('ZREM', seen_key, idleActive)
+if #idleActive > 0 then
+  redis.call('HINCRBY', stats_key, 'idleActive', #idleActive)
+end
+local expired = #lapsed + #idleActive
 
 if s[6] == '1' then
   return {1, 0, expired, 0, 0, 0, 0, 0}
@@ -178,7 +209,7 @@ if sold_out == '1' then
   redis.call('HSET', settings_key, 'soldOut', '1', 'soldOutAt', now)
   redis.call('HSET', stats_key, 'soldOutWaiting', waiting)
   -- UNLINK frees the line's memory in the background: O(1) here, whatever its length.
-  redis.call('UNLINK', waiting_key, fans_key, active_key, holder_key)
+  redis.call('UNLINK', waiting_key, fans_key, active_key, holder_key, seen_key)
   return {1, 0, expired, 0, 0, 0, 1, 0}
 end
 
@@ -235,7 +266,7 @@ local active = redis.call('ZCARD', active_key)
 local perTick = tonumber(s[1] or default_admit_per_tick)
 local cap = tonumber(s[2] or default_active_cap)
 local overbooking = tonumber(s[3] or default_overbooking)
-local idleActive = math.max(0, active - tonumber(fans_holding))
-local inventory = math.floor(tonumber(available_seats) * overbooking) - idleActive
-local budget = math.max(0, math.min(perTick, cap - active, inventory))
+local choosing = math.max(0, active - tonumber(fans_holding))
+local inventory = math.floor(tonumber(available_seats) * overbooking) - choosing
+local budget = math.max(0, math.min(perTick, cap - active, inventory, tonumber(autopilot_limit) or math.huge))
 return proceed(budget, expired, droppedIdle)

@@ -1,15 +1,18 @@
 //! [`App`]: the clients and settings a function builds once per process, and the caller checks
 //! every handler makes with them (who is calling, with which queue token, as an operator?).
 
+use std::future::Future;
+use std::time::Instant;
+
 use lambda_http::http::header::{HeaderName, AUTHORIZATION};
 use lambda_http::Request;
 
 use crate::config::{Config, Secret};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ConcertId, UserId};
 use crate::domain::now_ms;
 use crate::domain::tokens::{QueueTicket, TokenError, TokenSigner};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::header;
+use crate::http::{header, HttpResult};
 use crate::startup::StartupError;
 use crate::store::booking::HoldPolicy;
 use crate::store::queue::Admission;
@@ -83,6 +86,9 @@ impl App {
             wait_abandon_ms: a.wait_abandon.as_millis() as u64,
             tick_ms: a.tick.as_millis() as u64,
             step: a.admit_step,
+            active_idle_ms: a.active_idle.as_millis() as u64,
+            autopilot: a.autopilot,
+            target_p95_ms: a.target_p95_ms,
         }
     }
 
@@ -90,6 +96,26 @@ impl App {
     pub fn hold_policy(&self) -> HoldPolicy {
         let b = &self.config.booking;
         HoldPolicy { hold_ms: b.hold.as_millis() as u64, max_seats: b.max_seats_per_fan }
+    }
+
+    /// Runs `work`, an answer of the booking path to an admitted fan of `concert`, and counts its
+    /// service time (and whether it was a 5xx) in the room's health, the autopilot's signal. The
+    /// count is one script call sent in the background after the answer: it never delays or
+    /// fails it (on Lambda it completes before the next invocation at the latest).
+    pub async fn on_booking_path(&self, concert: &ConcertId, work: impl Future<Output = HttpResult>) -> HttpResult {
+        let started = Instant::now();
+        let result = work.await;
+        let server_error = match &result {
+            Ok(resp) => resp.status().is_server_error(),
+            Err(err) => err.status().is_server_error(),
+        };
+        let (health, concert, took) = (self.store.health.clone(), concert.clone(), started.elapsed());
+        tokio::spawn(async move {
+            if let Err(e) = health.record(&concert, took, server_error, now_ms()).await {
+                tracing::debug!(error = %e, "the booking path's health was not counted");
+            }
+        });
+        result
     }
 
     /// The user of the `Authorization: Bearer` access token.

@@ -22,6 +22,9 @@ const SETTINGS: Admission = Admission {
     wait_abandon_ms: 900_000,
     tick_ms: 1_000,
     step: 2_000,
+    active_idle_ms: 600_000,
+    autopilot: false,
+    target_p95_ms: 50,
 };
 
 /// Plenty of seats: admission limited by the room's own settings only.
@@ -53,7 +56,7 @@ async fn admission_is_first_come_first_served_and_nobody_moves_back() {
         let expected = QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None, paused: false, place: i as u64 + 1 };
         assert_eq!(position(&app, t, t0).await, expected);
     }
-    let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY, None).await.unwrap();
     assert_eq!((report.admitted, report.still_waiting, report.active), (10, 20, 10));
     let line = app.store.queue.line(&c).await.unwrap();
     assert_eq!((line.admitted_total, line.waiting, line.admit_per_tick), (10, 20, None));
@@ -83,10 +86,10 @@ async fn a_tick_larger_than_a_step_admits_its_exact_total_in_order_in_several_ca
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 120, t0).await;
     let stepped = Admission { admit_per_tick: 50, step: 7, ..SETTINGS };
-    let report = app.store.queue.tick(&c, 1, t0, stepped, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 1, t0, stepped, PLENTY, None).await.unwrap();
     assert_eq!((report.admitted, report.steps, report.still_waiting, report.active), (50, 8, 70, 50));
-    assert_eq!(app.store.queue.tick(&c, 1, t0, stepped, PLENTY).await.unwrap().admitted, 0, "a tick runs once");
-    let reports = join_all((0..5).map(|_| app.store.queue.tick(&c, 2, t0 + 1_000, stepped, PLENTY))).await;
+    assert_eq!(app.store.queue.tick(&c, 1, t0, stepped, PLENTY, None).await.unwrap().admitted, 0, "a tick runs once");
+    let reports = join_all((0..5).map(|_| app.store.queue.tick(&c, 2, t0 + 1_000, stepped, PLENTY, None))).await;
     let admitted: u64 = reports.into_iter().map(|r| r.unwrap().admitted).sum();
     assert_eq!(admitted, 50, "five concurrent runs of one tick share its budget");
     for (i, t) in tickets.iter().enumerate() {
@@ -103,7 +106,7 @@ async fn a_tick_larger_than_a_step_admits_its_exact_total_in_order_in_several_ca
     let more = RoomUpdateRequest { admit_per_tick: Some(20), active_cap: Some(1_000), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &more, t0 + 1_000).await.unwrap();
     let small_defaults = Admission { admit_per_tick: 1, active_cap: 1, step: 3, ..SETTINGS };
-    let report = app.store.queue.tick(&c, 3, t0 + 2_000, small_defaults, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 3, t0 + 2_000, small_defaults, PLENTY, None).await.unwrap();
     assert_eq!((report.admitted, report.steps), (20, 7));
 }
 
@@ -117,7 +120,7 @@ async fn a_user_gets_their_live_ticket_back_never_a_second_place() {
     assert!(created);
     let Joined { ticket: again, created } = app.store.queue.join(&user, &c, t0 + 5).await.unwrap();
     assert_eq!((again.number, created), (first.number, false));
-    app.store.queue.tick(&c, 1, t0, Admission { active_ttl_ms: 1_000, ..SETTINGS }, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, Admission { active_ttl_ms: 1_000, ..SETTINGS }, PLENTY, None).await.unwrap();
     let Joined { ticket: while_active, created } = app.store.queue.join(&user, &c, t0 + 10).await.unwrap();
     assert_eq!((while_active.number, created), (first.number, false));
     // Once ACTIVE time is over the ticket is EXPIRED and a new one starts at the back.
@@ -138,11 +141,11 @@ async fn active_users_never_exceed_the_cap() {
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 12, t0).await;
     let capped = Admission { active_cap: 5, ..SETTINGS };
-    assert_eq!(app.store.queue.tick(&c, 1, t0, capped, PLENTY).await.unwrap().admitted, 5);
-    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, capped, PLENTY).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&c, 1, t0, capped, PLENTY, None).await.unwrap().admitted, 5);
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, capped, PLENTY, None).await.unwrap().admitted, 0);
     // A payment ends a ticket: its slot goes to the next in line.
     app.store.queue.leave(&tickets[0]).await.unwrap();
-    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, capped, PLENTY).await.unwrap().admitted, 1);
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, capped, PLENTY, None).await.unwrap().admitted, 1);
     assert!(matches!(position(&app, &tickets[5], t0 + 2_000).await, QueuePosition::Active { .. }));
     assert!(matches!(position(&app, &tickets[6], t0 + 2_000).await, QueuePosition::Waiting { position: 1, .. }));
 }
@@ -153,12 +156,12 @@ async fn overlapping_invocations_admit_once_per_tick() {
     let c = room(&app).await;
     let t0 = now_ms();
     line_up(&app, &c, 100, t0).await;
-    let runs = join_all((0..8).map(|_| app.store.queue.tick(&c, 7, t0, SETTINGS, PLENTY))).await;
+    let runs = join_all((0..8).map(|_| app.store.queue.tick(&c, 7, t0, SETTINGS, PLENTY, None))).await;
     let admitted: u64 = runs.iter().map(|r| r.as_ref().unwrap().admitted).sum();
     assert_eq!(admitted, 10);
     assert_eq!(runs.iter().filter(|r| r.as_ref().unwrap().ran).count(), 1);
     // An older tick number (a late invocation) does nothing either.
-    assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY).await.unwrap().ran);
+    assert!(!app.store.queue.tick(&c, 6, t0, SETTINGS, PLENTY, None).await.unwrap().ran);
 }
 
 /// The observed rate decays while the line does not move (no budget: here admitPerTick 0, as when
@@ -171,7 +174,7 @@ async fn a_rate_that_decayed_to_nothing_is_zero() {
     let c = room(&app).await;
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 2, t0).await;
-    app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 1, ..SETTINGS }, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 1, ..SETTINGS }, PLENTY, None).await.unwrap();
     let rate = |p: QueuePosition| match p {
         QueuePosition::Waiting { admitted_per_second, .. } => admitted_per_second,
         other => panic!("{other:?}"),
@@ -179,17 +182,17 @@ async fn a_rate_that_decayed_to_nothing_is_zero() {
     assert_eq!(rate(position(&app, &tickets[1], t0).await), Some(1.0));
     let stalled = Admission { admit_per_tick: 0, ..SETTINGS };
     for tick in 2..=20 {
-        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY).await.unwrap();
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY, None).await.unwrap();
     }
     let decayed = rate(position(&app, &tickets[1], t0 + 20_000).await).unwrap();
     assert!(decayed > 0.001 && decayed < 0.02, "0.8^19 of 1/s: {decayed}");
     for tick in 21..=200 {
-        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY).await.unwrap();
+        app.store.queue.tick(&c, tick, t0 + tick * 1_000, stalled, PLENTY, None).await.unwrap();
     }
     assert_eq!(rate(position(&app, &tickets[1], t0 + 200_000).await), Some(0.0));
     let moving = Admission { admit_per_tick: 2, ..SETTINGS };
     let later = line_up(&app, &c, 3, t0 + 200_000).await;
-    app.store.queue.tick(&c, 201, t0 + 201_000, moving, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 201, t0 + 201_000, moving, PLENTY, None).await.unwrap();
     assert_eq!(rate(position(&app, &later[2], t0 + 201_000).await), Some(2.0));
 }
 
@@ -203,16 +206,16 @@ async fn abandoned_places_are_dropped_and_polled_ones_kept() {
     let tickets = line_up(&app, &c, 3, t0).await;
     let idle = Admission { admit_per_tick: 1, wait_idle_ms: 10_000, wait_abandon_ms: 20_000, ..SETTINGS };
     // Ticket 1 is admitted at once; ticket 2 keeps polling; ticket 3 walks away.
-    app.store.queue.tick(&c, 1, t0, idle, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, idle, PLENTY, None).await.unwrap();
     position(&app, &tickets[1], t0 + 9_000).await;
     let paused = Admission { admit_per_tick: 0, ..idle };
-    let report = app.store.queue.tick(&c, 2, t0 + 10_001, paused, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 2, t0 + 10_001, paused, PLENTY, None).await.unwrap();
     assert_eq!(report.dropped_idle, 0, "unseen for wait_idle only: kept while it is not its turn");
     // Last-seen times are kept to the second, and a place is dropped only once surely unseen
     // since the cutoff: at most a second late, never early.
-    let report = app.store.queue.tick(&c, 3, t0 + 20_001, paused, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 3, t0 + 20_001, paused, PLENTY, None).await.unwrap();
     assert!(report.dropped_idle <= 1);
-    let report = app.store.queue.tick(&c, 4, t0 + 21_000, paused, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 4, t0 + 21_000, paused, PLENTY, None).await.unwrap();
     assert_eq!(app.store.queue.snapshot(&c, t0 + 21_000).await.unwrap().dropped_total, 1, "{report:?}");
     assert_eq!(position(&app, &tickets[2], t0 + 21_000).await, QueuePosition::Expired);
     assert!(matches!(position(&app, &tickets[1], t0 + 21_000).await, QueuePosition::Waiting { position: 1, .. }));
@@ -234,10 +237,10 @@ async fn the_abandoned_place_sweep_goes_round_the_whole_line_four_steps_per_tick
     }
     let mut dropped = Vec::new();
     for tick in 1..=4 {
-        dropped.push(app.store.queue.tick(&c, tick, t0 + 21_000, sweep, PLENTY).await.unwrap().dropped_idle);
+        dropped.push(app.store.queue.tick(&c, tick, t0 + 21_000, sweep, PLENTY, None).await.unwrap().dropped_idle);
     }
     assert_eq!(dropped, vec![6, 8, 7, 1], "tickets 1-8, 9-16, 17-24, 25: the polled 2, 6 and 17 stay");
-    let report = app.store.queue.tick(&c, 5, t0 + 21_000, sweep, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 5, t0 + 21_000, sweep, PLENTY, None).await.unwrap();
     assert_eq!((report.dropped_idle, report.still_waiting), (0, 3), "round again from ticket 1: nothing more to drop");
     for (i, t) in tickets.iter().enumerate() {
         let waiting = matches!(position(&app, t, t0 + 21_000).await, QueuePosition::Waiting { .. });
@@ -259,7 +262,7 @@ async fn a_place_whose_turn_comes_is_admitted_only_if_its_fan_is_still_there() {
     for t in [&tickets[0], &tickets[2], &tickets[3]] {
         position(&app, t, t0 + 5_000).await;
     }
-    let report = app.store.queue.tick(&c, 1, t0 + 12_000, two, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, 1, t0 + 12_000, two, PLENTY, None).await.unwrap();
     assert_eq!((report.admitted, report.dropped_idle, report.still_waiting), (2, 1, 1));
     assert!(matches!(position(&app, &tickets[0], t0 + 12_000).await, QueuePosition::Active { .. }));
     assert_eq!(position(&app, &tickets[1], t0 + 12_000).await, QueuePosition::Expired);
@@ -275,7 +278,7 @@ async fn the_eta_comes_from_the_observed_admission_rate() {
     let tickets = line_up(&app, &c, 100, t0).await;
     let slow = Admission { admit_per_tick: 4, ..SETTINGS };
     for tick in 0..5 {
-        app.store.queue.tick(&c, tick + 1, t0 + tick * 1_000, slow, PLENTY).await.unwrap();
+        app.store.queue.tick(&c, tick + 1, t0 + tick * 1_000, slow, PLENTY, None).await.unwrap();
     }
     let QueuePosition::Waiting { position, admitted_per_second, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
         panic!("still waiting");
@@ -296,10 +299,11 @@ async fn the_prequeue_is_drawn_in_one_random_order_ahead_of_later_arrivals() {
         assert_eq!(position(&app, t, t0).await, QueuePosition::Prequeue { opens_at_ms: t0 + 10_000 });
     }
     // Before the opening a tick admits nobody.
-    assert_eq!(app.store.queue.tick(&concert, 1, t0 + 5_000, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&concert, 1, t0 + 5_000, SETTINGS, PLENTY, None).await.unwrap().admitted, 0);
     // After the opening, late fans keep joining while the first tick runs.
     let opening = t0 + 10_000;
-    let (late, tick) = tokio::join!(line_up(&app, &concert, 10, opening), app.store.queue.tick(&concert, 2, opening, SETTINGS, PLENTY));
+    let (late, tick) =
+        tokio::join!(line_up(&app, &concert, 10, opening), app.store.queue.tick(&concert, 2, opening, SETTINGS, PLENTY, None));
     assert_eq!(tick.unwrap().admitted, 10);
     let mut early_places = Vec::new();
     for t in &early {
@@ -337,7 +341,7 @@ async fn at_the_opening_only_present_fans_of_the_prequeue_are_admitted() {
         position(&app, t, opening + 5_000).await;
     }
     let twenty = Admission { admit_per_tick: 20, wait_idle_ms: 10_000, ..SETTINGS };
-    let report = app.store.queue.tick(&concert, 1, opening + 12_000, twenty, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&concert, 1, opening + 12_000, twenty, PLENTY, None).await.unwrap();
     assert_eq!(report.admitted, 20);
     let (mut active, mut expired) = (0, 0);
     for t in &early {
@@ -403,16 +407,16 @@ async fn admission_never_lets_idle_active_fans_outnumber_the_seats_left() {
     line_up(&app, &c, 100, t0).await;
     let a = Admission { admit_per_tick: 100, overbooking: 1.5, ..SETTINGS };
     // 10 seats left: at most 15 fans without a hold.
-    let report = app.store.queue.tick(&c, 1, t0, a, Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 }).await.unwrap();
+    let report = app.store.queue.tick(&c, 1, t0, a, Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 }, None).await.unwrap();
     assert_eq!(report.admitted, 15);
     // Eight of them hold one seat each: 2 seats left, room for 3 choosing fans; 7 still choose.
     let inventory = Inventory { seats: 10, sold: 0, held: 8, fans_holding: 8 };
-    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, inventory).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, inventory, None).await.unwrap().admitted, 0);
     // Holds lapse and give seats back: admission resumes.
     let inventory = Inventory { seats: 10, sold: 2, held: 0, fans_holding: 0 };
-    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, a, inventory).await.unwrap().admitted, 0, "12 seats x1.5 = 12 < 15 idle");
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, a, inventory, None).await.unwrap().admitted, 0, "12 seats x1.5 = 12 < 15 idle");
     app.store.queue.update(&c, &RoomUpdateRequest { overbooking: Some(3.0), ..Default::default() }.validate().unwrap(), t0).await.unwrap();
-    assert_eq!(app.store.queue.tick(&c, 4, t0 + 3_000, a, inventory).await.unwrap().admitted, 9, "8 x 3 = 24 - 15 idle");
+    assert_eq!(app.store.queue.tick(&c, 4, t0 + 3_000, a, inventory, None).await.unwrap().admitted, 9, "8 x 3 = 24 - 15 idle");
 }
 
 #[tokio::test]
@@ -493,17 +497,17 @@ async fn pausing_keeps_every_place_and_resuming_admits_again() {
     let pause = RoomUpdateRequest { paused: Some(true), ..Default::default() }.validate().unwrap();
     let change = app.store.queue.update(&c, &pause, t0).await.unwrap();
     assert_eq!((change["old"]["paused"].clone(), change["new"]["paused"].clone()), (serde_json::Value::Null, "1".into()));
-    assert_eq!(app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY, None).await.unwrap().admitted, 0);
     assert_eq!(
         position(&app, &tickets[0], t0).await,
         QueuePosition::Waiting { position: 1, admitted_per_second: None, paused: true, place: 1 }
     );
     let resume = RoomUpdateRequest { paused: Some(false), admit_per_tick: Some(3), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &resume, t0).await.unwrap();
-    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, SETTINGS, PLENTY).await.unwrap().admitted, 3, "the room's own rate");
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, SETTINGS, PLENTY, None).await.unwrap().admitted, 3, "the room's own rate");
     let zero = RoomUpdateRequest { admit_per_tick: Some(0), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &zero, t0).await.unwrap();
-    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, SETTINGS, PLENTY).await.unwrap().admitted, 0);
+    assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, SETTINGS, PLENTY, None).await.unwrap().admitted, 0);
     let snapshot = app.store.queue.snapshot(&c, t0 + 2_000).await.unwrap();
     assert_eq!((snapshot.waiting, snapshot.active, snapshot.changes.len()), (17, 3, 3));
     let oldest = snapshot.oldest_wait_ms.unwrap();
@@ -523,7 +527,7 @@ async fn sale_times_change_until_the_opening_and_never_after() {
     assert_eq!(app.store.queue.update(&c, &inverted.validate().unwrap(), t0).await.unwrap_err().code(), "INVALID_SALE_WINDOW");
     let now = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0)), ..Default::default() };
     app.store.queue.update(&c, &now.validate().unwrap(), t0).await.unwrap();
-    app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY, None).await.unwrap();
     let later = RoomUpdateRequest { opens_at: Some(ticketing::domain::models::rfc3339(t0 + 999_999)), ..Default::default() };
     assert_eq!(app.store.queue.update(&c, &later.validate().unwrap(), t0).await.unwrap_err().code(), "SALE_ALREADY_OPEN");
 }
@@ -535,13 +539,13 @@ async fn leaving_frees_the_place_at_once_and_the_slot_on_the_next_tick() {
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 4, t0).await;
     let one = Admission { admit_per_tick: 1, active_cap: 1, ..SETTINGS };
-    app.store.queue.tick(&c, 1, t0, one, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 1, t0, one, PLENTY, None).await.unwrap();
     assert_eq!(app.store.queue.leave(&tickets[2]).await.unwrap(), Left::Waiting);
     assert!(matches!(position(&app, &tickets[3], t0).await, QueuePosition::Waiting { position: 2, .. }), "moved up at once");
     assert_eq!(app.store.queue.leave(&tickets[2]).await.unwrap(), Left::Gone, "leaving twice is harmless");
     assert_eq!(app.store.queue.leave(&tickets[0]).await.unwrap(), Left::Active);
     assert_eq!(position(&app, &tickets[0], t0).await, QueuePosition::Expired);
-    app.store.queue.tick(&c, 2, t0 + 1_000, one, PLENTY).await.unwrap();
+    app.store.queue.tick(&c, 2, t0 + 1_000, one, PLENTY, None).await.unwrap();
     assert!(matches!(position(&app, &tickets[1], t0 + 1_000).await, QueuePosition::Active { .. }), "the freed slot went to the next fan");
 }
 
@@ -553,12 +557,13 @@ async fn raising_the_tick_length_never_freezes_the_room() {
     let t0 = now_ms();
     line_up(&app, &c, 5, t0).await;
     let one = Admission { admit_per_tick: 1, ..SETTINGS };
-    let report = app.store.queue.tick(&c, tick_start(t0, 1_000), t0, one, PLENTY).await.unwrap();
+    let report = app.store.queue.tick(&c, tick_start(t0, 1_000), t0, one, PLENTY, None).await.unwrap();
     assert!(report.ran && report.admitted == 1);
     // TICK_MILLIS goes from 1 s to 2 s: the next ticks still run (a tick number now / 2000 would
     // have been half the last one, and every later tick skipped as old).
     for (i, later) in [t0 + 2_100, t0 + 4_100, t0 + 6_100].into_iter().enumerate() {
-        let report = app.store.queue.tick(&c, tick_start(later, 2_000), later, Admission { tick_ms: 2_000, ..one }, PLENTY).await.unwrap();
+        let report =
+            app.store.queue.tick(&c, tick_start(later, 2_000), later, Admission { tick_ms: 2_000, ..one }, PLENTY, None).await.unwrap();
         assert!(report.ran && report.admitted == 1, "tick {i} after the change: {report:?}");
     }
 }
@@ -664,13 +669,13 @@ async fn a_pause_landing_mid_tick_stops_every_later_tick() {
     line_up(&app, &c, 200, t0).await;
     let one = Admission { admit_per_tick: 1, ..SETTINGS };
     let pause = RoomUpdateRequest { paused: Some(true), ..Default::default() }.validate().unwrap();
-    let ticks = join_all((1..=20).map(|i| app.store.queue.tick(&c, i, t0 + i, one, PLENTY)));
+    let ticks = join_all((1..=20).map(|i| app.store.queue.tick(&c, i, t0 + i, one, PLENTY, None)));
     let (before, paused) = tokio::join!(ticks, app.store.queue.update(&c, &pause, t0));
     paused.unwrap();
     let admitted_before: u64 = before.iter().map(|r| r.as_ref().unwrap().admitted).sum();
     assert!(admitted_before <= 20);
     for i in 21..=30 {
-        assert_eq!(app.store.queue.tick(&c, i, t0 + i, one, PLENTY).await.unwrap().admitted, 0, "tick {i} after the pause");
+        assert_eq!(app.store.queue.tick(&c, i, t0 + i, one, PLENTY, None).await.unwrap().admitted, 0, "tick {i} after the pause");
     }
     let snapshot = app.store.queue.snapshot(&c, t0 + 30).await.unwrap();
     assert_eq!(snapshot.waiting + snapshot.active, 200, "every place kept");

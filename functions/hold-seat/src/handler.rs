@@ -7,6 +7,7 @@ use ticketing::api::Reservation;
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
+use ticketing::domain::tokens::QueueTicket;
 use ticketing::http::{json, mark_replayed, parse_json, HttpResult};
 use ticketing::App;
 
@@ -19,11 +20,15 @@ struct HoldRequest {
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let ticket = app.admitted_caller(&req)?;
-    let body: HoldRequest = parse_json(&req)?;
+    app.on_booking_path(&ticket.concert, hold(app, &ticket, &req)).await
+}
+
+async fn hold(app: &App, ticket: &QueueTicket, req: &Request) -> HttpResult {
+    let body: HoldRequest = parse_json(req)?;
     let schedule = ScheduleId::parse(&body.schedule_id)?;
     let seat = SeatNumber::parse(body.seat_number)?;
     let now = now_ms();
-    let reservation = app.store.booking.hold(&ticket, &schedule, seat, now, app.hold_policy()).await?;
+    let reservation = app.store.booking.hold(ticket, &schedule, seat, now, app.hold_policy()).await?;
     if reservation.held_at < now {
         // The caller's own hold of this seat, made by an earlier request whose answer was lost.
         let mut resp = json(200, &Reservation::at(&reservation, now));

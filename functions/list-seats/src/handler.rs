@@ -5,31 +5,36 @@
 
 use lambda_http::Request;
 use lambda_http::{Body, Response};
-use serde::Serialize;
+use ticketing::api::SeatPageBody;
 use ticketing::domain::ids::{ConcertId, ScheduleId};
 use ticketing::domain::inputs::SeatPage;
-use ticketing::domain::models::{Seat, SeatStatus};
+use ticketing::domain::models::SeatStatus;
 use ticketing::domain::now_ms;
+use ticketing::domain::tokens::QueueTicket;
 use ticketing::http::{path_param, query_param, HttpResult};
 use ticketing::{ApiError, App, ErrorCode};
 
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let ticket = app.admitted_caller(&req)?;
-    let concert = ConcertId::parse(&path_param(&req, "concertId")?)?;
-    let schedule = ScheduleId::parse(&path_param(&req, "scheduleId")?)?;
-    let only = match query_param(&req, "status").as_deref() {
+    app.on_booking_path(&ticket.concert, list(app, &ticket, &req)).await
+}
+
+async fn list(app: &App, ticket: &QueueTicket, req: &Request) -> HttpResult {
+    let concert = ConcertId::parse(&path_param(req, "concertId")?)?;
+    let schedule = ScheduleId::parse(&path_param(req, "scheduleId")?)?;
+    let only = match query_param(req, "status").as_deref() {
         None => None,
         Some("AVAILABLE") => Some(SeatStatus::Available),
         Some("HELD") => Some(SeatStatus::Held),
         Some("SOLD") => Some(SeatStatus::Sold),
         Some(_) => return Err(ApiError::new(ErrorCode::InvalidStatusFilter, "status must be AVAILABLE, HELD or SOLD")),
     };
-    let page = SeatPage::parse(query_param(&req, "from").as_deref(), query_param(&req, "limit").as_deref())?;
-    let (seat_count, mut seats) = app.store.booking.seat_page(&ticket, &concert, &schedule, page, now_ms()).await?;
+    let page = SeatPage::parse(query_param(req, "from").as_deref(), query_param(req, "limit").as_deref())?;
+    let (seat_count, mut seats) = app.store.booking.seat_page(ticket, &concert, &schedule, page, now_ms()).await?;
     if let Some(only) = only {
         seats.retain(|s| s.status == only);
     }
-    let view = SeatPageView {
+    let view = SeatPageBody {
         concert_id: &concert,
         schedule_id: &schedule,
         seat_count,
@@ -39,56 +44,6 @@ pub async fn handle(app: &App, req: Request) -> HttpResult {
     };
     let body = view.to_json();
     Ok(Response::builder().status(200).header("content-type", "application/json").body(Body::from(body)).expect("static headers are valid"))
-}
-
-/// The answer as the API documents it (`docs/openapi.json`). Its `Serialize` is the reference
-/// that [`SeatPageView::to_json`] is tested against.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SeatPageView<'a> {
-    concert_id: &'a ConcertId,
-    schedule_id: &'a ScheduleId,
-    seat_count: u32,
-    from: u32,
-    next_from: Option<u32>,
-    seats: &'a [Seat],
-}
-
-impl SeatPageView<'_> {
-    /// The page's JSON, written directly: serde_json took about a quarter of the gateway's CPU on
-    /// a 500-seat page (`perf`: escaping the same two keys and three status words per seat, and
-    /// growing the string; see `k6/RESULTS.md`), and a listing is the largest answer of a drop.
-    /// Everything here is digits, hex ids and fixed words, so nothing needs escaping; the test
-    /// `the_written_page_is_the_serialized_page` holds it to serde's output byte for byte.
-    fn to_json(&self) -> String {
-        let mut out = String::with_capacity(200 + self.seats.len() * 40);
-        let mut digits = itoa::Buffer::new();
-        out.push_str("{\"concertId\":\"");
-        out.push_str(self.concert_id.as_str());
-        out.push_str("\",\"scheduleId\":\"");
-        out.push_str(self.schedule_id.as_str());
-        out.push_str("\",\"seatCount\":");
-        out.push_str(digits.format(self.seat_count));
-        out.push_str(",\"from\":");
-        out.push_str(digits.format(self.from));
-        out.push_str(",\"nextFrom\":");
-        out.push_str(self.next_from.map_or("null", |n| digits.format(n)));
-        out.push_str(",\"seats\":[");
-        for (i, seat) in self.seats.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"number\":");
-            out.push_str(digits.format(seat.number));
-            out.push_str(match seat.status {
-                SeatStatus::Available => ",\"status\":\"AVAILABLE\"}",
-                SeatStatus::Held => ",\"status\":\"HELD\"}",
-                SeatStatus::Sold => ",\"status\":\"SOLD\"}",
-            });
-        }
-        out.push_str("]}");
-        out
-    }
 }
 
 #[cfg(test)]
@@ -108,19 +63,6 @@ mod tests {
             req = req.with_query_string_parameters(HashMap::from([("status".to_string(), status.to_string())]));
         }
         req
-    }
-
-    #[test]
-    fn the_written_page_is_the_serialized_page() {
-        let (concert, schedule) = (ConcertId::random(), ScheduleId::random());
-        let statuses = [SeatStatus::Available, SeatStatus::Held, SeatStatus::Sold];
-        let seats: Vec<Seat> = (1..=7).map(|number| Seat { number, status: statuses[number as usize % 3] }).collect();
-        for (seats, next_from) in [(&seats[..], Some(8)), (&seats[..0], None), (&seats[..1], Some(u32::MAX))] {
-            let view = SeatPageView { concert_id: &concert, schedule_id: &schedule, seat_count: 12_000, from: 1, next_from, seats };
-            let written: serde_json::Value = serde_json::from_str(&view.to_json()).expect("valid JSON");
-            assert_eq!(written, serde_json::to_value(&view).unwrap());
-            assert_eq!(view.to_json(), serde_json::to_string(&view).unwrap(), "byte for byte, too");
-        }
     }
 
     #[tokio::test]
@@ -151,6 +93,30 @@ mod tests {
         let (_, body) = read(handle(&app, seats_request(&user, cid, sid, Some("AVAILABLE"))).await);
         assert_eq!(body["seats"].as_array().unwrap().len(), 49);
         assert!(body["seats"].as_array().unwrap().iter().all(|s| s["number"] != 3));
+    }
+
+    #[tokio::test]
+    async fn each_answer_is_counted_in_the_rooms_health_for_the_autopilot() {
+        let app = TestApp::spawn().await;
+        let concert = app.concert(20, 1_000).await;
+        let (cid, sid) = (concert.concert_id.as_str(), concert.schedules[0].schedule_id.as_str());
+        let user = app.admitted_user(0).await;
+        for _ in 0..3 {
+            assert_eq!(read(handle(&app, seats_request(&user, cid, sid, None)).await).0, 200);
+        }
+        let unknown = ScheduleId::random();
+        assert_eq!(read(handle(&app, seats_request(&user, cid, unknown.as_str(), None)).await).0, 404);
+        // Counted in the background after each answer.
+        let mut health = Default::default();
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            health = app.store.health.window(&concert.concert_id, now_ms() + 2_000, 4).await.unwrap();
+            if health.answers == 4 {
+                break;
+            }
+        }
+        assert_eq!((health.answers, health.errors), (4, 0), "4xx answers count, as answers");
+        assert!(health.p95_ms().is_some());
     }
 
     #[tokio::test]

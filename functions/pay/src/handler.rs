@@ -6,6 +6,7 @@ use serde::Deserialize;
 use ticketing::api::PaymentBody;
 use ticketing::domain::ids::ReservationId;
 use ticketing::domain::now_ms;
+use ticketing::domain::tokens::QueueTicket;
 use ticketing::http::{idempotency_key, json, mark_replayed, parse_json, HttpResult};
 use ticketing::App;
 
@@ -21,10 +22,14 @@ struct PayRequest {
 /// whatever is not, the relay publishes.
 pub async fn handle(app: &App, req: Request) -> HttpResult {
     let ticket = app.admitted_caller(&req)?;
-    let key = idempotency_key(&req)?;
-    let body: PayRequest = parse_json(&req)?;
+    app.on_booking_path(&ticket.concert, pay(app, &ticket, &req)).await
+}
+
+async fn pay(app: &App, ticket: &QueueTicket, req: &Request) -> HttpResult {
+    let key = idempotency_key(req)?;
+    let body: PayRequest = parse_json(req)?;
     let reservation = ReservationId::parse(&body.reservation_id)?;
-    let paid = app.store.booking.pay(&ticket, &reservation, key.as_ref(), now_ms()).await?;
+    let paid = app.store.booking.pay(ticket, &reservation, key.as_ref(), now_ms()).await?;
     if let (Some(events), Some(entry)) = (app.events(), &paid.event) {
         events.publish_in_background(app.store.outbox.clone(), entry.clone());
     }

@@ -222,6 +222,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             wait_abandon_ms: 3_600_000,
             tick_ms: 1_000,
             step,
+            active_idle_ms: 3_600_000,
+            autopilot: false,
+            target_p95_ms: 50,
         };
         // Steps and one call, alternately, two ticks each, on the same (shrinking) line: each tick
         // admits a fifth of the room, at most the report's 100,000.
@@ -238,7 +241,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             redis_cli(redis.1, &["slowlog", "reset"]);
             let (report, times) = polled(gateway, &request, async {
                 let started = Instant::now();
-                let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory).await;
+                let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory, None).await;
                 (report, started.elapsed().as_secs_f64() * 1000.0)
             })
             .await;

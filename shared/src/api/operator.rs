@@ -7,7 +7,7 @@ use crate::domain::models::{rfc3339, SaleWindow};
 use crate::domain::queue::{eta_seconds, RoomStatus};
 use crate::store::flows::RoomView;
 use crate::store::outbox::ScheduleSales;
-use crate::store::queue::Admission;
+use crate::store::queue::{Admission, LoggedDecision, HEALTH_SECONDS};
 
 /// `GET /admin/concerts/{id}/room`: a room as its operator watches it.
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +36,27 @@ pub struct RoomReport {
     pub sold_out_waiting: Option<u64>,
     /// The last operator changes, newest first, each with its old and new values.
     pub changes: Vec<serde_json::Value>,
+    /// ACTIVE slots given back by fans who went idle (`ACTIVE_IDLE_SECONDS`) since the opening.
+    pub idle_active_total: u64,
+    pub autopilot: AutopilotReport,
+}
+
+/// The autopilot as the operator watches it: the switch, the target, the booking path's health
+/// over the last seconds, and the last decisions (inputs, output, reason), newest first.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutopilotReport {
+    pub on: bool,
+    pub target_p95_ms: u64,
+    /// The admission per tick it set last (`None` before its first decision).
+    pub limit: Option<u64>,
+    /// The booking path over the last few seconds: its p95 (from the histogram), 5xx share and
+    /// answers.
+    pub measured_p95_ms: Option<f64>,
+    pub error_rate: f64,
+    pub answers: u64,
+    pub window_seconds: u64,
+    pub decisions: Vec<LoggedDecision>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -51,7 +72,7 @@ impl RoomReport {
     /// `view` at `now_ms`, with the environment's `defaults` for what the room has not set.
     pub fn new(view: RoomView, now_ms: u64, defaults: Admission) -> RoomReport {
         let RoomView { concert, snapshot: s, inventory } = view;
-        let settings = &s.settings;
+        let settings = s.settings.clone();
         RoomReport {
             status: settings.status(now_ms, concert.last_start_ms()),
             concert_id: concert.concert_id,
@@ -72,6 +93,17 @@ impl RoomReport {
             sold_out_at: s.sold_out_at_ms.map(rfc3339),
             sold_out_waiting: s.sold_out_waiting,
             changes: s.changes,
+            idle_active_total: s.idle_active_total,
+            autopilot: AutopilotReport {
+                on: settings.autopilot.unwrap_or(defaults.autopilot),
+                target_p95_ms: settings.target_p95_ms.unwrap_or(defaults.target_p95_ms),
+                limit: s.decisions.first().map(|d| d.decision.limit),
+                measured_p95_ms: s.health.p95_ms(),
+                error_rate: s.health.error_rate(),
+                answers: s.health.answers,
+                window_seconds: HEALTH_SECONDS,
+                decisions: s.decisions,
+            },
         }
     }
 }

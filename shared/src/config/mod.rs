@@ -90,6 +90,16 @@ pub struct AdmissionSettings {
     /// tick admitting more takes several calls, so no call holds Redis (and every other request
     /// on it) for more than a few milliseconds.
     pub admit_step: u64,
+    /// `ACTIVE_IDLE_SECONDS` (default 60, at least 10): an admitted fan who makes no request on
+    /// the booking path (seat listing, hold, payment, own status) for this long gives the slot
+    /// back, well before `ACTIVE_TTL_SECONDS`. The fan's page refreshes the seat map every 5 s.
+    pub active_idle: Duration,
+    /// `AUTOPILOT` (default true): whether rooms that have not chosen run on the autopilot, which
+    /// sets admission from the booking path's measured p95 (`shared/src/domain/autopilot.rs`).
+    pub autopilot: bool,
+    /// `TARGET_P95_MS` (default 50): the booking path's p95 the autopilot keeps rooms at or under,
+    /// unless a room sets its own `targetP95Ms`.
+    pub target_p95_ms: u64,
 }
 
 /// Holds.
@@ -276,6 +286,9 @@ impl Config {
             wait_abandon: Duration::from_secs(wait_abandon),
             tick: Duration::from_millis(number("TICK_MILLIS", 1000, 10)?),
             admit_step: number("ADMIT_STEP", 1000, 1)?,
+            active_idle: Duration::from_secs(number("ACTIVE_IDLE_SECONDS", 60, 10)?),
+            autopilot: flag("AUTOPILOT", true)?,
+            target_p95_ms: number("TARGET_P95_MS", 50, 1)?,
         };
         let booking = BookingSettings {
             hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),

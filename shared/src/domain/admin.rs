@@ -117,11 +117,18 @@ pub struct RoomUpdateRequest {
     pub paused: Option<bool>,
     pub prequeue_opens_at: Option<String>,
     pub opens_at: Option<String>,
+    /// The autopilot's switch for this room.
+    pub autopilot: Option<bool>,
+    /// The booking path's p95 the autopilot keeps this room at or under.
+    pub target_p95_ms: Option<i64>,
 }
 
 /// A validated room change: each setting as the store keeps it (numbers as text, times in ms).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoomUpdate(pub Vec<(&'static str, String)>);
+
+/// The highest target p95 an operator may set, in milliseconds.
+pub const MAX_TARGET_P95_MS: i64 = 10_000;
 
 /// The most fans one tick may admit, and the most ACTIVE at once.
 pub const MAX_ADMIT_PER_TICK: i64 = 1_000_000;
@@ -152,6 +159,15 @@ impl RoomUpdateRequest {
         if let Some(paused) = self.paused {
             out.push(("paused", if paused { "1" } else { "0" }.into()));
         }
+        if let Some(on) = self.autopilot {
+            out.push(("autopilot", if on { "1" } else { "0" }.into()));
+        }
+        if let Some(ms) = self.target_p95_ms {
+            if !(1..=MAX_TARGET_P95_MS).contains(&ms) {
+                return Err(bad(format!("targetP95Ms must be from 1 to {MAX_TARGET_P95_MS}")));
+            }
+            out.push(("targetP95Ms", ms.to_string()));
+        }
         for (name, raw) in [("prequeueOpensAt", &self.prequeue_opens_at), ("opensAt", &self.opens_at)] {
             if let Some(raw) = raw {
                 let ms = super::models::parse_rfc3339_ms(raw)
@@ -160,7 +176,10 @@ impl RoomUpdateRequest {
             }
         }
         if out.is_empty() {
-            return Err(bad("nothing to change: send admitPerTick, activeCap, overbooking, paused, prequeueOpensAt or opensAt".into()));
+            return Err(bad(
+                "nothing to change: send admitPerTick, activeCap, overbooking, paused, autopilot, targetP95Ms, prequeueOpensAt or opensAt"
+                    .into(),
+            ));
         }
         Ok(RoomUpdate(out))
     }

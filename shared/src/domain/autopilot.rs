@@ -141,6 +141,8 @@ pub enum Reason {
     Headroom,
     NearTarget,
     AtCeiling,
+    /// Redis's own round trip was over the target: no rise.
+    RedisSlow,
 }
 
 /// One tick's decision, as the decision log keeps it.

@@ -12,6 +12,7 @@
 //! - [`events`]: the events published to Kafka.
 
 pub mod admin;
+pub mod autopilot;
 pub mod events;
 pub mod ids;
 pub mod inputs;

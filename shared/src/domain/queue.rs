@@ -57,6 +57,10 @@ pub struct RoomSettings {
     pub admit_per_tick: Option<u64>,
     pub active_cap: Option<u64>,
     pub overbooking: Option<f64>,
+    /// The operator's autopilot switch; `None`: the environment's default (`AUTOPILOT`).
+    pub autopilot: Option<bool>,
+    /// The autopilot's target p95 for this room; `None`: the environment's (`TARGET_P95_MS`).
+    pub target_p95_ms: Option<u64>,
     pub paused: bool,
     /// The first tick at or after `opens_at_ms` ran: the order of the line is set.
     pub opened: bool,

@@ -133,11 +133,14 @@ impl Store {
         Ok(RoomView { concert: c, snapshot, inventory })
     }
 
-    /// One admission tick of one room, with the concert's inventory read just before.
+    /// One admission tick of one room, with the concert's inventory and the autopilot's inputs
+    /// read just before (concurrently: different slots), and the autopilot's decision.
     pub async fn tick_room(&self, concert: &ConcertId, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<TickReport> {
         let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
-        let inventory = self.booking.inventory(&schedules, now_ms).await?;
-        self.queue.tick(concert, tick, now_ms, admission, inventory).await
+        let (inventory, pilot) =
+            tokio::try_join!(self.booking.inventory(&schedules, now_ms), self.queue.autopilot_inputs(concert, now_ms))?;
+        let decision = pilot.decide(&admission, now_ms);
+        self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await
     }
 
     /// One admission tick of every room with fans in it; rooms left empty are retired.

@@ -23,13 +23,13 @@ struct LeaveRoom<'a>(&'a QueueTicket);
 
 impl Script for LeaveRoom<'_> {
     type Reply = Left;
-    const KEYS: &'static [&'static str] = &["waiting_key", "active_key", "holder_key"];
+    const KEYS: &'static [&'static str] = &["waiting_key", "active_key", "holder_key", "seen_key"];
     const ARGS: &'static [&'static str] = &["fan", "ticket"];
     lua_source!("leave_room");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let c = &self.0.concert;
-        vec![k.room_waiting(c), k.room_active(c), k.room_holder(c)]
+        vec![k.room_waiting(c), k.room_active(c), k.room_holder(c), k.room_seen(c)]
     }
 
     fn args(&self) -> Vec<String> {
@@ -50,7 +50,7 @@ impl FromReply for Left {
 }
 
 /// What [`Gate::queue_in`] adds to a pipeline's answers: the ticket's ACTIVE expiry and the
-/// token user's latest ticket in the room.
+/// token user's latest ticket in the room (and the count of the last-seen refresh, unused).
 pub(crate) type GateAnswer = (Option<f64>, Option<u64>);
 
 /// The check the booking endpoints make: is this ticket ACTIVE now in its concert's room? Reads
@@ -70,11 +70,17 @@ impl Gate {
         vec![LeaveRoom::lua()]
     }
 
-    /// Queues the ACTIVE check of `ticket` in a pipeline (two answers: the ticket's ACTIVE expiry
-    /// and the user's latest ticket, which it must be); [`Gate::judge`] reads them.
-    pub(crate) async fn queue_in(&self, pipe: &Pipeline<Client>, ticket: &QueueTicket) -> StoreResult<()> {
-        pipe.zscore::<(), _, _>(self.redis.keys.room_active(&ticket.concert), ticket.number).await?;
-        pipe.hget::<(), _, _>(self.redis.keys.room_holder(&ticket.concert), ticket.user.compact()).await?;
+    /// Queues the ACTIVE check of `ticket` in a pipeline (three answers: the ticket's ACTIVE
+    /// expiry, the user's latest ticket, which it must be, and a count to ignore); [`Gate::judge`]
+    /// reads the first two. The third refreshes when the ticket was last seen on the booking path
+    /// (`ZADD XX`: only a ticket the tick admitted is in `seen`), so an admitted fan who keeps
+    /// using the booking path keeps the slot and one who vanished gives it back (`room_tick.lua`).
+    pub(crate) async fn queue_in(&self, pipe: &Pipeline<Client>, ticket: &QueueTicket, now_ms: u64) -> StoreResult<()> {
+        let (keys, concert) = (&self.redis.keys, &ticket.concert);
+        pipe.zscore::<(), _, _>(keys.room_active(concert), ticket.number).await?;
+        pipe.hget::<(), _, _>(keys.room_holder(concert), ticket.user.compact()).await?;
+        let refresh = Some(fred::types::SetOptions::XX);
+        pipe.zadd::<(), _, _>(keys.room_seen(concert), refresh, None, false, false, (now_ms as f64, ticket.number)).await?;
         Ok(())
     }
 

@@ -70,6 +70,8 @@ keys! {
     room_stats(concert: &ConcertId) => ["{r:", concert, "}:stats"];
     room_settings(concert: &ConcertId) => ["{r:", concert, "}:settings"];
     room_changes(concert: &ConcertId) => ["{r:", concert, "}:changes"];
+    room_seen(concert: &ConcertId) => ["{r:", concert, "}:seen"];
+    room_decisions(concert: &ConcertId) => ["{r:", concert, "}:decisions"];
     rooms_live() => ["{rooms}:live"];
     rate_limit(address: &str, action: &str) => ["{rl:", address, "}:", action];
     user_claims(user: &UserId, concert: &ConcertId) => ["{u:", user, "}:claims:", concert];
@@ -96,6 +98,12 @@ keys! {
 }
 
 impl Keys {
+    /// The booking path's health of one room in one second (epoch seconds): a small hash that
+    /// expires by itself (see `store/health.rs`).
+    pub fn room_health(&self, concert: &ConcertId, second: u64) -> String {
+        self.key(&["{r:", concert.as_str(), "}:health:", itoa::Buffer::new().format(second)])
+    }
+
     /// `P:` and the parts, in a string allocated once at its final size. Every request builds
     /// its keys (a token status six), and `format!`'s machinery cost more than the rest of the
     /// key handling (callgrind, `k6/RESULTS.md`).
@@ -163,6 +171,9 @@ mod tests {
             keys.room_stats(&c),
             keys.room_settings(&c),
             keys.room_changes(&c),
+            keys.room_seen(&c),
+            keys.room_decisions(&c),
+            keys.room_health(&c, 1_800_000_000),
         ];
         assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));
         assert_ne!(tag(&room[0]), tag(&keys.room_seq(&ConcertId::random())), "rooms spread over the cluster");

@@ -17,6 +17,7 @@
 //!   user's payments).
 //! - [`outbox`]: the PaymentCompleted events waiting for Kafka, and the sales ledger they feed.
 //! - [`limits`]: requests per client address per minute (`{rl:ADDRESS}`).
+//! - [`health`]: the booking path's answers per room and second, the autopilot's signal.
 //! - [`flows`]: operations that read one aggregate to act on another (the public catalog with
 //!   its rooms and seats, a room's tick with its inventory, the sweeps, the operator's view).
 //! - [`script`]: the connection, the [`script::Script`] trait every Lua script is called
@@ -29,6 +30,7 @@ pub mod booking;
 pub mod catalog;
 pub mod flows;
 pub mod gate;
+pub mod health;
 pub mod keys;
 pub mod limits;
 pub mod outbox;
@@ -153,6 +155,7 @@ pub struct Store {
     pub booking: booking::BookingStore,
     pub outbox: outbox::OutboxStore,
     pub limits: limits::LimitStore,
+    pub health: health::HealthStore,
 }
 
 impl Store {
@@ -177,6 +180,7 @@ impl Store {
             booking: booking::BookingStore::new(redis.clone(), retention_ms),
             outbox: outbox::OutboxStore::new(redis.clone()),
             limits: limits::LimitStore::new(redis.clone()),
+            health: health::HealthStore::new(redis.clone()),
         };
         for script in store.scripts() {
             redis.load(script).await.map_err(ConnectError::Unreachable)?;
@@ -206,6 +210,7 @@ impl Store {
             booking::BookingStore::scripts(),
             outbox::OutboxStore::scripts(),
             limits::LimitStore::scripts(),
+            health::HealthStore::scripts(),
         ]
         .concat()
     }

@@ -250,7 +250,16 @@ impl Redis {
     /// Runs `script` (`EVALSHA`, loading it again if Redis lost it) and decodes its reply.
     pub(crate) async fn run<S: Script>(&self, script: &S) -> StoreResult<S::Reply> {
         let (keys, args) = (script.keys(&self.keys), script.args());
-        debug_assert_eq!((keys.len(), args.len()), (S::KEYS.len(), S::ARGS.len()), "{}", S::lua().name);
+        if (keys.len(), args.len()) != (S::KEYS.len(), S::ARGS.len()) {
+            return Err(StoreError::Unexpected(format!(
+                "{} was sent {} keys and {} arguments, but binds {} and {}",
+                S::lua().name,
+                keys.len(),
+                args.len(),
+                S::KEYS.len(),
+                S::ARGS.len()
+            )));
+        }
         let value: Value = S::lua().script.evalsha_with_reload(self.client(), keys, args).await?;
         Reply::decode(S::lua().name, value)
     }

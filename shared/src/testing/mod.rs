@@ -138,6 +138,8 @@ impl TestApp {
             "REDIS_URL" => Some(url.clone()),
             "REDIS_POOL_SIZE" => Some("4".into()),
             "KEY_PREFIX" => Some(prefix.clone()),
+            // Admission exactly as each test sets it; the autopilot's tests turn it on.
+            "AUTOPILOT" => Some("false".into()),
             // The Tansu broker of the tests mishandles idempotent producers (see the README).
             "KAFKA_IDEMPOTENCE" => Some(std::env::var("TEST_KAFKA_IDEMPOTENCE").unwrap_or_else(|_| "false".into())),
             _ => None,

@@ -122,9 +122,9 @@ impl BookingStore {
         let index = keys.user_reservations(&ticket.user);
         let claims = keys.user_claims(&ticket.user, &ticket.concert);
         let pipe = self.redis.client().pipeline();
-        self.gate.queue_in(&pipe, ticket).await?;
+        self.gate.queue_in(&pipe, ticket, now_ms).await?;
         pipe.hset::<(), _, _>(&index, (reservation.as_str(), schedule.as_str())).await?;
-        let (active_until, latest, _): (Option<f64>, Option<u64>, i64) = pipe.all().await?;
+        let (active_until, latest, _, _): (Option<f64>, Option<u64>, i64, i64) = pipe.all().await?;
         let claim = match self.gate.judge((active_until, latest), ticket, now_ms).await {
             Ok(()) => self.redis.run(&ClaimSeat { ticket, reservation: &reservation, now_ms, policy }).await?,
             Err(e) => {

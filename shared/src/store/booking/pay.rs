@@ -311,12 +311,12 @@ impl BookingStore {
     ) -> StoreResult<Paid> {
         let (keys, user) = (&self.redis.keys, &ticket.user);
         let pipe = self.redis.client().pipeline();
-        self.gate.queue_in(&pipe, ticket).await?;
+        self.gate.queue_in(&pipe, ticket, now_ms).await?;
         pipe.hget::<(), _, _>(keys.user_payments(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_reservations(user), reservation.as_str()).await?;
         pipe.hget::<(), _, _>(keys.user_profile(user), "balance").await?;
-        type Answers = (Option<f64>, Option<u64>, Option<String>, Option<String>, Option<u64>);
-        let (active_until, latest, paid, schedule, balance): Answers = pipe.all().await?;
+        type Answers = (Option<f64>, Option<u64>, i64, Option<String>, Option<String>, Option<u64>);
+        let (active_until, latest, _, paid, schedule, balance): Answers = pipe.all().await?;
         let schedule: ScheduleId = parse_id(&schedule.ok_or(Rejection::ReservationNotFound)?)?;
         if let Some(raw) = paid.filter(|p| p != "VOID") {
             // A retry: make sure the seat side caught up (a no-op unless a crash stopped it).

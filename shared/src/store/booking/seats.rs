@@ -41,9 +41,9 @@ impl BookingStore {
         // The page's seat states in one string: no field names to send, one value to decode,
         // whatever the page's size.
         let pipe = self.redis.client().pipeline();
-        self.gate.queue_in(&pipe, ticket).await?;
+        self.gate.queue_in(&pipe, ticket, now_ms).await?;
         pipe.getrange::<(), _>(keys.schedule_states(schedule), 8 * first as usize, 8 * last as usize + 7).await?;
-        let (active_until, latest, states): (Option<f64>, Option<u64>, Vec<u8>) = pipe.all().await?;
+        let (active_until, latest, _, states): (Option<f64>, Option<u64>, i64, Vec<u8>) = pipe.all().await?;
         self.gate.judge((active_until, latest), ticket, now_ms).await?;
         match shape {
             Some((_, of)) if &of == concert => {}

@@ -74,13 +74,13 @@ pub(super) struct RoomStatus<'a> {
 
 impl Script for RoomStatus<'_> {
     type Reply = QueuePosition;
-    const KEYS: &'static [&'static str] = &["waiting_key", "fans_key", "active_key", "stats_key", "settings_key", "holder_key"];
+    const KEYS: &'static [&'static str] = &["waiting_key", "fans_key", "active_key", "stats_key", "settings_key", "holder_key", "seen_key"];
     const ARGS: &'static [&'static str] = &["ticket", "now_ms", "fan", "now_seconds"];
     lua_source!("room_status");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let c = &self.ticket.concert;
-        vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_holder(c)]
+        vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_stats(c), k.room_settings(c), k.room_holder(c), k.room_seen(c)]
     }
 
     fn args(&self) -> Vec<String> {

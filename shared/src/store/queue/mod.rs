@@ -10,14 +10,17 @@
 //! - `fan.rs`: what a fan does: join, ask where they stand, leave.
 //! - `tick.rs`: the admission tick and its settings.
 //! - `operator.rs`: what an operator reads and changes.
+//! - `autopilot.rs`: what the autopilot reads each tick, its decision, and the decision log.
 //! - here: the store, the public line, the live rooms list and the rooms' settings.
 
+mod autopilot;
 mod fan;
 mod operator;
 mod tick;
 
+pub use autopilot::{AutopilotInputs, LoggedDecision};
 pub use fan::Joined;
-pub use operator::RoomSnapshot;
+pub use operator::{RoomSnapshot, HEALTH_SECONDS};
 pub use tick::{Admission, TickReport};
 
 use std::collections::HashMap;
@@ -26,6 +29,7 @@ use fred::prelude::*;
 
 use super::gate::Gate;
 pub use super::gate::Left;
+use super::health::HealthStore;
 use super::script::{parse_id, parse_u64, LuaScript, Redis, Script};
 use super::{StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
@@ -47,11 +51,13 @@ pub struct QueueStore {
     /// How long a sold-out room's places are kept after its last fan left.
     retention_ms: u64,
     gate: Gate,
+    /// The booking path's health, which the autopilot reads with the room's state.
+    health: HealthStore,
 }
 
 impl QueueStore {
     pub(crate) fn new(redis: Redis, retention_ms: u64) -> Self {
-        QueueStore { retention_ms, gate: Gate::new(redis.clone()), redis }
+        QueueStore { retention_ms, gate: Gate::new(redis.clone()), health: HealthStore::new(redis.clone()), redis }
     }
 
     pub(crate) fn scripts() -> Vec<&'static LuaScript> {
@@ -138,6 +144,8 @@ fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
         admit_per_tick: number("admitPerTick").map_err(bad)?,
         active_cap: number("activeCap").map_err(bad)?,
         overbooking: raw.get("overbooking").and_then(|v| v.parse().ok()),
+        autopilot: raw.get("autopilot").map(|v| v == "1"),
+        target_p95_ms: number("targetP95Ms").map_err(bad)?,
         paused: raw.get("paused").is_some_and(|v| v == "1"),
         opened: raw.get("opened").is_some_and(|v| v == "1"),
         sold_out: raw.get("soldOut").is_some_and(|v| v == "1"),

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
+use super::super::health;
 use super::super::script::{from_json, lua_source, parse_u64, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
-use super::{parse_settings, QueueStore};
+use super::{parse_settings, LoggedDecision, QueueStore};
 use crate::domain::admin::RoomUpdate;
+use crate::domain::autopilot::Health;
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::RoomSettings;
 
@@ -28,7 +30,16 @@ pub struct RoomSnapshot {
     pub sold_out_waiting: Option<u64>,
     /// The last operator changes, newest first.
     pub changes: Vec<serde_json::Value>,
+    /// ACTIVE slots given back by fans who went idle, since the room opened.
+    pub idle_active_total: u64,
+    /// The autopilot's last decisions, newest first.
+    pub decisions: Vec<LoggedDecision>,
+    /// The booking path's answers over the last [`HEALTH_SECONDS`] complete seconds.
+    pub health: Health,
 }
+
+/// The seconds of the booking path's health an operator's view sums.
+pub const HEALTH_SECONDS: u64 = 5;
 
 /// `update_room.lua`: applies an operator's change and logs it with the old values.
 pub(super) struct UpdateRoom<'a> {
@@ -95,8 +106,12 @@ impl QueueStore {
         pipe.hgetall::<(), _>(k.room_stats(concert)).await?;
         pipe.zrange::<(), _, _, _>(k.room_waiting(concert), 0, 0, None, false, None, false).await?;
         pipe.lrange::<(), _>(k.room_changes(concert), 0, 49).await?;
-        type Answers = (HashMap<String, String>, u64, u64, HashMap<String, String>, Vec<String>, Vec<String>);
-        let (settings, waiting, active, stats, front, changes): Answers = pipe.all().await?;
+        pipe.lrange::<(), _>(k.room_decisions(concert), 0, 29).await?;
+        self.health.queue_window(&pipe, concert, now_ms, HEALTH_SECONDS).await?;
+        let mut answers: Vec<fred::types::Value> = pipe.all().await?;
+        let seconds: Vec<HashMap<String, u64>> = answers.split_off(7).into_iter().map(|v| v.convert()).collect::<Result<_, _>>()?;
+        type Answers = (HashMap<String, String>, u64, u64, HashMap<String, String>, Vec<String>, Vec<String>, Vec<String>);
+        let (settings, waiting, active, stats, front, changes, decisions): Answers = fred::types::Value::Array(answers).convert()?;
         if settings.is_empty() {
             return Err(Rejection::ConcertNotFound.into());
         }
@@ -122,6 +137,9 @@ impl QueueStore {
             sold_out_at_ms: settings.get("soldOutAt").and_then(|v| v.parse().ok()),
             sold_out_waiting: stat("soldOutWaiting"),
             changes: changes.iter().map(|c| from_json(c)).collect::<StoreResult<_>>()?,
+            idle_active_total: stat("idleActive").unwrap_or(0),
+            decisions: decisions.iter().map(|d| from_json(d)).collect::<StoreResult<_>>()?,
+            health: health::sum(&seconds),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use super::super::script::{lua_source, FromReply, Reply, Script};
 use super::super::{Keys, StoreResult};
+use super::LoggedDecision;
 use super::QueueStore;
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::Inventory;
@@ -22,6 +23,13 @@ pub struct Admission {
     pub tick_ms: u64,
     /// The most tickets one call of the tick script moves (`ADMIT_STEP`).
     pub step: u64,
+    /// An ACTIVE fan not seen on the booking path this long gives the slot back
+    /// (`ACTIVE_IDLE_SECONDS`).
+    pub active_idle_ms: u64,
+    /// Whether rooms that have not chosen run on the autopilot (`AUTOPILOT`).
+    pub autopilot: bool,
+    /// The booking path's p95 the autopilot aims at, for rooms without their own (`TARGET_P95_MS`).
+    pub target_p95_ms: u64,
 }
 
 /// What one admission tick of one room did.
@@ -62,11 +70,14 @@ pub(super) struct RoomTick<'a> {
     pub now_ms: u64,
     pub admission: Admission,
     pub inventory: Inventory,
+    /// The autopilot's decision for this tick, when the room runs on it.
+    pub decision: Option<&'a LoggedDecision>,
 }
 
 impl Script for RoomTick<'_> {
     type Reply = TickReport;
-    const KEYS: &'static [&'static str] = &["waiting_key", "fans_key", "active_key", "holder_key", "stats_key", "settings_key", "seq_key"];
+    const KEYS: &'static [&'static str] =
+        &["waiting_key", "fans_key", "active_key", "holder_key", "stats_key", "settings_key", "seq_key", "seen_key", "decisions_key"];
     const ARGS: &'static [&'static str] = &[
         "tick_start_ms",
         "now_ms",
@@ -81,12 +92,25 @@ impl Script for RoomTick<'_> {
         "fans_holding",
         "sold_out",
         "present_cutoff_ms",
+        "autopilot_limit",
+        "decision_json",
+        "active_idle_cutoff_ms",
     ];
     lua_source!("room_tick");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let c = self.concert;
-        vec![k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_holder(c), k.room_stats(c), k.room_settings(c), k.room_seq(c)]
+        vec![
+            k.room_waiting(c),
+            k.room_fans(c),
+            k.room_active(c),
+            k.room_holder(c),
+            k.room_stats(c),
+            k.room_settings(c),
+            k.room_seq(c),
+            k.room_seen(c),
+            k.room_decisions(c),
+        ]
     }
 
     fn args(&self) -> Vec<String> {
@@ -105,6 +129,9 @@ impl Script for RoomTick<'_> {
             inventory.fans_holding.to_string(),
             if inventory.sold_out() { "1" } else { "0" }.to_string(),
             now_ms.saturating_sub(a.wait_idle_ms).to_string(),
+            self.decision.map(|d| d.decision.limit.to_string()).unwrap_or_default(),
+            self.decision.map(|d| serde_json::to_string(d).expect("a decision serializes")).unwrap_or_default(),
+            now_ms.saturating_sub(a.active_idle_ms).to_string(),
         ]
     }
 }
@@ -131,7 +158,8 @@ impl QueueStore {
     /// `schedule::tick_start`), knowing its `inventory`, in calls that each move at most
     /// `admission.step` tickets (see `room_tick.lua`): between them Redis serves everyone else.
     /// Overlapping callers share the tick's stored budget, so the tick admits its exact total
-    /// once; a tick not after the last one run does nothing.
+    /// once; a tick not after the last one run does nothing. With the autopilot's `decision`, the
+    /// tick admits at most its limit and logs it.
     pub async fn tick(
         &self,
         concert: &ConcertId,
@@ -139,8 +167,9 @@ impl QueueStore {
         now_ms: u64,
         admission: Admission,
         inventory: Inventory,
+        decision: Option<&LoggedDecision>,
     ) -> StoreResult<TickReport> {
-        let script = RoomTick { concert, tick, now_ms, admission, inventory };
+        let script = RoomTick { concert, tick, now_ms, admission, inventory, decision };
         let started = std::time::Instant::now();
         let mut report = self.redis.run(&script).await?;
         // Each step takes tickets off the line or ends the tick, so this ends. The room's own
