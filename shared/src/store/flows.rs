@@ -182,3 +182,20 @@ impl Store {
         self.outbox.sales(&concerts).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_cache_serves_what_it_read_within_its_period_only() {
+        let cache = CatalogCache { ttl_ms: 1_000, ..Default::default() };
+        assert!(cache.fresh(0).is_none());
+        cache.keep(5_000, Arc::new(Vec::new()));
+        assert!(cache.fresh(5_999).is_some());
+        assert!(cache.fresh(6_000).is_none(), "stale after its period");
+        let off = CatalogCache::default();
+        off.keep(5_000, Arc::new(Vec::new()));
+        assert!(off.fresh(5_000).is_none(), "a period of 0 keeps nothing");
+    }
+}

@@ -49,8 +49,9 @@ impl FromReply for Left {
     }
 }
 
-/// What [`Gate::queue_in`] adds to a pipeline's answers: the ticket's ACTIVE expiry and the
-/// token user's latest ticket in the room (and the count of the last-seen refresh, unused).
+/// The two answers of [`Gate::queue_in`] that [`Gate::judge`] reads: the ticket's ACTIVE expiry
+/// and the token user's latest ticket in the room (the third, the last-seen refresh's count, is
+/// skipped by the caller).
 pub(crate) type GateAnswer = (Option<f64>, Option<u64>);
 
 /// The check the booking endpoints make: is this ticket ACTIVE now in its concert's room? Reads

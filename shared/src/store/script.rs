@@ -276,6 +276,12 @@ pub(crate) fn bound_names(source: &str, table: &str) -> Vec<String> {
     names.split(", ").map(str::to_owned).collect()
 }
 
+/// `value` decoded as `R`, as [`Redis::run`] decodes a script's answer.
+#[cfg(test)]
+pub(crate) fn decode_for_tests<R: FromReply>(value: Value) -> StoreResult<R> {
+    Reply::decode("test", value)
+}
+
 /// Fails unless `S`'s key and argument names are the ones its Lua file binds, in the same order.
 #[cfg(test)]
 pub(crate) fn assert_binds<S: Script>() {

@@ -42,3 +42,21 @@ impl ReservationReply {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::script::decode_for_tests;
+    use super::*;
+    use fred::types::Value;
+
+    #[test]
+    fn a_refusal_names_its_rule_and_an_unknown_code_is_a_bug() {
+        let refused = |code: &str| decode_for_tests::<ReservationReply>(Value::Array(vec!["ERR".into(), code.into()]));
+        for (code, rejection) in
+            [("SEAT_TAKEN", Rejection::SeatTaken), ("HOLD_EXPIRED", Rejection::HoldExpired), ("WRONG_CONCERT", Rejection::WrongConcert)]
+        {
+            assert!(matches!(refused(code), Ok(ReservationReply::Refused(r)) if r == rejection), "{code}");
+        }
+        assert!(refused("NO_SUCH_RULE").is_err());
+    }
+}

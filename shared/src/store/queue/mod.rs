@@ -151,3 +151,17 @@ fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
         sold_out: raw.get("soldOut").is_some_and(|v| v == "1"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rooms_settings_hash_reads_with_its_defaults_and_a_bad_number_is_a_bug() {
+        let raw = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>();
+        let s = parse_settings(&raw(&[("opensAt", "2000"), ("admitPerTick", "7"), ("paused", "1"), ("autopilot", "0")])).unwrap();
+        assert_eq!((s.prequeue_opens_at_ms, s.opens_at_ms, s.admit_per_tick, s.active_cap), (0, 2000, Some(7), None));
+        assert_eq!((s.paused, s.opened, s.autopilot, s.target_p95_ms), (true, false, Some(false), None));
+        assert!(parse_settings(&raw(&[("activeCap", "many")])).is_err());
+    }
+}
