@@ -2,7 +2,11 @@
 // later (default 60), FANS fans (default 3,000) arriving during the pre-queue minute and LATE_FANS
 // (default 1,000) over the LATE_SECONDS after the opening, for DROP_SEATS seats (default 300, in two
 // schedules). Each fan signs up, tops up, queues, polls as Retry-After asks, and once ACTIVE tries
-// to buy 1 or 2 seats. `k6/run drop` runs it on the local stack.
+// to buy 1 or 2 seats. `k6/run drop` runs it on the local stack. With ABANDON (a share, default 0)
+// that many admitted fans hold their seats and never pay (the holds lapse after HOLD_SECONDS), and
+// half of those close the tab without leaving the room (their ACTIVE slot ends after
+// ACTIVE_IDLE_SECONDS): the room must still sell every seat while fans wait. GRACEFUL_STOP (default
+// 30s) is how long fans already in the line may go on after their arrival window.
 //
 // It reports: the time from the opening to the sell-out, the wait to ACTIVE by arrival group
 // (pre-queue vs later), fans admitted who bought nothing, how long after the last sale the last
@@ -18,6 +22,8 @@ const OPENS_IN = Number(__ENV.OPENS_IN || 60);
 const LATE_SECONDS = Number(__ENV.LATE_SECONDS || 30);
 const SEATS = Number(__ENV.DROP_SEATS || 300);
 const STEP_SLEEP = Number(__ENV.STEP_SLEEP ?? 1);
+const ABANDON = Number(__ENV.ABANDON || 0);
+const GRACEFUL_STOP = __ENV.GRACEFUL_STOP || '30s';
 
 const waitPrequeue = new Trend('wait_prequeue', true);
 const waitLate = new Trend('wait_late', true);
@@ -28,6 +34,9 @@ const toldSoldOut = new Counter('fans_told_sold_out');
 const lastSaleAt = new Trend('last_sale_at_ms');
 const toldAt = new Trend('told_sold_out_at_ms');
 const sellOut = new Gauge('time_to_sell_out_ms');
+const abandoned = new Counter('fans_abandoned_holds');
+const vanished = new Counter('fans_vanished');
+const unsold = new Gauge('seats_left_unsold');
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const joinStatuses = http.expectedStatuses(200, 201, 409);
@@ -43,6 +52,7 @@ export const options = {
       duration: `${OPENS_IN}s`,
       preAllocatedVUs: Math.min(FANS, 4000),
       maxVUs: FANS + 200,
+      gracefulStop: GRACEFUL_STOP,
     },
     late: {
       executor: 'constant-arrival-rate',
@@ -53,6 +63,7 @@ export const options = {
       duration: `${LATE_SECONDS}s`,
       preAllocatedVUs: Math.min(LATE_FANS, 2000),
       maxVUs: LATE_FANS + 200,
+      gracefulStop: GRACEFUL_STOP,
     },
   },
   thresholds: {
@@ -135,6 +146,13 @@ function fan(data, group) {
     const held = http.post(`${BASE}/reservations`, JSON.stringify({ scheduleId: schedule, seatNumber: seat }), { headers: both, responseCallback: holdStatuses, tags: { name: 'hold-seat' } });
     if (held.status === 201) holds.push(held.json('reservationId'));
   }
+  if (holds.length > 0 && Math.random() < ABANDON) {
+    // Never pays: the holds lapse. Half leave the room; the others just close the tab.
+    abandoned.add(1);
+    if (Math.random() < 0.5) http.del(`${BASE}/queue/tokens/current`, null, { headers: both, tags: { name: 'leave-queue' } });
+    else vanished.add(1);
+    return;
+  }
   let got = 0;
   for (const reservationId of holds) {
     sleep(STEP_SLEEP);
@@ -168,4 +186,9 @@ export function teardown(data) {
   const r = room.json();
   console.log(`room: ${r.status}, sold ${r.seats.sold}/${r.seats.total}, admitted ${r.admittedTotal}, dropped ${r.droppedTotal}, sold out at ${r.soldOutAt}, told ${r.soldOutWaiting} waiting fans`);
   if (r.soldOutAt) sellOut.add(Date.parse(r.soldOutAt) - data.opensAt);
+  unsold.add(r.seats.total - r.seats.sold);
+  if (FANS + LATE_FANS > 2 * SEATS) {
+    // Far more fans than seats: the room must sell every seat it can while fans wait.
+    check(r, { 'every seat sold while fans waited': (x) => x.seats.sold === x.seats.total });
+  }
 }

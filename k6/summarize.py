@@ -23,12 +23,14 @@ for stat in ("avg", "med", "p(90)", "p(95)", "p(99)", "max"):
 for name in ("purchases_completed", "seats_gave_up", "seats_oversold", "dropped_iterations"):
     if name in m:
         print(f"{name:<22}{m[name].get('count', 0):>6,.0f}")
+if "seats_left_unsold" in m:
+    print(f"seats left unsold     {m['seats_left_unsold']['value']:>6,.0f}")
 if "time_to_sell_out_ms" in m:
     print(f"sold out      {m['time_to_sell_out_ms']['value'] / 1000:.1f} s after the opening")
 for name, label in (("wait_prequeue", "wait, pre-queue"), ("wait_late", "wait, later fans")):
     if name in m and m[name].get("max", 0) > 0:
         print(f"{label:<18} med {m[name]['med'] / 1000:.1f} s   p95 {m[name]['p(95)'] / 1000:.1f} s   (to ACTIVE)")
-for name in ("seats_bought", "fans_bought", "admitted_bought_nothing", "fans_told_sold_out"):
+for name in ("seats_bought", "fans_bought", "admitted_bought_nothing", "fans_told_sold_out", "fans_abandoned_holds", "fans_vanished"):
     if name in m:
         print(f"{name:<24}{m[name].get('count', 0):>6,.0f}")
 if "last_sale_at_ms" in m and "told_sold_out_at_ms" in m:
