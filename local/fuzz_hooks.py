@@ -17,11 +17,13 @@ PREFIX = os.environ["KEY_PREFIX"].encode()
 
 # Keys that change without any request, or that count refused requests on purpose:
 #   room admission state (ticks move tickets from waiting to active and drop idle ones), the rate
-#   limits (every attempt counts), the schedules' and relay's work lists, the outbox and ledger (fed
-#   by the relay and the Kafka source), the sweeper's lists of live and finished holds; and the
-#   room settings' fields the tick sets (TICK_SETTINGS).
+#   limits (every attempt counts), the booking path's health per second (every answer counts, for
+#   the autopilot) and the autopilot's decision log (written by the tick), the schedules' and
+#   relay's work lists, the outbox and ledger (fed by the relay and the Kafka source), the
+#   sweeper's lists of live and finished holds; and the room settings' fields the tick sets
+#   (TICK_SETTINGS).
 BACKGROUND = re.compile(
-    rb"\{r:[0-9a-f]+\}:(waiting|active|seen|joined|stats)$"
+    rb"\{r:[0-9a-f]+\}:(waiting|active|seen|joined|stats|decisions|health:[0-9]+)$"
     rb"|\{rooms\}:live$|\{rl:[^}]*\}:|\{work\}:"
     rb"|\{s:[0-9a-f]+\}:(outbox|ledger|ledger-events|holds|finished)$"
 )
