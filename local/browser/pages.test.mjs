@@ -130,7 +130,7 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"targetP95Ms": "40"'));
   await console_.click('#autopilot-on');
   await console_.waitForFunction(() => document.getElementById('answer').textContent.includes('"autopilot": "1"'));
-  await console_.waitForFunction(() => /^On: .*target of 40 ms/.test(document.getElementById('autopilot-summary').textContent));
+  await console_.waitForFunction(() => /^On, waiting for the room to resume .*Target 40 ms/.test(document.getElementById('autopilot-summary').textContent));
   await shoot(console_, 'operator-console');
 
   await console_.click('#resume');
