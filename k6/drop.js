@@ -42,6 +42,21 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const joinStatuses = http.expectedStatuses(200, 201, 409);
 const holdStatuses = http.expectedStatuses(201, 409);
 
+// Fans who come after the opening (none when LATE_FANS=0: k6 refuses a rate of 0).
+const LATE = LATE_FANS > 0 ? {
+  late: {
+    executor: 'constant-arrival-rate',
+    exec: 'lateFan',
+    startTime: `${OPENS_IN}s`,
+    rate: LATE_FANS,
+    timeUnit: `${LATE_SECONDS}s`,
+    duration: `${LATE_SECONDS}s`,
+    preAllocatedVUs: Math.min(LATE_FANS, 2000),
+    maxVUs: LATE_FANS + 200,
+    gracefulStop: GRACEFUL_STOP,
+  },
+} : {};
+
 export const options = {
   scenarios: {
     prequeue: {
@@ -54,17 +69,7 @@ export const options = {
       maxVUs: FANS + 200,
       gracefulStop: GRACEFUL_STOP,
     },
-    late: {
-      executor: 'constant-arrival-rate',
-      exec: 'lateFan',
-      startTime: `${OPENS_IN}s`,
-      rate: LATE_FANS,
-      timeUnit: `${LATE_SECONDS}s`,
-      duration: `${LATE_SECONDS}s`,
-      preAllocatedVUs: Math.min(LATE_FANS, 2000),
-      maxVUs: LATE_FANS + 200,
-      gracefulStop: GRACEFUL_STOP,
-    },
+    ...LATE,
   },
   thresholds: {
     http_req_failed: ['rate==0'],
