@@ -7,6 +7,8 @@
 //! - [`admin`]: what operators send (a new concert and its sale window, a room's new settings).
 //! - [`tokens`]: HMAC-signed access tokens and queue tokens.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
+//! - [`autopilot`]: the booking path's health histogram and the controller that sets a room's
+//!   admission from it.
 //! - [`models`]: concerts, seats, reservations and payments as the scripts store them, including
 //!   the seat entry encoding the Lua scripts share with Rust (`crate::api` shapes them for clients).
 //! - [`events`]: the events published to Kafka.
