@@ -3,8 +3,6 @@
 //! the event-source runner and the on-payment-completed handler.
 
 use std::collections::{BTreeMap, HashSet};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -18,53 +16,7 @@ use serde_json::{json, Value};
 use ticketing::domain::ids::ScheduleId;
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
-use ticketing::testing::{read, request, signed, TestApp, TestUser};
-
-struct Broker {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Broker::start_on(port)
-    }
-
-    fn start_on(port: u16) -> Broker {
-        let bin = ticketing::testing::tansu_bin();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&bin)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin}: {e}"));
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "Tansu did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Broker { port, child: Some(child) }
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use ticketing::testing::{read, request, signed, TansuBroker, TestApp, TestUser};
 
 async fn create_topic(brokers: &str, topic: &str) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
@@ -148,7 +100,7 @@ async fn hold_and_pay(app: &TestApp, schedule: &ScheduleId, seat: i64, price: u6
 
 #[tokio::test]
 async fn each_payment_produces_its_event_in_order_per_schedule_with_its_fields() {
-    let broker = Broker::start();
+    let broker = TansuBroker::start();
     let topic = format!("payments-{:x}", rand_u64());
     create_topic(&broker.address(), &topic).await;
     // Kafka is up (a generous timeout for the cold producer).
@@ -206,7 +158,7 @@ async fn each_payment_produces_its_event_in_order_per_schedule_with_its_fields()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each_once() {
-    let mut broker = Broker::start();
+    let mut broker = TansuBroker::start();
     let port = broker.port;
     let topic = format!("payments-{:x}", rand_u64());
     create_topic(&broker.address(), &topic).await;
@@ -225,7 +177,7 @@ async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each
 
     // Kafka comes back (empty: Tansu here keeps topics in memory) and the outbox-relay function
     // runs, one tick per invocation, until the outbox is empty: it publishes each event once.
-    let broker = Broker::start_on(port);
+    let broker = TansuBroker::start_on(port);
     create_topic(&broker.address(), &topic).await;
     let relay_started = Instant::now();
     let mut published = 0;
@@ -269,7 +221,7 @@ async fn kafka_down_during_200_payments_loses_nothing_and_the_ledger_counts_each
 async fn a_record_that_fails_is_delivered_again_until_it_counts_with_or_without_partial_batch_responses() {
     use fred::prelude::*;
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let broker = Broker::start();
+    let broker = TansuBroker::start();
     for partial in [false, true] {
         let topic = format!("payments-{:x}", rand_u64());
         create_topic(&broker.address(), &topic).await;

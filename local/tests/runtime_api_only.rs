@@ -17,7 +17,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -26,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use local_stack::runtime_api::{Outcome, RuntimeApi};
 use serde_json::Value;
+use ticketing::testing::TansuBroker;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -288,66 +288,20 @@ fn expect_answer(function: &str, settings: &Settings, answered: &mut BTreeSet<St
     answer
 }
 
-/// A Tansu broker on a free port, stopped when dropped (as in `payment_events.rs`).
-struct Broker {
-    port: u16,
-    child: Child,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let bin = ticketing::testing::tansu_bin();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&bin)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin}: {e}"));
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "Tansu did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let broker = Broker { port, child };
-        broker.create_topic(&dev_env().into_iter().find(|(k, _)| k == "PAYMENTS_TOPIC").map(|(_, v)| v).unwrap());
-        broker
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn create_topic(&self, topic: &str) {
-        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-                rdkafka::ClientConfig::new().set("bootstrap.servers", self.address()).create().unwrap();
-            let topics = [NewTopic::new(topic, 3, TopicReplication::Fixed(1))];
-            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-            for result in admin.create_topics(&topics, &options).await.unwrap() {
-                if let Err((_, code)) = result {
-                    assert_eq!(code, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists);
-                }
-            }
-        });
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A Tansu broker of the test's own, with the payments topic of `local/dev.env`.
+fn broker() -> TansuBroker {
+    let broker = TansuBroker::start();
+    let topic = dev_env().into_iter().find(|(k, _)| k == "PAYMENTS_TOPIC").map(|(_, v)| v).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(local_stack::kafka_trigger::ensure_topic(&broker.address(), &topic, 3)).unwrap();
+    broker
 }
 
 /// The statuses of `local/events/README.md`, in the order `local/invoke-fixtures` checks them.
 #[test]
 fn every_function_answers_its_fixture_on_a_runtime_api_alone() {
     binaries();
-    let broker = Broker::start();
+    let broker = broker();
     let settings = Settings::new(&broker.address());
     settings.seed();
     let mut answered = BTreeSet::new();

@@ -101,6 +101,55 @@ pub fn tansu_bin() -> String {
     .clone()
 }
 
+/// A Tansu broker of a test's own on `port` (a free one with [`TansuBroker::start`]), in memory,
+/// killed when dropped or stopped, so a test can take the broker away and bring it back.
+pub struct TansuBroker {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl TansuBroker {
+    pub fn start() -> TansuBroker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
+        TansuBroker::start_on(port)
+    }
+
+    pub fn start_on(port: u16) -> TansuBroker {
+        let bin = tansu_bin();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(&bin)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run Tansu at {bin}: {e}"));
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "Tansu did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        TansuBroker { port, child: Some(child) }
+    }
+
+    /// `127.0.0.1:PORT`, as `KAFKA_BROKERS` takes it.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TansuBroker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 pub struct TestApp {
     pub app: App,
     next_tick: AtomicU64,
