@@ -9,7 +9,9 @@
 --       presentCutoffMs (a place at the front is admitted only if seen since; else dropped),
 --       autopilotLimit (the autopilot's most admitted this tick; '' when it is off),
 --       decisionJson (the autopilot's decision, logged once per tick; '' for none),
---       activeIdleCutoffMs (an ACTIVE ticket not seen since gives its slot back)
+--       activeIdleCutoffMs (an ACTIVE ticket not seen since gives its slot back),
+--       admittedSeenMs (the last-seen time given to a ticket admitted now: earlier than now, so
+--       a fan who never shows up gives the slot back sooner than one who went idle)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)}.
 --
@@ -48,8 +50,8 @@
 -- (ARGV are strings as sent).
 local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key, seen_key, decisions_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]
 local tick = tonumber(tick_start_ms)
 local now = tonumber(now_ms)
 local step = tonumber(step_text)
@@ -117,7 +119,7 @@ local function admit(n)
       if seen[j] >= present then
         pairs[#pairs + 1] = expiresAt
         pairs[#pairs + 1] = ticket
-        seenPairs[#seenPairs + 1] = now
+        seenPairs[#seenPairs + 1] = admitted_seen_ms
         seenPairs[#seenPairs + 1] = ticket
       else
         dropped = dropped + 1
@@ -267,6 +269,8 @@ local perTick = tonumber(s[1] or default_admit_per_tick)
 local cap = tonumber(s[2] or default_active_cap)
 local overbooking = tonumber(s[3] or default_overbooking)
 local choosing = math.max(0, active - tonumber(fans_holding))
-local inventory = math.floor(tonumber(available_seats) * overbooking) - choosing
+-- Rounded up, so the last seat is offered to two fans (1 x 1.5): a fan admitted for it who never
+-- shows up does not stall the sale alone.
+local inventory = math.ceil(tonumber(available_seats) * overbooking) - choosing
 local budget = math.max(0, math.min(perTick, cap - active, inventory, tonumber(autopilot_limit) or math.huge))
 return proceed(budget, expired, droppedIdle)

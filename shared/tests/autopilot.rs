@@ -9,7 +9,7 @@ use ticketing::domain::admin::RoomUpdateRequest;
 use ticketing::domain::autopilot::Reason;
 use ticketing::domain::inputs::SeatPage;
 use ticketing::domain::now_ms;
-use ticketing::domain::queue::Inventory;
+use ticketing::domain::queue::{Inventory, QueuePosition, ADMITTED_NO_SHOW_MS};
 use ticketing::store::queue::Admission;
 use ticketing::testing::TestApp;
 
@@ -86,13 +86,9 @@ async fn a_room_set_to_a_target_of_its_own_is_judged_against_it() {
     assert!(bad.validate().is_err());
 }
 
-#[tokio::test]
-async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_them() {
-    let app = TestApp::spawn().await;
-    let concert = app.concert(100, 100).await;
-    let c = &concert.concert_id;
-    let (idle, busy) = (app.waiting_user(0).await, app.waiting_user(0).await);
-    let settings = Admission {
+/// Admission by hand (10 a tick), with the given idle time for ACTIVE fans.
+fn by_hand(active_idle_ms: u64) -> Admission {
+    Admission {
         admit_per_tick: 10,
         active_cap: 100,
         overbooking: 1.5,
@@ -101,10 +97,19 @@ async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_t
         wait_abandon_ms: 900_000,
         tick_ms: 1_000,
         step: 1_000,
-        active_idle_ms: 10_000,
+        active_idle_ms,
         autopilot: false,
         target_p95_ms: 50,
-    };
+    }
+}
+
+#[tokio::test]
+async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_them() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(100, 100).await;
+    let c = &concert.concert_id;
+    let (idle, busy) = (app.waiting_user(0).await, app.waiting_user(0).await);
+    let settings = by_hand(10_000);
     let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
     let t0 = now_ms();
     assert_eq!(app.store.queue.tick(c, 1, t0, settings, plenty, None).await.unwrap().admitted, 2);
@@ -122,4 +127,32 @@ async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_t
     assert!(kept.is_ok(), "the busy fan is still ACTIVE");
     let gone = app.store.booking.seat_page(idle.ticket.as_ref().unwrap(), c, schedule, page, t0 + 11_000).await;
     assert_eq!(gone.unwrap_err().to_string(), "refused: the queue token has ended; take a new one");
+}
+
+#[tokio::test]
+async fn an_admitted_fan_who_never_shows_up_gives_the_slot_back_before_the_idle_time() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(100, 100).await;
+    let c = &concert.concert_id;
+    let (gone, came) = (app.waiting_user(0).await, app.waiting_user(0).await);
+    let settings = by_hand(120_000);
+    let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
+    let t0 = now_ms();
+    assert_eq!(app.store.queue.tick(c, 1, t0, settings, plenty, None).await.unwrap().admitted, 2);
+
+    // One fan comes back at its next poll and is told ACTIVE; the other closed the tab in line.
+    let status = app.store.queue.position(came.ticket.as_ref().unwrap(), t0 + 20_000).await.unwrap();
+    assert!(matches!(status, QueuePosition::Active { .. }), "{status:?}");
+
+    let before = app.store.queue.tick(c, 2, t0 + ADMITTED_NO_SHOW_MS - 1_000, settings, plenty, None).await.unwrap();
+    assert_eq!((before.expired_active, before.active), (0, 2), "nobody is given back within the grace: {before:?}");
+    let after = app.store.queue.tick(c, 3, t0 + ADMITTED_NO_SHOW_MS + 1_000, settings, plenty, None).await.unwrap();
+    assert_eq!((after.expired_active, after.active), (1, 1), "the no-show's slot went back: {after:?}");
+    assert!(ADMITTED_NO_SHOW_MS < settings.active_idle_ms);
+    let schedule = &concert.schedules[0].schedule_id;
+    let page = SeatPage { from: 1, limit: 10 };
+    let kept = app.store.booking.seat_page(came.ticket.as_ref().unwrap(), c, schedule, page, t0 + ADMITTED_NO_SHOW_MS + 2_000).await;
+    assert!(kept.is_ok(), "the fan who came back keeps the slot for the whole idle time");
+    let refused = app.store.booking.seat_page(gone.ticket.as_ref().unwrap(), c, schedule, page, t0 + ADMITTED_NO_SHOW_MS + 2_000).await;
+    assert!(refused.is_err());
 }

@@ -420,6 +420,19 @@ async fn admission_never_lets_idle_active_fans_outnumber_the_seats_left() {
 }
 
 #[tokio::test]
+async fn the_last_seat_is_offered_to_two_fans_so_one_who_vanishes_cannot_stall_it() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    line_up(&app, &c, 10, t0).await;
+    let a = Admission { admit_per_tick: 100, overbooking: 1.5, ..SETTINGS };
+    // 1 seat left x 1.5, rounded up: two fans.
+    let last_seat = Inventory { seats: 10, sold: 9, held: 0, fans_holding: 0 };
+    assert_eq!(app.store.queue.tick(&c, 1, t0, a, last_seat, None).await.unwrap().admitted, 2);
+    assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, last_seat, None).await.unwrap().admitted, 0, "and no more");
+}
+
+#[tokio::test]
 async fn a_sold_out_room_tells_everyone_and_admits_no_one() {
     let app = TestApp::spawn().await;
     let concert = app.concert(2, 1_000).await;

@@ -125,7 +125,24 @@ pub fn retry_after_seconds(position: u64, eta: Option<u64>) -> u64 {
         // No rate observed yet: grow with the distance to the front.
         None => position / 1_000,
     };
-    guess.clamp(1, 30)
+    guess.clamp(1, MAX_RETRY_AFTER_SECONDS)
+}
+
+/// The longest `Retry-After` a waiting fan is told.
+pub const MAX_RETRY_AFTER_SECONDS: u64 = 30;
+
+/// How long a fan just admitted has to show up before the slot goes back: a waiting fan obeying
+/// `Retry-After` polls within [`MAX_RETRY_AFTER_SECONDS`], plus a few seconds for the tick and the
+/// network. A fan who closed the tab while waiting is admitted like the others and, without this,
+/// would keep an ACTIVE slot for the whole `ACTIVE_IDLE_SECONDS`, which near a sell-out is what the
+/// last seats wait for. Once the fan has made a request, `ACTIVE_IDLE_SECONDS` applies.
+pub const ADMITTED_NO_SHOW_MS: u64 = (MAX_RETRY_AFTER_SECONDS + 5) * 1000;
+
+/// The last-seen time a tick records for a fan it admits at `now_ms`: early enough that the fan is
+/// given the slot back after [`ADMITTED_NO_SHOW_MS`] (or `active_idle_ms`, if shorter) unless a
+/// request refreshes it first.
+pub fn admitted_seen_ms(now_ms: u64, active_idle_ms: u64) -> u64 {
+    now_ms.saturating_sub(active_idle_ms) + active_idle_ms.min(ADMITTED_NO_SHOW_MS)
 }
 
 #[cfg(test)]
@@ -168,5 +185,17 @@ mod tests {
         assert_eq!(retry_after_seconds(1_000_000, Some(10_000)), 30);
         assert_eq!(retry_after_seconds(5, None), 1);
         assert_eq!(retry_after_seconds(20_000, None), 20);
+    }
+
+    #[test]
+    fn an_admitted_fan_who_never_shows_up_gives_the_slot_back_sooner_than_an_idle_one() {
+        let (now, idle) = (1_000_000, 60_000);
+        let seen = admitted_seen_ms(now, idle);
+        // The tick gives back a slot whose last-seen time is before `now - idle`.
+        let given_back_at = seen + idle;
+        assert_eq!(given_back_at - now, ADMITTED_NO_SHOW_MS);
+        assert!(ADMITTED_NO_SHOW_MS > MAX_RETRY_AFTER_SECONDS * 1000, "a fan obeying Retry-After is never given back");
+        // An idle time shorter than the no-show grace wins.
+        assert_eq!(admitted_seen_ms(now, 10_000), now);
     }
 }

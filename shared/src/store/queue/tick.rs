@@ -7,7 +7,7 @@ use super::super::{Keys, StoreResult};
 use super::LoggedDecision;
 use super::QueueStore;
 use crate::domain::ids::ConcertId;
-use crate::domain::queue::Inventory;
+use crate::domain::queue::{admitted_seen_ms, Inventory};
 
 /// The environment's admission settings: the defaults of every room an operator has not tuned,
 /// and the lifetimes that apply to all.
@@ -95,6 +95,7 @@ impl Script for RoomTick<'_> {
         "autopilot_limit",
         "decision_json",
         "active_idle_cutoff_ms",
+        "admitted_seen_ms",
     ];
     lua_source!("room_tick");
 
@@ -132,6 +133,7 @@ impl Script for RoomTick<'_> {
             self.decision.map(|d| d.decision.limit.to_string()).unwrap_or_default(),
             self.decision.map(|d| serde_json::to_string(d).expect("a decision serializes")).unwrap_or_default(),
             now_ms.saturating_sub(a.active_idle_ms).to_string(),
+            admitted_seen_ms(now_ms, a.active_idle_ms).to_string(),
         ]
     }
 }
