@@ -5,7 +5,7 @@ after the public room state, simulated from the rules the code applies.
 Every fan joins in the minute before the opening and is admitted in line order, ADMITTED_PER_SECOND (default 1,000) per
 one-second tick. Two clients:
   before: the fan asks for its own status (`GET /queue/tokens/current`: a function invocation and a
-          Redis script) every `Retry-After` = ETA / 3, 1 to 30 s (domain/queue.rs).
+          Redis script) every `Retry-After` = ETA / 2 (rounded up), 1 to 30 s (domain/queue.rs).
   after:  the fan page's client (functions/fan-page/src/page.html): while its derived ETA is above
           NEAR_SECONDS it reads the room's public state (`GET /concerts/{id}/room`, the same for
           everyone, so a CDN answers it and the service sees about one read a second per CDN edge)
@@ -67,7 +67,7 @@ def position(place, t):
 
 def retry_after(pos):
     eta = math.ceil(pos / RATE)
-    return min(max(eta // 3, 1), 30)
+    return min(max((eta + 1) // 2, 1), 30)
 
 
 def simulate(place, mode):

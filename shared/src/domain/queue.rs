@@ -115,13 +115,16 @@ pub fn eta_seconds(position: u64, admitted_per_second: Option<f64>) -> Option<u6
     Some((position as f64 / rate).ceil() as u64)
 }
 
-/// The `Retry-After` for a waiting client: poll about three times before the expected admission,
-/// at least once a second and at most every 30 s, so the front of the line polls often and the
-/// back of a long line barely costs anything. The cap stays well below `WAIT_IDLE_SECONDS`, so a
-/// client that obeys it is never dropped as idle.
+/// The `Retry-After` for a waiting client: half the expected wait, so a fan asks about twice as
+/// often as the wait halves (a fan a minute away asks after 30, 45, 53, 57 and 59 s), at least
+/// once a second and at most every 30 s: the front of the line polls often and the back of a long
+/// line barely costs anything. Every poll of a waiting fan is load the booking path does not get
+/// to use, and on a machine the fans share with the service (the load tests) their polls are most
+/// of the requests; a third of the ETA cost about half as many again. The cap
+/// stays well below `WAIT_IDLE_SECONDS`, so a client that obeys it is never dropped as idle.
 pub fn retry_after_seconds(position: u64, eta: Option<u64>) -> u64 {
     let guess = match eta {
-        Some(eta) => eta / 3,
+        Some(eta) => eta.div_ceil(2),
         // No rate observed yet: grow with the distance to the front.
         None => position / 1_000,
     };
