@@ -43,12 +43,14 @@ fn http_handler(function: &str) -> Option<HttpHandler> {
         "get-balance" => |app, req| Box::pin(get_balance::handle(app, req)),
         "charge-balance" => |app, req| Box::pin(charge_balance::handle(app, req)),
         "issue-token" => |app, req| Box::pin(issue_token::handle(app, req)),
+        "get-challenge" => |app, req| Box::pin(get_challenge::handle(app, req)),
         "token-status" => |app, req| Box::pin(token_status::handle(app, req)),
         "leave-queue" => |app, req| Box::pin(leave_queue::handle(app, req)),
         "get-concert" => |app, req| Box::pin(get_concert::handle(app, req)),
         "room-state" => |app, req| Box::pin(room_state::handle(app, req)),
         "room-status" => |app, req| Box::pin(room_status::handle(app, req)),
         "update-room" => |app, req| Box::pin(update_room::handle(app, req)),
+        "add-codes" => |app, req| Box::pin(add_codes::handle(app, req)),
         "list-concerts" => |app, req| Box::pin(list_concerts::handle(app, req)),
         "list-seats" => |app, req| Box::pin(list_seats::handle(app, req)),
         "hold-seat" => |app, req| Box::pin(hold_seat::handle(app, req)),
@@ -134,7 +136,7 @@ impl Gateway {
     /// Serves HTTP on `listener` until the process ends.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         loop {
-            let (stream, _) = match listener.accept().await {
+            let (stream, peer) = match listener.accept().await {
                 Ok(conn) => conn,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -146,14 +148,17 @@ impl Gateway {
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let gateway = gateway.clone();
-                    async move { Ok::<_, Infallible>(gateway.call(req).await) }
+                    async move { Ok::<_, Infallible>(gateway.call(req, peer.ip()).await) }
                 });
                 let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
             });
         }
     }
 
-    async fn call(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    /// One request from `peer`, whose address the functions see as API Gateway's
+    /// `requestContext.http.sourceIp` (so per-address limits count each client on its own, and
+    /// a load test can come from many loopback addresses, 127.0.0.x).
+    async fn call(&self, req: hyper::Request<Incoming>, peer: std::net::IpAddr) -> hyper::Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
@@ -197,7 +202,7 @@ impl Gateway {
                     .collect()
             })
             .unwrap_or_default();
-        let context = request_context(&parts.method, &path, &route.function);
+        let context = request_context(&parts.method, &path, &route.function, peer);
         let lambda_body = match String::from_utf8(bytes.to_vec()) {
             _ if bytes.is_empty() => Body::Empty,
             Ok(text) => Body::Text(text),
@@ -258,12 +263,12 @@ fn plain(status: u16, content_type: &str, body: Bytes) -> hyper::Response<Full<B
     hyper::Response::builder().status(status).header("content-type", content_type).body(Full::new(body)).expect("valid response")
 }
 
-fn request_context(method: &hyper::Method, path: &str, function: &str) -> RequestContext {
+fn request_context(method: &hyper::Method, path: &str, function: &str, peer: std::net::IpAddr) -> RequestContext {
     let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
     http.method = method.clone();
     http.path = Some(path.to_owned());
     http.protocol = Some("HTTP/1.1".into());
-    http.source_ip = Some("127.0.0.1".into());
+    http.source_ip = Some(peer.to_canonical().to_string());
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.http = http;
     context.stage = Some("$default".into());

@@ -6,11 +6,25 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use ticketing::testing::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::TcpSocket;
 
 /// A minimal HTTP/1.1 client: one request per connection.
 async fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    call_from("127.0.0.1", addr, method, path, headers, body).await
+}
+
+/// [`call`] from the loopback address `from` (any of 127.0.0.0/8).
+async fn call_from(
+    from: &str,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value, String) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers {
@@ -130,4 +144,19 @@ async fn signup_to_payment_through_the_gateway() {
     assert_eq!((status, body), (200, json!({"ok": true})));
     let (_, stats, _) = call(&addr, "GET", "/__stats", &[], None).await;
     assert_eq!(stats["one-get"]["service"]["count"], 1, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_address_is_its_own_client_as_behind_api_gateway() {
+    let app = TestApp::spawn_with(|c| c.limits.signups_per_minute = 2).await;
+    let app: &'static TestApp = Box::leak(Box::new(app));
+    let addr = local_stack::gateway::start(&app.app, "127.0.0.1:0".parse().unwrap()).await.unwrap().to_string();
+    let signup = |from: &'static str| call_from(from, &addr, "POST", "/users", &[], Some(json!({"name": "Kim"})));
+    // The limits' keys are under the test's own prefix: reruns never share a count.
+    let (a, b) = ("127.0.0.2", "127.0.0.3");
+    assert_eq!(signup(a).await.0, 201);
+    assert_eq!(signup(a).await.0, 201);
+    let (status, body, head) = signup(a).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("TOO_MANY_REQUESTS")), "{head}");
+    assert_eq!(signup(b).await.0, 201, "another address has a limit of its own");
 }

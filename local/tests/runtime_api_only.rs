@@ -311,6 +311,7 @@ fn every_function_answers_its_fixture_on_a_runtime_api_alone() {
         "get-balance",
         "charge-balance",
         "issue-token",
+        "get-challenge",
         "token-status",
         "list-concerts",
         "get-concert",
@@ -320,6 +321,7 @@ fn every_function_answers_its_fixture_on_a_runtime_api_alone() {
         "sales-report",
         "room-status",
         "update-room",
+        "add-codes",
     ];
     for function in ok {
         expect_status(function, None, 200, &settings, &mut answered);

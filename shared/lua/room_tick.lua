@@ -182,6 +182,15 @@ if tick < last then
   return {0, 0, 0, 0, 0, 0, 0, 0}
 end
 redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
+-- Joins per second since the last tick: the pressure the door's difficulty follows (see
+-- shared/src/domain/challenge.rs); the ticket counter counts every join.
+local joinSeq = tonumber(redis.call('GET', seq_key) or '0')
+local lastJoin = redis.call('HMGET', stats_key, 'joinSeq', 'joinSeqAt')
+if lastJoin[1] and tick > tonumber(lastJoin[2]) then
+  local perSecond = math.max(0, joinSeq - tonumber(lastJoin[1])) * 1000 / (tick - tonumber(lastJoin[2]))
+  redis.call('HSET', stats_key, 'joinsPerSecond', tostring(perSecond))
+end
+redis.call('HSET', stats_key, 'joinSeq', joinSeq, 'joinSeqAt', tick)
 local s = redis.call('HMGET', settings_key, 'admitPerTick', 'activeCap', 'overbooking', 'paused', 'opensAt', 'soldOut', 'opened')
 if decision_json ~= '' then
   redis.call('LPUSH', decisions_key, decision_json)

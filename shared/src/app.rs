@@ -89,6 +89,7 @@ impl App {
             active_idle_ms: a.active_idle.as_millis() as u64,
             autopilot: a.autopilot,
             target_p95_ms: a.target_p95_ms,
+            door: a.door,
         }
     }
 

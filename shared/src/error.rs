@@ -6,6 +6,7 @@
 use lambda_http::{http::StatusCode, Body, Response};
 use serde_json::json;
 
+use crate::domain::challenge::ChallengeError;
 use crate::domain::{Field, ValidationError};
 use crate::store::{Rejection, StoreError};
 
@@ -44,6 +45,21 @@ error_codes! {
     InvalidStatusFilter = 400 "INVALID_STATUS_FILTER";
     MissingPathParameter = 400 "MISSING_PATH_PARAMETER";
     InvalidPage = 400 "INVALID_PAGE";
+    /// The room's door asks a solved challenge (`GET /concerts/{id}/challenge`) with each join.
+    ChallengeRequired = 428 "CHALLENGE_REQUIRED";
+    /// A challenge this service did not issue, or altered.
+    ChallengeInvalid = 400 "CHALLENGE_INVALID";
+    ChallengeExpired = 400 "CHALLENGE_EXPIRED";
+    ChallengeWrongConcert = 400 "CHALLENGE_WRONG_CONCERT";
+    /// The nonce's hash lacks the challenge's leading zero bits.
+    ChallengeUnsolved = 400 "CHALLENGE_UNSOLVED";
+    /// The solution already took a place: one solution, one place.
+    ChallengeReused = 409 "CHALLENGE_REUSED";
+    /// The room is presale-only and the join brought no code.
+    PresaleCodeRequired = 403 "PRESALE_CODE_REQUIRED";
+    PresaleCodeNotFound = 404 "PRESALE_CODE_NOT_FOUND";
+    /// The code is bound to another account.
+    PresaleCodeTaken = 409 "PRESALE_CODE_TAKEN";
     /// A JSON body above [`crate::http::MAX_BODY_BYTES`].
     BodyTooLarge = 413 "BODY_TOO_LARGE";
     /// A body sent as something other than JSON (`Content-Type`).
@@ -88,6 +104,8 @@ error_codes! {
     InvalidSchedules = 422 "INVALID_SCHEDULES";
     InvalidSaleWindow = 422 "INVALID_SALE_WINDOW";
     InvalidRoomSettings = 422 "INVALID_ROOM_SETTINGS";
+    InvalidPresaleCode = 422 "INVALID_PRESALE_CODE";
+    InvalidPresaleCodes = 422 "INVALID_PRESALE_CODES";
     /// A bug or an unexpected answer from the store; the cause is logged, never sent.
     Internal = 500 "INTERNAL";
     /// Redis is unreachable; safe to retry (`Retry-After: 1`).
@@ -205,8 +223,22 @@ impl From<ValidationError> for ApiError {
             Field::SaleWindow => ErrorCode::InvalidSaleWindow,
             Field::RoomSettings => ErrorCode::InvalidRoomSettings,
             Field::Page => ErrorCode::InvalidPage,
+            Field::PresaleCode => ErrorCode::InvalidPresaleCode,
+            Field::PresaleCodes => ErrorCode::InvalidPresaleCodes,
         };
         ApiError::new(code, err.message)
+    }
+}
+
+impl From<ChallengeError> for ApiError {
+    fn from(err: ChallengeError) -> Self {
+        let code = match err {
+            ChallengeError::Invalid => ErrorCode::ChallengeInvalid,
+            ChallengeError::Expired => ErrorCode::ChallengeExpired,
+            ChallengeError::WrongConcert => ErrorCode::ChallengeWrongConcert,
+            ChallengeError::Unsolved => ErrorCode::ChallengeUnsolved,
+        };
+        ApiError::new(code, err.to_string())
     }
 }
 
@@ -242,6 +274,11 @@ impl From<StoreError> for ApiError {
                     Rejection::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
                     Rejection::QueueTokenNotActive => ErrorCode::QueueTokenNotActive,
                     Rejection::QueueTokenEnded => ErrorCode::QueueTokenExpired,
+                    Rejection::ChallengeRequired => ErrorCode::ChallengeRequired,
+                    Rejection::ChallengeReused => ErrorCode::ChallengeReused,
+                    Rejection::PresaleCodeRequired => ErrorCode::PresaleCodeRequired,
+                    Rejection::PresaleCodeNotFound => ErrorCode::PresaleCodeNotFound,
+                    Rejection::PresaleCodeTaken => ErrorCode::PresaleCodeTaken,
                 };
                 ApiError::new(code, detail)
             }

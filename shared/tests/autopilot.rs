@@ -7,6 +7,7 @@ use std::time::Duration;
 use ticketing::api::RoomReport;
 use ticketing::domain::admin::RoomUpdateRequest;
 use ticketing::domain::autopilot::Reason;
+use ticketing::domain::challenge::Door;
 use ticketing::domain::inputs::SeatPage;
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::{Inventory, QueuePosition, ADMITTED_NO_SHOW_MS};
@@ -100,6 +101,7 @@ fn by_hand(active_idle_ms: u64) -> Admission {
         active_idle_ms,
         autopilot: false,
         target_p95_ms: 50,
+        door: Door { min_bits: 0, max_bits: 0 },
     }
 }
 

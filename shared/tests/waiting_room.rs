@@ -3,6 +3,7 @@
 
 use futures::future::join_all;
 use ticketing::domain::admin::RoomUpdateRequest;
+use ticketing::domain::challenge::Door;
 use ticketing::domain::ids::{ConcertId, UserId};
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
@@ -25,6 +26,7 @@ const SETTINGS: Admission = Admission {
     active_idle_ms: 600_000,
     autopilot: false,
     target_p95_ms: 50,
+    door: Door { min_bits: 0, max_bits: 0 },
 };
 
 /// Plenty of seats: admission limited by the room's own settings only.

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use local_stack::gateway::Gateway;
 use ticketing::domain::admin::{NewConcertRequest, NewScheduleRequest, SaleTimes};
+use ticketing::domain::challenge::Door;
 use ticketing::domain::ids::{ConcertId, UserId};
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::Inventory;
@@ -225,6 +226,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             active_idle_ms: 3_600_000,
             autopilot: false,
             target_p95_ms: 50,
+            door: Door { min_bits: 0, max_bits: 0 },
         };
         // Steps and one call, alternately, two ticks each, on the same (shrinking) line: each tick
         // admits a fifth of the room, at most the report's 100,000.

@@ -4,7 +4,8 @@
 //!
 //! - `account.rs`: sign-up, balance, a charge.
 //! - `catalog.rs`: the public catalog.
-//! - `queue.rs`: a fan's place in a room ([`queue_status`]), the room's public state, leaving.
+//! - `queue.rs`: a fan's place in a room ([`queue_status`]), the room's public state, leaving, the
+//!   door's challenge.
 //! - `seats.rs`: a page of a schedule's seats, written straight to JSON.
 //! - `booking.rs`: a reservation as fans see it, a payment, "my reservations".
 //! - `operator.rs`: a room as its operator sees it, a change, the sales report.
@@ -20,5 +21,5 @@ pub use account::{BalanceBody, ChargedBody, SignedUpBody};
 pub use booking::{PaymentBody, Reservation, ReservationsBody};
 pub use catalog::CatalogBody;
 pub use operator::{AutopilotReport, RoomChangedBody, RoomReport, SalesReportBody, SeatCounts};
-pub use queue::{queue_status, LeftBody, RoomState};
+pub use queue::{queue_status, ChallengeBody, LeftBody, RoomState};
 pub use seats::SeatPageBody;

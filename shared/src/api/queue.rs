@@ -4,12 +4,13 @@ use lambda_http::http::header::{self, HeaderValue};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::challenge::Challenge;
 use crate::domain::ids::ConcertId;
 use crate::domain::models::rfc3339;
 use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition, RoomStatus};
 use crate::http::json;
 use crate::store::flows::PublicRoom;
-use crate::store::queue::{Admission, Left};
+use crate::store::queue::{Admission, DoorNow, Left};
 
 /// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
 /// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
@@ -201,6 +202,31 @@ mod tests {
             assert_eq!(text, &serde_json::to_string(&expected).unwrap(), "{position:?}");
             assert_eq!(retry, expected["retryAfterSeconds"].as_u64(), "{position:?}");
             assert_eq!(resp.headers()["cache-control"], "no-store");
+        }
+    }
+}
+
+/// `GET /concerts/{id}/challenge`: a challenge to solve before joining. `required` is false when
+/// the room's door is open to all (a join then needs no solution, and `bits` is 0).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeBody {
+    pub challenge: String,
+    /// Leading zero bits SHA-256(`challenge:nonce`) must have: about 2^bits hashes to find.
+    pub bits: u8,
+    pub algorithm: &'static str,
+    pub expires_at: String,
+    pub required: bool,
+}
+
+impl ChallengeBody {
+    pub fn new(token: String, challenge: &Challenge, door: &DoorNow) -> Self {
+        ChallengeBody {
+            challenge: token,
+            bits: challenge.bits,
+            algorithm: "sha256-leading-zero-bits",
+            expires_at: rfc3339(challenge.expires_at_ms),
+            required: !door.door.is_open_to_all(),
         }
     }
 }

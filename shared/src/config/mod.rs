@@ -10,6 +10,8 @@ pub use secret::Secret;
 
 use std::time::Duration;
 
+use crate::domain::challenge::{Door, MAX_BITS};
+
 /// Every setting the functions read. Durations are whole seconds or milliseconds as named.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -100,6 +102,10 @@ pub struct AdmissionSettings {
     /// `TARGET_P95_MS` (default 50): the booking path's p95 the autopilot keeps rooms at or under,
     /// unless a room sets its own `targetP95Ms`.
     pub target_p95_ms: u64,
+    /// `POW_MIN_BITS` (default 16) and `POW_MAX_BITS` (default 20, at most 32; 0 opens the door to
+    /// all): the proof of work a join needs in rooms without their own `powMinBits`/`powMaxBits`
+    /// (`shared/src/domain/challenge.rs`).
+    pub door: Door,
 }
 
 /// Holds.
@@ -236,6 +242,15 @@ impl Config {
                 Some(other) => Err(ConfigError { name, problem: format!("must be true or false, got {other:?}") }),
             }
         };
+        let bits = |name: &'static str, default: u8| -> Result<u8, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u8>() {
+                    Ok(v) if v <= MAX_BITS => Ok(v),
+                    _ => Err(ConfigError { name, problem: format!("must be an integer from 0 to {MAX_BITS}, got {raw:?}") }),
+                },
+            }
+        };
         let wait_idle = number("WAIT_IDLE_SECONDS", 120, 1)?;
         if wait_idle < MIN_WAIT_IDLE_SECONDS {
             return Err(ConfigError {
@@ -289,6 +304,7 @@ impl Config {
             active_idle: Duration::from_secs(number("ACTIVE_IDLE_SECONDS", 60, 10)?),
             autopilot: flag("AUTOPILOT", true)?,
             target_p95_ms: number("TARGET_P95_MS", 50, 1)?,
+            door: Door { min_bits: bits("POW_MIN_BITS", 16)?, max_bits: bits("POW_MAX_BITS", 20)? },
         };
         let booking = BookingSettings {
             hold: Duration::from_secs(number("HOLD_SECONDS", 300, 1)?),

@@ -2,6 +2,7 @@
 //! (`POST /admin/concerts`), and a change of a room's settings (`PATCH /admin/concerts/{id}/room`),
 //! each validated into domain values.
 
+use super::challenge::MAX_BITS;
 use super::inputs::{Amount, MAX_SEATS};
 use super::{Field, ValidationError};
 
@@ -121,6 +122,12 @@ pub struct RoomUpdateRequest {
     pub autopilot: Option<bool>,
     /// The booking path's p95 the autopilot keeps this room at or under.
     pub target_p95_ms: Option<i64>,
+    /// The door's proof of work: the fewest and most leading zero bits a join's solution needs
+    /// (`powMaxBits` 0 opens the door to all).
+    pub pow_min_bits: Option<i64>,
+    pub pow_max_bits: Option<i64>,
+    /// Presale-only: a new place needs one of the room's codes (`POST /admin/concerts/{id}/codes`).
+    pub presale: Option<bool>,
 }
 
 /// A validated room change: each setting as the store keeps it (numbers as text, times in ms).
@@ -162,11 +169,27 @@ impl RoomUpdateRequest {
         if let Some(on) = self.autopilot {
             out.push(("autopilot", if on { "1" } else { "0" }.into()));
         }
+        if let Some(on) = self.presale {
+            out.push(("presale", if on { "1" } else { "0" }.into()));
+        }
         if let Some(ms) = self.target_p95_ms {
             if !(1..=MAX_TARGET_P95_MS).contains(&ms) {
                 return Err(bad(format!("targetP95Ms must be from 1 to {MAX_TARGET_P95_MS}")));
             }
             out.push(("targetP95Ms", ms.to_string()));
+        }
+        for (name, bits) in [("powMinBits", self.pow_min_bits), ("powMaxBits", self.pow_max_bits)] {
+            if let Some(bits) = bits {
+                if !(0..=i64::from(MAX_BITS)).contains(&bits) {
+                    return Err(bad(format!("{name} must be from 0 to {MAX_BITS}")));
+                }
+                out.push((name, bits.to_string()));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.pow_min_bits, self.pow_max_bits) {
+            if max > 0 && min > max {
+                return Err(bad("powMinBits must not be above powMaxBits".into()));
+            }
         }
         for (name, raw) in [("prequeueOpensAt", &self.prequeue_opens_at), ("opensAt", &self.opens_at)] {
             if let Some(raw) = raw {
@@ -177,7 +200,7 @@ impl RoomUpdateRequest {
         }
         if out.is_empty() {
             return Err(bad(
-                "nothing to change: send admitPerTick, activeCap, overbooking, paused, autopilot, targetP95Ms, prequeueOpensAt or opensAt"
+                "nothing to change: send admitPerTick, activeCap, overbooking, paused, autopilot, targetP95Ms, powMinBits, powMaxBits, presale, prequeueOpensAt or opensAt"
                     .into(),
             ));
         }

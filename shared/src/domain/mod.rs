@@ -5,7 +5,10 @@
 //! - [`inputs`]: validated request values (names, amounts, seat numbers, seat pages, idempotency
 //!   keys).
 //! - [`admin`]: what operators send (a new concert and its sale window, a room's new settings).
-//! - [`tokens`]: HMAC-signed access tokens and queue tokens.
+//! - [`tokens`]: HMAC-signed access tokens, queue tokens and challenges.
+//! - [`presale`]: presale codes, one account each, and the operator's request to load or generate them.
+//! - [`challenge`]: the proof of work at a room's door: checking a solution, and the difficulty
+//!   that follows the pressure on the room.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
 //! - [`autopilot`]: the booking path's health histogram and the controller that sets a room's
 //!   admission from it.
@@ -15,10 +18,12 @@
 
 pub mod admin;
 pub mod autopilot;
+pub mod challenge;
 pub mod events;
 pub mod ids;
 pub mod inputs;
 pub mod models;
+pub mod presale;
 pub mod queue;
 pub mod tokens;
 
@@ -44,6 +49,8 @@ pub enum Field {
     SaleWindow,
     RoomSettings,
     Page,
+    PresaleCode,
+    PresaleCodes,
 }
 
 /// A value that breaks the rule of its field; `message` states the rule for people.

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::challenge::Door;
+
 /// A queue token's state as the store reports it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QueuePosition {
@@ -61,6 +63,12 @@ pub struct RoomSettings {
     pub autopilot: Option<bool>,
     /// The autopilot's target p95 for this room; `None`: the environment's (`TARGET_P95_MS`).
     pub target_p95_ms: Option<u64>,
+    /// The door's proof-of-work bounds for this room; `None`: the environment's
+    /// (`POW_MIN_BITS`, `POW_MAX_BITS`).
+    pub pow_min_bits: Option<u8>,
+    pub pow_max_bits: Option<u8>,
+    /// Presale-only: a new place needs one of the room's codes.
+    pub presale: bool,
     pub paused: bool,
     /// The first tick at or after `opens_at_ms` ran: the order of the line is set.
     pub opened: bool,
@@ -68,6 +76,16 @@ pub struct RoomSettings {
 }
 
 impl RoomSettings {
+    /// The door this room keeps, with the environment's `defaults` for what it has not set.
+    pub fn door(&self, defaults: Door) -> Door {
+        Door { min_bits: self.pow_min_bits.unwrap_or(defaults.min_bits), max_bits: self.pow_max_bits.unwrap_or(defaults.max_bits) }
+    }
+
+    /// Before the opening: fans gather in the pre-queue.
+    pub fn in_prequeue(&self, now_ms: u64) -> bool {
+        !self.opened && now_ms < self.opens_at_ms
+    }
+
     /// The state at `now_ms`, given when the last performance starts.
     pub fn status(&self, now_ms: u64, last_start_ms: u64) -> RoomStatus {
         if self.sold_out {

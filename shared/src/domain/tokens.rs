@@ -5,11 +5,14 @@
 //! - queue token `qt.<userId>.<concertId>.<ticket>.<sig>`: a place in one concert's waiting room.
 //!   It names its owner, so it is useless to anyone else, and its concert, so it opens no other
 //!   concert's seats; whether it is waiting, ACTIVE or ended lives in Redis.
+//! - challenge `pow.<concertId>.<expiresAtMs>.<bits>.<salt>.<sig>`: a room's proof-of-work
+//!   challenge (`challenge.rs`), checked at the join without Redis.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::challenge::{Challenge, ChallengeError};
 use super::ids::{ConcertId, UserId};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -70,6 +73,23 @@ impl TokenSigner {
             return Err(TokenError::Expired);
         }
         UserId::parse(user).map_err(|_| TokenError::Malformed)
+    }
+
+    pub fn challenge(&self, c: &Challenge) -> String {
+        self.sign(&format!("pow.{}.{}.{}.{}", c.concert, c.expires_at_ms, c.bits, c.salt))
+    }
+
+    /// The challenge a token names, if this service signed it. Whether it is solved, current and
+    /// for the right concert is [`Challenge::check`]'s.
+    pub fn open_challenge(&self, token: &str) -> Result<Challenge, ChallengeError> {
+        let [concert, expires, bits, salt] = self.open("pow", token).map_err(|_| ChallengeError::Invalid)?;
+        let invalid = |_| ChallengeError::Invalid;
+        Ok(Challenge {
+            concert: ConcertId::parse(concert).map_err(|_| ChallengeError::Invalid)?,
+            expires_at_ms: expires.parse().map_err(invalid)?,
+            bits: bits.parse().map_err(|_| ChallengeError::Invalid)?,
+            salt: salt.to_owned(),
+        })
     }
 
     pub fn queue_token(&self, ticket: &QueueTicket) -> String {

@@ -72,6 +72,10 @@ keys! {
     room_changes(concert: &ConcertId) => ["{r:", concert, "}:changes"];
     room_seen(concert: &ConcertId) => ["{r:", concert, "}:seen"];
     room_decisions(concert: &ConcertId) => ["{r:", concert, "}:decisions"];
+    /// The challenge salts that took a place, scored by when each expires.
+    room_solutions(concert: &ConcertId) => ["{r:", concert, "}:solutions"];
+    /// The room's presale codes, each bound to the account that redeemed it ('' before).
+    room_codes(concert: &ConcertId) => ["{r:", concert, "}:codes"];
     rooms_live() => ["{rooms}:live"];
     rate_limit(address: &str, action: &str) => ["{rl:", address, "}:", action];
     user_claims(user: &UserId, concert: &ConcertId) => ["{u:", user, "}:claims:", concert];
@@ -173,6 +177,8 @@ mod tests {
             keys.room_changes(&c),
             keys.room_seen(&c),
             keys.room_decisions(&c),
+            keys.room_solutions(&c),
+            keys.room_codes(&c),
             keys.room_health(&c, 1_800_000_000),
         ];
         assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));

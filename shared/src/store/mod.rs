@@ -86,6 +86,16 @@ pub enum Rejection {
     BadSaleWindow,
     #[error("too many requests from this address; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("this room asks a solved challenge with each join: GET /concerts/{{concertId}}/challenge")]
+    ChallengeRequired,
+    #[error("this challenge's solution already took a place; ask for a new challenge")]
+    ChallengeReused,
+    #[error("this room is in its presale: send your presale code")]
+    PresaleCodeRequired,
+    #[error("no such presale code for this room")]
+    PresaleCodeNotFound,
+    #[error("this presale code belongs to another account")]
+    PresaleCodeTaken,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]

@@ -7,7 +7,9 @@ use super::super::gate::Left;
 use super::super::script::{lua_source, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
 use super::QueueStore;
+use crate::domain::challenge::Challenge;
 use crate::domain::ids::{ConcertId, UserId};
+use crate::domain::presale::PresaleCode;
 use crate::domain::queue::QueuePosition;
 use crate::domain::tokens::QueueTicket;
 
@@ -19,6 +21,17 @@ pub struct Joined {
     pub created: bool,
 }
 
+/// What a join brings to the room's door (`domain::challenge`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AtTheDoor<'a> {
+    /// The environment's `POW_MAX_BITS`, for rooms without their own: 0 lets everyone in.
+    pub default_max_bits: u8,
+    /// The challenge the fan solved, already checked (signature, concert, expiry, solution).
+    pub solved: Option<&'a Challenge>,
+    /// The presale code the fan brought, for a presale-only room.
+    pub code: Option<&'a PresaleCode>,
+}
+
 /// `join_room.lua`: takes a place, or gives back the user's live one.
 pub(super) struct JoinRoom<'a> {
     pub user: &'a UserId,
@@ -26,21 +39,42 @@ pub(super) struct JoinRoom<'a> {
     pub now_ms: u64,
     /// A uniform key in [0, 1): the place's order in the pre-queue's lottery.
     pub lottery: f64,
+    pub door: AtTheDoor<'a>,
 }
 
 impl Script for JoinRoom<'_> {
     type Reply = JoinReply;
-    const KEYS: &'static [&'static str] = &["seq_key", "waiting_key", "fans_key", "active_key", "holder_key", "settings_key"];
-    const ARGS: &'static [&'static str] = &["fan", "now_ms", "lottery_key"];
+    const KEYS: &'static [&'static str] =
+        &["seq_key", "waiting_key", "fans_key", "active_key", "holder_key", "settings_key", "solutions_key", "codes_key", "stats_key"];
+    const ARGS: &'static [&'static str] = &["fan", "now_ms", "lottery_key", "default_pow_max_bits", "salt", "salt_expires_ms", "code"];
     lua_source!("join_room");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let c = self.concert;
-        vec![k.room_seq(c), k.room_waiting(c), k.room_fans(c), k.room_active(c), k.room_holder(c), k.room_settings(c)]
+        vec![
+            k.room_seq(c),
+            k.room_waiting(c),
+            k.room_fans(c),
+            k.room_active(c),
+            k.room_holder(c),
+            k.room_settings(c),
+            k.room_solutions(c),
+            k.room_codes(c),
+            k.room_stats(c),
+        ]
     }
 
     fn args(&self) -> Vec<String> {
-        vec![self.user.compact(), self.now_ms.to_string(), self.lottery.to_string()]
+        let solved = self.door.solved;
+        vec![
+            self.user.compact(),
+            self.now_ms.to_string(),
+            self.lottery.to_string(),
+            self.door.default_max_bits.to_string(),
+            solved.map(|c| c.salt.clone()).unwrap_or_default(),
+            solved.map(|c| c.expires_at_ms.to_string()).unwrap_or_default(),
+            self.door.code.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        ]
     }
 }
 
@@ -51,6 +85,11 @@ pub(super) enum JoinReply {
     NotOpen { prequeue_opens_at_ms: u64 },
     SoldOut,
     NoRoom,
+    ChallengeRequired,
+    ChallengeReused,
+    CodeRequired,
+    CodeNotFound,
+    CodeTaken,
 }
 
 impl FromReply for JoinReply {
@@ -61,6 +100,11 @@ impl FromReply for JoinReply {
             "NOT_OPEN" => JoinReply::NotOpen { prequeue_opens_at_ms: reply.number()? },
             "SOLD_OUT" => JoinReply::SoldOut,
             "NO_ROOM" => JoinReply::NoRoom,
+            "CHALLENGE_REQUIRED" => JoinReply::ChallengeRequired,
+            "CHALLENGE_REUSED" => JoinReply::ChallengeReused,
+            "CODE_REQUIRED" => JoinReply::CodeRequired,
+            "CODE_NOT_FOUND" => JoinReply::CodeNotFound,
+            "CODE_TAKEN" => JoinReply::CodeTaken,
             _ => return Err(reply.unexpected()),
         })
     }
@@ -109,17 +153,31 @@ impl FromReply for QueuePosition {
 }
 
 impl QueueStore {
-    /// Takes a place in `concert`'s room. A user whose ticket there is still waiting or ACTIVE
-    /// gets it back (`created` false) and keeps their place.
+    /// Takes a place in `concert`'s room, for a room whose door is open to all. A user whose
+    /// ticket there is still waiting or ACTIVE gets it back (`created` false) and keeps their place.
     pub async fn join(&self, user: &UserId, concert: &ConcertId, now_ms: u64) -> StoreResult<Joined> {
+        self.join_at_door(user, concert, now_ms, AtTheDoor::default()).await
+    }
+
+    /// Takes a place as [`QueueStore::join`] does, past the room's door: where the room asks a
+    /// solved challenge, a new place needs one, and its salt is taken once (the same solution never
+    /// takes a second place); in a presale-only room a new place needs a code of the room's, bound
+    /// to the first account that brings it. A user's live place comes back without either.
+    /// Nothing is stored for a refused join.
+    pub async fn join_at_door(&self, user: &UserId, concert: &ConcertId, now_ms: u64, door: AtTheDoor<'_>) -> StoreResult<Joined> {
         // A uniform key in [0, 1) with 53 random bits: exact in a Redis score.
         let lottery = (rand::random::<u64>() >> 11) as f64 / (1u64 << 53) as f64;
-        let (number, created) = match self.redis.run(&JoinRoom { user, concert, now_ms, lottery }).await? {
+        let (number, created) = match self.redis.run(&JoinRoom { user, concert, now_ms, lottery, door }).await? {
             JoinReply::Created(n) => (n, true),
             JoinReply::Existing(n) => (n, false),
             JoinReply::NotOpen { prequeue_opens_at_ms } => return Err(Rejection::SaleNotOpen { prequeue_opens_at_ms }.into()),
             JoinReply::SoldOut => return Err(Rejection::SoldOut.into()),
             JoinReply::NoRoom => return Err(Rejection::ConcertNotFound.into()),
+            JoinReply::ChallengeRequired => return Err(Rejection::ChallengeRequired.into()),
+            JoinReply::ChallengeReused => return Err(Rejection::ChallengeReused.into()),
+            JoinReply::CodeRequired => return Err(Rejection::PresaleCodeRequired.into()),
+            JoinReply::CodeNotFound => return Err(Rejection::PresaleCodeNotFound.into()),
+            JoinReply::CodeTaken => return Err(Rejection::PresaleCodeTaken.into()),
         };
         if created {
             // After the place exists, so a tick that retires the room in between sees it (see

@@ -11,15 +11,21 @@
 //! - `tick.rs`: the admission tick and its settings.
 //! - `operator.rs`: what an operator reads and changes.
 //! - `autopilot.rs`: what the autopilot reads each tick, its decision, and the decision log.
+//! - `door.rs`: the proof of work a room's door asks now.
+//! - `codes.rs`: a room's presale codes.
 //! - here: the store, the public line, the live rooms list and the rooms' settings.
 
 mod autopilot;
+mod codes;
+mod door;
 mod fan;
 mod operator;
 mod tick;
 
 pub use autopilot::{AutopilotInputs, LoggedDecision};
-pub use fan::Joined;
+pub use codes::CodesAdded;
+pub use door::DoorNow;
+pub use fan::{AtTheDoor, Joined};
 pub use operator::{RoomSnapshot, HEALTH_SECONDS};
 pub use tick::{Admission, TickReport};
 
@@ -33,6 +39,7 @@ use super::health::HealthStore;
 use super::script::{parse_id, parse_u64, LuaScript, Redis, Script};
 use super::{StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
+use crate::domain::challenge::MAX_BITS;
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::RoomSettings;
 
@@ -61,7 +68,7 @@ impl QueueStore {
     }
 
     pub(crate) fn scripts() -> Vec<&'static LuaScript> {
-        vec![fan::JoinRoom::lua(), fan::RoomStatus::lua(), tick::RoomTick::lua(), operator::UpdateRoom::lua()]
+        vec![fan::JoinRoom::lua(), fan::RoomStatus::lua(), tick::RoomTick::lua(), operator::UpdateRoom::lua(), codes::AddCodes::lua()]
     }
 
     /// Opens a concert's room with its sale times (at concert creation).
@@ -146,6 +153,9 @@ fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {
         overbooking: raw.get("overbooking").and_then(|v| v.parse().ok()),
         autopilot: raw.get("autopilot").map(|v| v == "1"),
         target_p95_ms: number("targetP95Ms").map_err(bad)?,
+        pow_min_bits: number("powMinBits").map_err(bad)?.map(|b| b.min(u64::from(MAX_BITS)) as u8),
+        pow_max_bits: number("powMaxBits").map_err(bad)?.map(|b| b.min(u64::from(MAX_BITS)) as u8),
+        presale: raw.get("presale").is_some_and(|v| v == "1"),
         paused: raw.get("paused").is_some_and(|v| v == "1"),
         opened: raw.get("opened").is_some_and(|v| v == "1"),
         sold_out: raw.get("soldOut").is_some_and(|v| v == "1"),

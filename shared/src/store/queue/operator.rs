@@ -36,6 +36,9 @@ pub struct RoomSnapshot {
     pub decisions: Vec<LoggedDecision>,
     /// The booking path's answers over the last [`HEALTH_SECONDS`] complete seconds.
     pub health: Health,
+    /// Presale codes loaded or generated for the room, and those bound to an account.
+    pub codes_issued: u64,
+    pub codes_redeemed: u64,
 }
 
 /// The seconds of the booking path's health an operator's view sums.
@@ -107,11 +110,13 @@ impl QueueStore {
         pipe.zrange::<(), _, _, _>(k.room_waiting(concert), 0, 0, None, false, None, false).await?;
         pipe.lrange::<(), _>(k.room_changes(concert), 0, 49).await?;
         pipe.lrange::<(), _>(k.room_decisions(concert), 0, 29).await?;
+        pipe.hlen::<(), _>(k.room_codes(concert)).await?;
         self.health.queue_window(&pipe, concert, now_ms, HEALTH_SECONDS).await?;
         let mut answers: Vec<fred::types::Value> = pipe.all().await?;
-        let seconds: Vec<HashMap<String, u64>> = answers.split_off(7).into_iter().map(|v| v.convert()).collect::<Result<_, _>>()?;
-        type Answers = (HashMap<String, String>, u64, u64, HashMap<String, String>, Vec<String>, Vec<String>, Vec<String>);
-        let (settings, waiting, active, stats, front, changes, decisions): Answers = fred::types::Value::Array(answers).convert()?;
+        let seconds: Vec<HashMap<String, u64>> = answers.split_off(8).into_iter().map(|v| v.convert()).collect::<Result<_, _>>()?;
+        type Answers = (HashMap<String, String>, u64, u64, HashMap<String, String>, Vec<String>, Vec<String>, Vec<String>, u64);
+        let (settings, waiting, active, stats, front, changes, decisions, codes_issued): Answers =
+            fred::types::Value::Array(answers).convert()?;
         if settings.is_empty() {
             return Err(Rejection::ConcertNotFound.into());
         }
@@ -138,6 +143,8 @@ impl QueueStore {
             sold_out_waiting: stat("soldOutWaiting"),
             changes: changes.iter().map(|c| from_json(c)).collect::<StoreResult<_>>()?,
             idle_active_total: stat("idleActive").unwrap_or(0),
+            codes_issued,
+            codes_redeemed: stat("codesRedeemed").unwrap_or(0),
             decisions: decisions.iter().map(|d| from_json(d)).collect::<StoreResult<_>>()?,
             health: health::sum(&seconds),
         })

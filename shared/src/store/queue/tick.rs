@@ -6,6 +6,7 @@ use super::super::script::{lua_source, FromReply, Reply, Script};
 use super::super::{Keys, StoreResult};
 use super::LoggedDecision;
 use super::QueueStore;
+use crate::domain::challenge::Door;
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::{admitted_seen_ms, Inventory};
 
@@ -30,6 +31,8 @@ pub struct Admission {
     pub autopilot: bool,
     /// The booking path's p95 the autopilot aims at, for rooms without their own (`TARGET_P95_MS`).
     pub target_p95_ms: u64,
+    /// The door's proof of work, for rooms without their own (`POW_MIN_BITS`, `POW_MAX_BITS`).
+    pub door: Door,
 }
 
 /// What one admission tick of one room did.

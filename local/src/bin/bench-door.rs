@@ -1,0 +1,124 @@
+//! `cargo run --release -p local-stack --bin bench-door`: what the door's proof of work costs a
+//! script that takes places, and what it costs the service.
+//!
+//! - **A script's side**: for each difficulty (`BITS`, default 0 8 12 16 20), `SOLVES` (default
+//!   20, 5 above 16 bits) fresh challenges solved by native Rust on one core (`challenge::solve`,
+//!   SHA-256 with the challenge's prefix hashed once: the fastest a script on a CPU gets), timed in
+//!   the thread's own CPU time (`/proc/thread-self/schedstat`), so another process on the core
+//!   does not count. Prints the median CPU time per solution and the places one CPU-second buys.
+//!   With the door open (0 bits) a place costs the script only its requests, which this does not
+//!   measure: the service's own time per join (below) bounds it.
+//! - **The service's side**: `JOINS` (default 400) joins through the in-process `issue-token`
+//!   handler against Redis (`REDIS_URL`, a fresh key prefix), alternately with the door open (a
+//!   join as before) and asking 8 bits (the challenge from `get-challenge`, solved off the clock,
+//!   then checked and taken by the join). Prints the median and p95 handler time of each, the
+//!   challenge's own, and their ratio. Medians side by side in one run: the machine is shared.
+
+use std::time::{Duration, Instant};
+
+use lambda_http::http::Method;
+use ticketing::domain::admin::RoomUpdateRequest;
+use ticketing::domain::challenge::{solve, Challenge};
+use ticketing::domain::ids::ConcertId;
+use ticketing::domain::now_ms;
+use ticketing::testing::{concert_get, request, signed, TestApp};
+
+/// This thread's time on a CPU so far.
+fn thread_cpu() -> Duration {
+    let raw = std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux's schedstat");
+    Duration::from_nanos(raw.split_whitespace().next().and_then(|ns| ns.parse().ok()).expect("a number of nanoseconds"))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn p95(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[(xs.len() * 95 / 100).min(xs.len() - 1)]
+}
+
+fn env_list(name: &str, default: &[u64]) -> Vec<u64> {
+    std::env::var(name).map(|v| v.split_whitespace().filter_map(|x| x.parse().ok()).collect()).unwrap_or_else(|_| default.to_vec())
+}
+
+fn scripts_side() {
+    println!("A script's side: native SHA-256 on one core, CPU time per solution");
+    println!("| bits | solutions | median CPU per solution | places per CPU-second |");
+    println!("|---:|---:|---:|---:|");
+    let concert = ConcertId::random();
+    for bits in env_list("BITS", &[0, 8, 12, 16, 20]) {
+        let solves = env_list("SOLVES", &[if bits > 16 { 5 } else { 20 }])[0] as usize;
+        let mut cpu = Vec::new();
+        for i in 0..solves {
+            // A challenge as the service signs it: the token's length is what is hashed.
+            let challenge = Challenge::issue(&concert, bits as u8, now_ms() + i as u64);
+            let token = format!("pow.{}.{}.{}.{}.{}", challenge.concert, challenge.expires_at_ms, bits, challenge.salt, "s".repeat(43));
+            let before = thread_cpu();
+            std::hint::black_box(solve(&token, bits as u8, 0));
+            cpu.push((thread_cpu() - before).as_secs_f64() * 1000.0);
+        }
+        let ms = median(cpu);
+        let places = if ms > 0.0 { format!("{:.0}", 1000.0 / ms) } else { "bounded by its requests".into() };
+        println!("| {bits} | {solves} | {ms:.3} ms | {places} |");
+    }
+}
+
+async fn services_side() {
+    let joins = env_list("JOINS", &[400])[0] as usize;
+    let app = TestApp::spawn_with(|c| {
+        c.admission.door.min_bits = 8;
+        c.admission.door.max_bits = 8;
+        c.limits.joins_per_minute = 0;
+    })
+    .await;
+    let open = app.concert(10, 1_000).await;
+    let door = app.concert(10, 1_000).await;
+    let opened = RoomUpdateRequest { pow_max_bits: Some(0), ..Default::default() }.validate().unwrap();
+    app.store.queue.update(&open.concert_id, &opened, now_ms()).await.unwrap();
+    let (mut plain, mut verified, mut challenge_ms) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..joins {
+        let fan = app.user().await;
+        if i % 2 == 0 {
+            let body = serde_json::json!({ "concertId": open.concert_id.as_str() });
+            let req = signed(request(Method::POST, "/queue/tokens", Some(body)), &fan);
+            let started = Instant::now();
+            let resp = issue_token::handle(&app, req).await.expect("a join");
+            plain.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(resp.status(), 201);
+        } else {
+            let req = concert_get("/concerts/{concertId}/challenge", door.concert_id.as_str());
+            let started = Instant::now();
+            let resp = get_challenge::handle(&app, req).await.expect("a challenge");
+            challenge_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let answer: serde_json::Value = match resp.body() {
+                lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap(),
+                other => panic!("not JSON: {other:?}"),
+            };
+            let token = answer["challenge"].as_str().unwrap().to_owned();
+            let nonce = solve(&token, answer["bits"].as_u64().unwrap() as u8, 0);
+            let body = serde_json::json!({ "concertId": door.concert_id.as_str(), "challenge": token, "nonce": nonce });
+            let req = signed(request(Method::POST, "/queue/tokens", Some(body)), &fan);
+            let started = Instant::now();
+            let resp = issue_token::handle(&app, req).await.expect("a join");
+            verified.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(resp.status(), 201);
+        }
+    }
+    let (p, v, c) = (median(plain.clone()), median(verified.clone()), median(challenge_ms.clone()));
+    println!();
+    println!("The service's side: {joins} joins through issue-token in-process, alternating (handler time, ms)");
+    println!("| join | median | p95 |");
+    println!("|---|---:|---:|");
+    println!("| door open (as before) | {p:.3} | {:.3} |", p95(plain));
+    println!("| with a solution checked and taken | {v:.3} | {:.3} |", p95(verified));
+    println!("| the challenge (get-challenge) | {c:.3} | {:.3} |", p95(challenge_ms));
+    println!("verified join / join: {:.2}x; challenge + verified join / join: {:.2}x", v / p, (v + c) / p);
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    scripts_side();
+    services_side().await;
+}
