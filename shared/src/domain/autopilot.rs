@@ -16,8 +16,12 @@
 //! - **Raise slowly** while the p95 is comfortably under the target ([`Policy::comfort`]) and
 //!   fans wait: by [`Policy::increase`] of the limit, at least one fan, up to the operator's
 //!   ceiling.
-//! - **Hold** between the two, when the line is empty (no evidence to raise on), and when the
-//!   last seconds had fewer than [`Policy::min_samples`] answers (one slow request must not steer).
+//! - **Creep** between the two: one fan a tick (or [`Policy::creep`] of the limit, if more), so a
+//!   target close to the path's healthy p95 (say 10 ms where a payment takes 5) does not ratchet
+//!   the limit down for good, one noisy second's cut at a time.
+//! - **Hold** just after a cut ([`Policy::cooldown`]), when the line is empty (no evidence to
+//!   raise on), and when the last seconds had fewer than [`Policy::min_samples`] answers (one slow
+//!   request must not steer).
 //!
 //! Why AIMD and not a PI loop: the booking path's latency is flat until the path nears its
 //! capacity and then rises steeply, and admitted fans reach it a second or more after admission;
@@ -102,8 +106,11 @@ pub struct Policy {
     pub min_factor: f64,
     /// The share of the limit added per tick while healthy (at least one fan).
     pub increase: f64,
-    /// Raise only while the p95 is under this share of the target.
+    /// Raise by `increase` only while the p95 is under this share of the target.
     pub comfort: f64,
+    /// Between the comfort line and the target: the share of the limit added per tick (at least
+    /// one fan).
+    pub creep: f64,
     /// Ticks after a cut before the limit may rise again: fans admitted before the cut are still
     /// in the booking path, and its health shows the cut only once they leave.
     pub cooldown: u32,
@@ -121,6 +128,7 @@ impl Policy {
             min_factor: 0.5,
             increase: 0.1,
             comfort: 0.5,
+            creep: 0.01,
             cooldown: 3,
         }
     }
@@ -204,14 +212,15 @@ pub fn decide(policy: &Policy, last: Option<&Decision>, health: &Health, ceiling
     if waiting == 0 {
         return decision(current, current, Reason::LineEmpty);
     }
-    if p95 > policy.target_p95_ms * policy.comfort {
-        return decision(current, current, Reason::NearTarget);
-    }
     if current >= ceiling {
         return decision(ceiling, current, Reason::AtCeiling);
     }
     if since_cut < policy.cooldown {
         return decision(current, current, Reason::Cooldown);
+    }
+    if p95 > policy.target_p95_ms * policy.comfort {
+        let crept = current + ((current as f64 * policy.creep).ceil() as u64).max(1);
+        return decision(crept, current, Reason::NearTarget);
     }
     // The rise shrinks as the p95 nears the comfort line: full steps far from it, small ones
     // close, because the fans admitted now reach the booking path over the next seconds.
@@ -279,7 +288,22 @@ mod tests {
         let empty = decide(&p, Some(&at(40)), &health_at(3.0, 200, 0), 100, 0);
         assert_eq!((empty.limit, empty.reason), (40, Reason::LineEmpty));
         let near = decide(&p, Some(&at(40)), &health_at(30.0, 200, 0), 100, 10);
-        assert_eq!((near.limit, near.reason), (40, Reason::NearTarget));
+        assert_eq!((near.limit, near.reason), (41, Reason::NearTarget), "creeps up by one between comfort and target");
+        let near_after_cut = decide(&p, Some(&over), &health_at(30.0, 200, 0), 100, 10);
+        assert_eq!((near_after_cut.limit, near_after_cut.reason), (over.limit, Reason::Cooldown));
+
+        // A target near the path's healthy p95: noisy seconds cut, and the quiet ones between must
+        // win the limit back, not ratchet it down one cut at a time.
+        let tight = Policy::with_target(10);
+        let mut last = at(40);
+        for _ in 0..5 {
+            last = decide(&tight, Some(&last), &health_at(20.0, 200, 0), 1_000, 500);
+            assert_eq!(last.reason, Reason::OverTarget);
+            for _ in 0..40 {
+                last = decide(&tight, Some(&last), &health_at(7.0, 200, 0), 1_000, 500);
+            }
+        }
+        assert!(last.limit >= 40, "no ratchet: {last:?}");
         let floor = decide(&p, Some(&at(1)), &health_at(900.0, 200, 0), 100, 10);
         assert_eq!(floor.limit, 1, "never below the floor");
         let ceiling = decide(&p, Some(&at(100)), &health_at(3.0, 200, 0), 100, 10);
