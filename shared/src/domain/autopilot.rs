@@ -198,8 +198,15 @@ pub fn decide(policy: &Policy, last: Option<&Decision>, health: &Health, ceiling
         return decision(start_limit(policy, ceiling), 0, Reason::Start);
     };
     let current = current.clamp(policy.floor, ceiling);
+    let crept = current + ((current as f64 * policy.creep).ceil() as u64).max(1);
+    let settling = since_cut < policy.cooldown;
     if samples < policy.min_samples {
-        return decision(current, current, Reason::TooFewSamples);
+        // Too few answers to steer by. If the few there are were all fine and fans wait, the path
+        // is nearly idle because admission is low, and at a low limit it could never produce
+        // enough answers to rise on: creep. Otherwise hold.
+        let fine = health.errors == 0 && p95_ms.is_none_or(|p| p <= policy.target_p95_ms);
+        let limit = if fine && waiting > 0 && !settling { crept } else { current };
+        return decision(limit, current, Reason::TooFewSamples);
     }
     let cut = |factor: f64| ((current as f64 * factor.max(policy.min_factor)).floor() as u64).min(current.saturating_sub(1));
     if error_rate > policy.max_error_rate {
@@ -207,6 +214,12 @@ pub fn decide(policy: &Policy, last: Option<&Decision>, health: &Health, ceiling
     }
     let p95 = p95_ms.unwrap_or(0.0);
     if p95 > policy.target_p95_ms {
+        // Just after a cut, the fans admitted before it are still in the path and the p95 still
+        // shows them: cut again only on a meltdown (over twice the target), else wait for the
+        // cut to show. Cutting every tick on the same old seconds took the limit to the floor.
+        if settling && p95 <= 2.0 * policy.target_p95_ms {
+            return decision(current, current, Reason::Cooldown);
+        }
         return decision(cut(policy.target_p95_ms / p95), current, Reason::OverTarget);
     }
     if waiting == 0 {
@@ -215,11 +228,10 @@ pub fn decide(policy: &Policy, last: Option<&Decision>, health: &Health, ceiling
     if current >= ceiling {
         return decision(ceiling, current, Reason::AtCeiling);
     }
-    if since_cut < policy.cooldown {
+    if settling {
         return decision(current, current, Reason::Cooldown);
     }
     if p95 > policy.target_p95_ms * policy.comfort {
-        let crept = current + ((current as f64 * policy.creep).ceil() as u64).max(1);
         return decision(crept, current, Reason::NearTarget);
     }
     // The rise shrinks as the p95 nears the comfort line: full steps far from it, small ones
@@ -275,7 +287,11 @@ mod tests {
         assert_eq!(decide(&p, None, &Health::default(), 1_000, 10).limit, 50);
         assert_eq!(decide(&p, None, &Health::default(), 2, 10).limit, 1);
         let few = decide(&p, Some(&at(40)), &health_at(900.0, 5, 5), 100, 10);
-        assert_eq!((few.limit, few.reason), (40, Reason::TooFewSamples));
+        assert_eq!((few.limit, few.reason), (40, Reason::TooFewSamples), "a few bad answers: hold");
+        let idle = decide(&p, Some(&at(1)), &health_at(4.0, 15, 0), 100, 300);
+        assert_eq!((idle.limit, idle.reason), (2, Reason::TooFewSamples), "a few good answers and fans waiting: creep");
+        let idle_empty = decide(&p, Some(&at(1)), &health_at(4.0, 15, 0), 100, 0);
+        assert_eq!(idle_empty.limit, 1, "nobody waiting: hold");
         let over = decide(&p, Some(&at(40)), &health_at(80.0, 200, 0), 100, 10);
         assert_eq!(over.reason, Reason::OverTarget);
         assert!(over.limit < 40 && over.limit >= 20, "{over:?}");
@@ -291,6 +307,11 @@ mod tests {
         assert_eq!((near.limit, near.reason), (41, Reason::NearTarget), "creeps up by one between comfort and target");
         let near_after_cut = decide(&p, Some(&over), &health_at(30.0, 200, 0), 100, 10);
         assert_eq!((near_after_cut.limit, near_after_cut.reason), (over.limit, Reason::Cooldown));
+        let still_over = decide(&p, Some(&over), &health_at(80.0, 200, 0), 100, 10);
+        assert_eq!((still_over.limit, still_over.reason), (over.limit, Reason::Cooldown), "the same old seconds do not cut twice");
+        let meltdown = decide(&p, Some(&over), &health_at(400.0, 200, 0), 100, 10);
+        assert_eq!(meltdown.reason, Reason::OverTarget, "over twice the target cuts again at once");
+        assert!(meltdown.limit < over.limit);
 
         // A target near the path's healthy p95: noisy seconds cut, and the quiet ones between must
         // win the limit back, not ratchet it down one cut at a time.
