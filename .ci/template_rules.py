@@ -9,12 +9,15 @@ CodeUri) once for each Kafka set-up, and the expanded CloudFormation is checked:
   it for Kafka), and the function is told whether it is honoured;
 - scheduled functions outlast two schedule periods, are not retried by Lambda, and their schedules
   do not retry either;
-- each function gets only the secret it uses.
+- each function gets only the secret it uses;
+- every alarm and dashboard widget on the service's own namespace names a metric the code emits
+  (`EMITTED` in shared/src/metrics.rs), and every alarm tells someone (an SNS topic of the stack).
 """
 import copy
 import logging
 import json
 import os
+import re
 import sys
 
 from cfnlint.decode import decode
@@ -23,9 +26,50 @@ from samtranslator.translator.transform import transform
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 logging.getLogger("samtranslator").setLevel(logging.ERROR)
 SCHEDULED = {"activate-queue", "expire-holds", "outbox-relay"}
-TOKEN_SECRET = {"signup", "get-balance", "charge-balance", "issue-token", "token-status", "leave-queue", "list-seats", "hold-seat", "pay",
-                "my-reservations"}
-ADMIN_SECRET = {"create-concert", "room-status", "update-room", "sales-report"}
+TOKEN_SECRET = {"signup", "get-balance", "charge-balance", "issue-token", "get-challenge", "token-status", "leave-queue", "list-seats",
+                "hold-seat", "pay", "my-reservations"}
+ADMIN_SECRET = {"create-concert", "room-status", "update-room", "add-codes", "sales-report"}
+METRICS_RS = os.path.join(os.path.dirname(__file__), "..", "shared", "src", "metrics.rs")
+
+
+def emitted():
+    """The metric names shared/src/metrics.rs lists in EMITTED, and its namespace."""
+    source = open(METRICS_RS).read()
+    listed = re.search(r"pub const EMITTED: &\[&str\] = &\[(.*?)\];", source, re.S).group(1)
+    namespace = re.search(r'pub const NAMESPACE: &str = "([^"]+)";', source).group(1)
+    return set(re.findall(r'"([^"]+)"', listed)), namespace
+
+
+def check_metrics(template):
+    """Alarms and the dashboard name only metrics the code emits; every alarm notifies."""
+    problems = []
+    names, namespace = emitted()
+    resources = template["Resources"]
+    topics = {n for n, r in resources.items() if r["Type"] == "AWS::SNS::Topic"}
+    alarms = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    if not alarms:
+        problems.append("no alarms")
+    for name, a in alarms.items():
+        stats = [a] + [m["MetricStat"]["Metric"] for m in a.get("Metrics", []) if "MetricStat" in m]
+        for s in stats:
+            if s.get("Namespace") == namespace and s.get("MetricName") not in names:
+                problems.append(f"{name}: alarms on {s.get('MetricName')}, which nothing emits ({sorted(names)})")
+        if not any(isinstance(t, dict) and t.get("Ref") in topics for t in a.get("AlarmActions", [])):
+            problems.append(f"{name}: its AlarmActions name no SNS topic of the stack")
+    for name, r in resources.items():
+        if r["Type"] != "AWS::CloudWatch::Dashboard":
+            continue
+        body = r["Properties"]["DashboardBody"]
+        body = body.get("Fn::Sub", body) if isinstance(body, dict) else body
+        body = body[0] if isinstance(body, list) else body
+        shown = re.findall(r'\[\s*"{0}"\s*,\s*"([A-Za-z]+)"'.format(namespace), body)
+        shown += re.findall(r'\{{{0},[A-Za-z]+\}} MetricName=\\?"([A-Za-z]+)'.format(namespace), body)
+        if not shown:
+            problems.append(f"{name}: no widget on the {namespace} namespace")
+        for metric in shown:
+            if metric not in names:
+                problems.append(f"{name}: a widget shows {metric}, which nothing emits")
+    return problems
 
 
 class ManagedPolicies:
@@ -103,6 +147,7 @@ def main():
     if matches:
         sys.exit(f"cannot read the template: {matches}")
     problems = [p for mode in ("SelfManaged", "MSK") for pollers in (0, 4) for p in check(template, mode, pollers)]
+    problems += check_metrics(template)
     for p in problems:
         print(p)
     if problems:

@@ -58,8 +58,14 @@ impl Entry {
         Fut: Future<Output = HttpResult> + Send,
     {
         let (app, handler) = (self.app, &handler);
-        lambda_http::run(lambda_http::service_fn(move |req| async move { Ok::<Response<_>, Error>(respond(handler(app, req).await)) }))
-            .await
+        lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+            let (started, route) = (std::time::Instant::now(), crate::http::route_key(&req));
+            let resp = respond(handler(app, req).await);
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            crate::metrics::request(&route, resp.status().as_u16(), ms, crate::domain::now_ms()).emit();
+            Ok::<Response<_>, Error>(resp)
+        }))
+        .await
     }
 
     /// Runs a handler of other events: a schedule (`serde_json::Value`) or a Kafka batch.

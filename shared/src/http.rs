@@ -101,6 +101,14 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::MissingPathParameter, format!("the path needs {{{name}}}")))
 }
 
+/// The route API Gateway matched (`requestContext.routeKey`, e.g. `POST /payments`).
+pub fn route_key(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The caller's address as API Gateway saw it (`requestContext.http.sourceIp`).
 pub fn client_address(req: &Request) -> String {
     match req.request_context_ref() {

@@ -51,6 +51,8 @@ pub struct RelayReport {
     pub published: u64,
     /// Schedules whose outbox still holds events because Kafka refused or timed out.
     pub stalled_schedules: u64,
+    /// The age of the oldest event left unpublished (0 when every event went out).
+    pub oldest_unpublished_ms: u64,
 }
 
 /// Why the producer could not be made at start-up.
@@ -170,6 +172,10 @@ impl PaymentEvents {
                 if let Some(Err(e)) = results.get(delivered) {
                     tracing::warn!(schedule = %schedule, error = %e, "Kafka refused an event; retrying next round");
                     report.stalled_schedules += 1;
+                    // A stream entry id starts with the milliseconds it was written at.
+                    let written_ms = batch[delivered].id.split('-').next().and_then(|ms| ms.parse::<u64>().ok()).unwrap_or(0);
+                    let age = crate::domain::now_ms().saturating_sub(written_ms);
+                    report.oldest_unpublished_ms = report.oldest_unpublished_ms.max(age);
                     break;
                 }
                 if (batch.len() as u64) < RELAY_BATCH {

@@ -25,6 +25,8 @@
 //!   (the events' schema is [`domain::events`]).
 //! - [`startup`]: [`startup::StartupError`], why a process could not start.
 //! - [`telemetry`]: tracing setup (JSON logs on Lambda, human-readable locally).
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines (per route, per room, the tick, the
+//!   outbox, sales), written on Lambda for the template's dashboard and alarms.
 //! - `testing` (feature `testing`): an [`App`] on a random key prefix, for integration tests,
 //!   with the Redis and Kafka they need started on demand.
 
@@ -38,6 +40,7 @@ pub mod http;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod lifecycle;
+pub mod metrics;
 pub mod schedule;
 pub mod secrets;
 pub mod startup;

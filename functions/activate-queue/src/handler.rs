@@ -4,6 +4,8 @@
 
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
+use ticketing::domain::now_ms;
+use ticketing::metrics::{Line, Unit};
 use ticketing::schedule::{every_tick, tick_start};
 use ticketing::store::StoreError;
 use ticketing::App;
@@ -17,7 +19,21 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
 
 async fn admit(app: &App, now: u64) -> Result<u64, StoreError> {
     let tick_ms = app.config.admission.tick.as_millis() as u64;
-    let report = app.store.tick_live_rooms(tick_start(now, tick_ms), now, app.admission()).await?;
+    let started = tick_start(now, tick_ms);
+    let report = app.store.tick_live_rooms(started, now, app.admission()).await?;
+    // For the dashboard and the alarms (`ticketing::metrics`): each room, and how late the tick
+    // ended against the start of its period (a tick falling behind its period shows here first).
+    let done = now_ms();
+    for room in &report.each {
+        Line::new(done)
+            .dimension("Room", room.concert.as_str())
+            .metric("Waiting", Unit::Count, room.waiting as f64)
+            .metric("Active", Unit::Count, room.active as f64)
+            .metric("Admitted", Unit::Count, room.admitted as f64)
+            .metric("SeatsAvailable", Unit::Count, room.seats_available as f64)
+            .emit();
+    }
+    Line::new(done).metric("TickLag", Unit::Milliseconds, done.saturating_sub(started) as f64).emit();
     if report.admitted + report.sold_out + report.retired > 0 {
         tracing::info!(
             rooms = report.rooms,

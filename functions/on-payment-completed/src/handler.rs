@@ -22,6 +22,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use ticketing::domain::events::PaymentCompleted;
+use ticketing::metrics::{Line, Unit};
 use ticketing::store::outbox::Sale;
 use ticketing::App;
 
@@ -81,6 +82,7 @@ pub async fn handle(app: &App, event: LambdaEvent<KafkaEvent>) -> Result<BatchRe
     }
     let failed = response.batch_item_failures.len();
     tracing::info!(counted, duplicates, malformed, unknown, failed, "batch applied");
+    Line::new(ticketing::domain::now_ms()).metric("Sales", Unit::Count, f64::from(counted)).emit();
     if failed > 0 && !app.config.kafka.partial_batch_responses {
         return Err(format!("{failed} partition(s) stopped at a record that failed; the batch will be delivered again").into());
     }

@@ -4,6 +4,8 @@
 
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
+use ticketing::domain::now_ms;
+use ticketing::metrics::{Line, Unit};
 use ticketing::schedule::every_tick;
 use ticketing::store::StoreError;
 use ticketing::App;
@@ -22,6 +24,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error
 async fn relay(app: &App, full: bool) -> Result<u64, StoreError> {
     let Some(events) = app.events() else { return Ok(0) };
     let report = events.relay(&app.store, full).await?;
+    Line::new(now_ms()).metric("OutboxOldestAge", Unit::Milliseconds, report.oldest_unpublished_ms as f64).emit();
     if report.published > 0 || report.stalled_schedules > 0 {
         tracing::info!(published = report.published, stalled = report.stalled_schedules, "outbox relayed");
     }

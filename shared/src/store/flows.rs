@@ -44,6 +44,18 @@ pub struct RoomsTick {
     pub sold_out: u64,
     /// Rooms with nobody left in them, taken off the live list.
     pub retired: u64,
+    /// Each room ticked, as it stood after its tick (for the metrics).
+    pub each: Vec<RoomFigures>,
+}
+
+/// One room after its tick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomFigures {
+    pub concert: ConcertId,
+    pub waiting: u64,
+    pub active: u64,
+    pub admitted: u64,
+    pub seats_available: u64,
 }
 
 /// A room's public state as read: its concert as the (cached) catalog describes it, and its line.
@@ -136,24 +148,45 @@ impl Store {
     /// One admission tick of one room, with the concert's inventory and the autopilot's inputs
     /// read just before (concurrently: different slots), and the autopilot's decision.
     pub async fn tick_room(&self, concert: &ConcertId, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<TickReport> {
+        Ok(self.tick_room_seeing_seats(concert, tick, now_ms, admission).await?.0)
+    }
+
+    /// [`Store::tick_room`], with the seats available as the tick saw them.
+    async fn tick_room_seeing_seats(
+        &self,
+        concert: &ConcertId,
+        tick: u64,
+        now_ms: u64,
+        admission: Admission,
+    ) -> StoreResult<(TickReport, u64)> {
         let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
         let (inventory, pilot) =
             tokio::try_join!(self.booking.inventory(&schedules, now_ms), self.queue.autopilot_inputs(concert, now_ms))?;
         let decision = pilot.decide(&admission, now_ms);
-        self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await
+        let report = self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await?;
+        Ok((report, inventory.available()))
     }
 
     /// One admission tick of every room with fans in it; rooms left empty are retired.
     pub async fn tick_live_rooms(&self, tick: u64, now_ms: u64, admission: Admission) -> StoreResult<RoomsTick> {
         let mut total = RoomsTick::default();
         for concert in self.queue.live_rooms().await? {
-            let report = match self.tick_room(&concert, tick, now_ms, admission).await {
+            let (report, seats_available) = match self.tick_room_seeing_seats(&concert, tick, now_ms, admission).await {
                 Err(StoreError::Rejected(Rejection::ConcertNotFound)) => {
                     self.queue.retire_if_empty(&concert).await?;
                     continue;
                 }
                 other => other?,
             };
+            if report.ran {
+                total.each.push(RoomFigures {
+                    concert: concert.clone(),
+                    waiting: report.still_waiting,
+                    active: report.active,
+                    admitted: report.admitted,
+                    seats_available,
+                });
+            }
             total.rooms += 1;
             total.admitted += report.admitted;
             total.sold_out += report.sold_out_now as u64;
