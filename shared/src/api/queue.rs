@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::domain::challenge::Challenge;
 use crate::domain::ids::ConcertId;
 use crate::domain::models::rfc3339;
-use crate::domain::queue::{eta_seconds, retry_after_seconds, QueuePosition, RoomStatus};
+use crate::domain::queue::{eta_seconds, waiting_retry_after, QueuePosition, RoomStatus};
 use crate::http::json;
 use crate::store::flows::PublicRoom;
 use crate::store::queue::{Admission, DoorNow, Left};
@@ -26,8 +26,8 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
         }
         QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
             let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
-            // A paused line waits for the operator: ask every 10 s, so fans move on soon after a resume.
-            let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
+            // A paused or stopped line: every 10 s, so fans move on soon after it moves again.
+            let retry = waiting_retry_after(*position, *place, eta, *paused);
             body.status = "WAITING";
             body.position = Some(*position);
             body.place = Some(*place);
@@ -168,7 +168,7 @@ mod tests {
             }
             QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
                 let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
-                let retry = if *paused { 10 } else { retry_after_seconds(*position, eta) };
+                let retry = waiting_retry_after(*position, *place, eta, *paused);
                 let room = if *paused { "PAUSED" } else { "OPEN" };
                 json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room })
             }

@@ -152,6 +152,25 @@ pub fn retry_after_seconds(position: u64, eta: Option<u64>) -> u64 {
 /// The longest `Retry-After` a waiting fan is told.
 pub const MAX_RETRY_AFTER_SECONDS: u64 = 30;
 
+/// The `Retry-After` of a paused line, and of a line that has moved before but shows no rate now
+/// (every seat held, the ACTIVE cap full): nothing new can be told until it moves again, and a
+/// fan whose turn then comes notices within this, well inside [`ADMITTED_NO_SHOW_MS`].
+pub const STOPPED_LINE_RETRY_SECONDS: u64 = 10;
+const _: () = assert!(STOPPED_LINE_RETRY_SECONDS * 1000 < ADMITTED_NO_SHOW_MS);
+
+/// The `Retry-After` for a waiting fan at `position` whose `place` counts from the room's first
+/// admission (so `place - position` fans were admitted before), with the ETA known or not. A line
+/// that never moved yet (the opening's first seconds) is asked by position, as before; one that
+/// moved and stopped is asked every [`STOPPED_LINE_RETRY_SECONDS`], not every second.
+pub fn waiting_retry_after(position: u64, place: u64, eta: Option<u64>, paused: bool) -> u64 {
+    let moved_before = place > position;
+    match (paused, eta) {
+        (true, _) => STOPPED_LINE_RETRY_SECONDS,
+        (false, None) if moved_before => STOPPED_LINE_RETRY_SECONDS.max(retry_after_seconds(position, None)),
+        (false, eta) => retry_after_seconds(position, eta),
+    }
+}
+
 /// How long a fan just admitted has to show up before the slot goes back: a waiting fan obeying
 /// `Retry-After` polls within [`MAX_RETRY_AFTER_SECONDS`], plus a few seconds for the tick and the
 /// network. A fan who closed the tab while waiting is admitted like the others and, without this,
@@ -208,6 +227,17 @@ mod tests {
         assert_eq!(retry_after_seconds(1_000_000, Some(10_000)), 30);
         assert_eq!(retry_after_seconds(5, None), 1);
         assert_eq!(retry_after_seconds(20_000, None), 20);
+    }
+
+    #[test]
+    fn a_stopped_line_is_asked_every_ten_seconds_not_every_second() {
+        // The opening: nobody admitted yet, no rate: by position.
+        assert_eq!(waiting_retry_after(5, 5, None, false), 1);
+        // Moved before, no rate now: a stopped line.
+        assert_eq!(waiting_retry_after(5, 105, None, false), STOPPED_LINE_RETRY_SECONDS);
+        assert_eq!(waiting_retry_after(25_000, 25_100, None, false), 25, "far back, as before");
+        assert_eq!(waiting_retry_after(5, 105, Some(60), false), 30);
+        assert_eq!(waiting_retry_after(5, 105, Some(60), true), STOPPED_LINE_RETRY_SECONDS);
     }
 
     #[test]
