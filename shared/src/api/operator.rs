@@ -80,6 +80,7 @@ impl RoomReport {
     pub fn new(view: RoomView, now_ms: u64, defaults: Admission) -> RoomReport {
         let RoomView { concert, snapshot: s, inventory } = view;
         let settings = s.settings.clone();
+        let door = settings.door(defaults.door);
         RoomReport {
             status: settings.status(now_ms, concert.last_start_ms()),
             concert_id: concert.concert_id,
@@ -89,8 +90,8 @@ impl RoomReport {
             active_cap: settings.active_cap.unwrap_or(defaults.active_cap),
             overbooking: settings.overbooking.unwrap_or(defaults.overbooking),
             paused: settings.paused,
-            pow_min_bits: settings.door(defaults.door).min_bits,
-            pow_max_bits: settings.door(defaults.door).max_bits,
+            pow_min_bits: door.min_bits,
+            pow_max_bits: door.max_bits,
             presale: settings.presale,
             codes_issued: s.codes_issued,
             codes_redeemed: s.codes_redeemed,
