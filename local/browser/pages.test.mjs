@@ -186,6 +186,11 @@ test('in a long pre-queue the fan follows the public state, and asks for itself 
   await fan.click(`button[data-concert="${c.concertId}"]`);
   await visible(fan, 'line');
   await fan.waitForFunction(() => document.getElementById('line-state').textContent.includes('pre-queue'));
+  // The lottery's commitment, published before the draw, and how to check it.
+  const committed = await api('GET', `/concerts/${c.concertId}/lottery`);
+  assert.equal(committed.data.status, 'COMMITTED', JSON.stringify(committed.data));
+  await fan.waitForFunction((prefix) => document.getElementById('lottery').textContent.includes(prefix), committed.data.commitment.slice(0, 16));
+  assert.match(await fan.textContent('#lottery'), /local\/verify-lottery/);
   // Ten minutes to the opening: it keeps to the public state (a CDN answers it).
   await fan.waitForFunction(() => document.getElementById('next-check').textContent.startsWith('Following the line'));
   await new Promise((resolve) => setTimeout(resolve, 6000));

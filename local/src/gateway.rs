@@ -48,6 +48,7 @@ fn http_handler(function: &str) -> Option<HttpHandler> {
         "leave-queue" => |app, req| Box::pin(leave_queue::handle(app, req)),
         "get-concert" => |app, req| Box::pin(get_concert::handle(app, req)),
         "room-state" => |app, req| Box::pin(room_state::handle(app, req)),
+        "get-lottery" => |app, req| Box::pin(get_lottery::handle(app, req)),
         "room-status" => |app, req| Box::pin(room_status::handle(app, req)),
         "update-room" => |app, req| Box::pin(update_room::handle(app, req)),
         "add-codes" => |app, req| Box::pin(add_codes::handle(app, req)),

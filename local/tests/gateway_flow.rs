@@ -160,3 +160,55 @@ async fn each_address_is_its_own_client_as_behind_api_gateway() {
     assert_eq!((status, body["code"].as_str()), (429, Some("TOO_MANY_REQUESTS")), "{head}");
     assert_eq!(signup(b).await.0, 201, "another address has a limit of its own");
 }
+
+/// The pre-queue's lottery checked from outside, as a fan would: `local/verify-lottery` reads the
+/// public lottery through the gateway, recomputes the order from the published seed and agrees
+/// (and places a fan's own ticket); an order changed by one swap fails it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anyone_can_check_the_prequeue_lottery_and_a_forged_order_fails() {
+    use fred::prelude::*;
+    let app = TestApp::spawn_with(|c| c.admission.tick = Duration::from_millis(100)).await;
+    let app: &'static TestApp = Box::leak(Box::new(app));
+    let addr = local_stack::gateway::start(&app.app, "127.0.0.1:0".parse().unwrap()).await.unwrap().to_string();
+    let now = ticketing::domain::now_ms();
+    let concert = app.concert_opening(10, 1_000, now - 1_000, now + 1_500).await.concert_id;
+    for _ in 0..40 {
+        app.store.queue.join(&ticketing::domain::ids::UserId::random(), &concert, now).await.unwrap();
+    }
+    let verify = |extra: &[&str]| {
+        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/verify-lottery"))
+            .args([concert.as_str(), "--url", &format!("http://{addr}")])
+            .args(extra)
+            .output()
+            .expect("python3 runs local/verify-lottery");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = verify(&[]);
+    assert_eq!(code, Some(2), "nothing to check before the opening: {out}");
+
+    // The gateway's admission loop opens the room and draws.
+    let started = Instant::now();
+    loop {
+        let (_, lottery, _) = call(&addr, "GET", &format!("/concerts/{concert}/lottery"), &[], None).await;
+        if lottery["status"] == "DRAWN" {
+            assert_eq!(lottery["tickets"], 40);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "not drawn: {lottery}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (code, out) = verify(&["--ticket", "7"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ok    the published order is the one the committed seed gives (40 places)"), "{out}");
+    assert!(out.contains("ticket 7: key "), "{out}");
+
+    // Swap the first two published tickets: the verifier names the first rank that differs.
+    let redis = app.raw_redis().await;
+    let key = app.keys().room_draw(&concert);
+    let raw: Vec<u8> = redis.getrange(&key, 0, 7).await.unwrap();
+    let swapped: Vec<u8> = raw[4..8].iter().chain(&raw[0..4]).copied().collect();
+    redis.setrange::<(), _, _>(&key, 0, swapped).await.unwrap();
+    let (code, out) = verify(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("FAIL  rank 1: the seed gives ticket"), "{out}");
+}

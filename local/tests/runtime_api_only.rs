@@ -316,6 +316,7 @@ fn every_function_answers_its_fixture_on_a_runtime_api_alone() {
         "list-concerts",
         "get-concert",
         "room-state",
+        "get-lottery",
         "list-seats",
         "my-reservations",
         "sales-report",

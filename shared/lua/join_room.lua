@@ -2,18 +2,21 @@
 -- KEYS: {r:C}:seq, {r:C}:waiting, {r:C}:fans, {r:C}:active, {r:C}:holder, {r:C}:settings,
 --       {r:C}:solutions (the challenge salts that took a place, scored by their expiry),
 --       {r:C}:codes (presale code -> the account it is bound to, '' before), {r:C}:stats
--- ARGV: fan (the user's compact id), nowMs, lotteryKey (a uniform random number in [0, 1), drawn
---       by the caller), defaultPowMaxBits (the environment's, for a room without its own; 0: the
+-- ARGV: fan (the user's compact id), nowMs, defaultPowMaxBits (the environment's, for a room without its own; 0: the
 --       door is open to all), salt and saltExpiresMs (of the challenge the caller checked; empty
 --       when none was sent), code (the presale code sent, normalized; empty when none)
 -- Returns {'CREATED', ticket} | {'EXISTING', ticket} | {'NOT_OPEN', prequeueOpensAtMs} |
 --         {'SOLD_OUT'} | {'NO_ROOM'} | {'CHALLENGE_REQUIRED'} | {'CHALLENGE_REUSED'} |
 --         {'CODE_REQUIRED'} | {'CODE_NOT_FOUND'} | {'CODE_TAKEN'}
 --
--- The waiting set's score is the order of admission. Before the sale opens (the pre-queue) a
--- place's score is its lottery key, below 1; from the opening on it is the ticket number, 1 and
--- up. So at the opening everyone in the pre-queue stands in one uniformly random order (arriving
--- early wins nothing), ahead of everyone who comes later, who stand first come, first served.
+-- The waiting set's score is the order of admission. A place taken before the sale opens (the
+-- pre-queue) scores 0 until the opening's lottery gives it its key, below 1 (the tick hands the
+-- draw to the store: shared/src/domain/lottery.rs); from the opening on a place's score is its
+-- ticket number, 1 and up. So at the opening everyone in the pre-queue stands in one random
+-- order that anyone can recompute (arriving early wins nothing), ahead of everyone who comes
+-- later, who stand first come, first served. `lotteryTickets` in the settings is the last ticket
+-- number the pre-queue issued: the draw's count of places, final once the tick marks the room
+-- opened.
 --
 -- One fan, one place: the holder hash names each fan's latest ticket, so a resent join (or a
 -- second tab) gets the same place back, and a token is honoured only while its ticket is still
@@ -31,8 +34,8 @@
 -- (ARGV are strings as sent).
 local seq_key, waiting_key, fans_key, active_key, holder_key, settings_key, solutions_key, codes_key, stats_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local fan, now_ms, lottery_key, default_pow_max_bits, salt, salt_expires_ms, code =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local fan, now_ms, default_pow_max_bits, salt, salt_expires_ms, code =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local now = tonumber(now_ms)
 local nowSeconds = math.floor(now / 1000)
 local s = redis.call('HMGET', settings_key, 'prequeueOpensAt', 'opensAt', 'soldOut', 'opened', 'powMaxBits', 'presale')
@@ -100,7 +103,8 @@ if redis.call('BITFIELD', fans_key, 'GET', 'u32', '#' .. (2 * ticket))[1] ~= 0 t
 end
 local score = ticket
 if s[4] ~= '1' and now < tonumber(s[2]) then
-  score = lottery_key
+  score = 0
+  redis.call('HSET', settings_key, 'lotteryTickets', ticket)
 end
 redis.call('ZADD', waiting_key, score, ticket)
 -- When it joined and when it was last seen: 8 bytes at the ticket's number.

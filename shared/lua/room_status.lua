@@ -32,7 +32,7 @@ if owned then
     return {'ACTIVE', expires}
   end
 end
-local s = redis.call('HMGET', settings_key, 'opensAt', 'paused', 'soldOut', 'opened')
+local s = redis.call('HMGET', settings_key, 'opensAt', 'paused', 'soldOut', 'opened', 'lotteryTickets', 'lotteryDrawnAt')
 -- A sold-out room has let its places go (holders included): every token of it hears so.
 if s[3] == '1' then
   return {'SOLD_OUT'}
@@ -43,7 +43,8 @@ if not rank then
   return {'EXPIRED'}
 end
 redis.call('BITFIELD', fans_key, 'SET', 'u32', string.format('#%d', 2 * tonumber(ticket) + 1), now_seconds)
-if s[4] ~= '1' and s[1] and now < tonumber(s[1]) then
+-- Until the opening's lottery is drawn the pre-queue has no order: its places are still PREQUEUE.
+if (s[4] ~= '1' and s[1] and now < tonumber(s[1])) or (s[5] and not s[6]) then
   return {'PREQUEUE', s[1]}
 end
 local stats = redis.call('HMGET', stats_key, 'rate', 'admitted')

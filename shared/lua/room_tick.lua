@@ -13,7 +13,12 @@
 --       admittedSeenMs (the last-seen time given to a ticket admitted now: earlier than now, so
 --       a fan who never shows up gives the slot back sooner than one who went idle)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
---          more (1 | 0: call again with the same tick)}.
+--          more (1 | 0: call again with the same tick)} | {'DRAW'}.
+--
+-- The opening: the first tick at or after opensAt marks the room opened (joins from then on
+-- stand by ticket number, see join_room.lua) and, when the pre-queue took places, answers DRAW
+-- before anything else: the caller draws the lottery (shared/src/store/queue/lottery.rs) and
+-- calls again. Until `lotteryDrawnAt` is set the tick admits nobody.
 --
 -- A tick is named by the time its period starts; each start runs once, so overlapping schedule
 -- invocations never admit twice in one tick, and a change of TICK_MILLIS (which changes how long
@@ -180,6 +185,11 @@ if tick == last then
 end
 if tick < last then
   return {0, 0, 0, 0, 0, 0, 0, 0}
+end
+local lottery = redis.call('HMGET', settings_key, 'opensAt', 'lotteryTickets', 'lotteryDrawnAt')
+if lottery[2] and not lottery[3] and now >= tonumber(lottery[1]) then
+  redis.call('HSET', settings_key, 'opened', '1')
+  return {'DRAW'}
 end
 redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
 -- Joins per second since the last tick: the pressure the door's difficulty follows (see

@@ -376,6 +376,8 @@ async fn the_lottery_is_a_fair_shuffle() {
     let runs = join_all((0..OPENINGS).map(|_| async {
         let concert = app.concert_opening(10, 1_000, t0 - 1_000, t0 + 1_000).await.concert_id;
         let tickets = line_up(&app, &concert, FANS, t0).await;
+        // The first tick after the opening draws the order (and admits nobody here).
+        app.store.queue.tick(&concert, 1, t0 + 1_000, Admission { admit_per_tick: 0, ..SETTINGS }, PLENTY, None).await.unwrap();
         let mut places = Vec::new();
         for t in &tickets {
             let QueuePosition::Waiting { position, .. } = position(&app, t, t0 + 1_000).await else { panic!() };
@@ -399,6 +401,82 @@ async fn the_lottery_is_a_fair_shuffle() {
     let chi2 = pearson * (FANS - 1) as f64 / FANS as f64;
     println!("chi-square {chi2:.1} over 16 degrees of freedom");
     assert!(chi2 < 39.25, "chi-square {chi2:.1}, counts {counts:?}");
+}
+
+/// The lottery anyone can check: the commitment is public from the start and the seed hidden
+/// until the draw; the drawn order is the one `domain::lottery` computes from the published seed
+/// and count of places; the room admits in exactly that order, skipping a fan who left, and
+/// everyone who came after the opening stands behind.
+#[tokio::test]
+async fn the_prequeue_is_admitted_in_the_published_order_that_the_seed_recomputes() {
+    use ticketing::domain::lottery::{self, Seed};
+    let app = TestApp::spawn().await;
+    let t0 = now_ms();
+    let opening = t0 + 10_000;
+    let concert = app.concert_opening(10, 1_000, t0 - 1_000, opening).await.concert_id;
+    let before = app.store.queue.lottery(&concert, 0, 100, t0).await.unwrap().expect("a room");
+    assert_eq!((before.seed.as_deref(), before.tickets, before.order.len()), (None, None, 0), "nothing to check before the opening");
+    assert_eq!(before.commitment.len(), 64);
+    assert!(before.committed_at_ms <= t0);
+    let early = line_up(&app, &concert, 60, t0).await;
+    assert_eq!(app.store.queue.leave(&early[6]).await.unwrap(), Left::Waiting);
+    let hidden = app.store.queue.lottery(&concert, 0, 100, opening - 1).await.unwrap().unwrap();
+    assert_eq!((hidden.seed, hidden.tickets), (None, None));
+    // A fan joining at the opening, before the first tick: behind the pre-queue, whatever the draw.
+    let late = line_up(&app, &concert, 1, opening).await;
+    assert_eq!(position(&app, &early[0], opening).await, QueuePosition::Prequeue { opens_at_ms: opening }, "no order before the draw");
+    let nobody = Admission { admit_per_tick: 0, ..SETTINGS };
+    app.store.queue.tick(&concert, 1, opening, nobody, PLENTY, None).await.unwrap();
+
+    let drawn = app.store.queue.lottery(&concert, 0, 100, opening).await.unwrap().unwrap();
+    let seed = Seed::parse(drawn.seed.as_deref().expect("published after the draw")).unwrap();
+    assert_eq!(seed.commitment(), before.commitment, "the seed is the one committed to");
+    assert_eq!((drawn.tickets, drawn.drawn_at_ms, drawn.offset), (Some(60), Some(opening), 0));
+    let expected: Vec<u64> = lottery::draw(&seed, &concert, 60).iter().map(|&(t, _)| t).collect();
+    assert_eq!(drawn.order, expected);
+    let page = app.store.queue.lottery(&concert, 50, 100, opening).await.unwrap().unwrap();
+    assert_eq!(page.order, expected[50..]);
+    // Drawing again (an overlapping schedule) changes nothing.
+    app.store.queue.draw_lottery(&concert, opening + 1).await.unwrap();
+    assert_eq!(app.store.queue.lottery(&concert, 0, 100, opening + 1).await.unwrap().unwrap(), drawn);
+
+    // Everyone is seen, then admitted one tick at a time: the published order without the fan who
+    // left, then the late fan.
+    for t in early.iter().chain(&late) {
+        position(&app, t, opening + 1_000).await;
+    }
+    let mut admitted = Vec::new();
+    for tick in 0..61 {
+        let one = Admission { admit_per_tick: 1, ..SETTINGS };
+        app.store.queue.tick(&concert, 2 + tick, opening + 1_000 + tick, one, PLENTY, None).await.unwrap();
+        let now_active = early.iter().chain(&late).filter(|t| !admitted.contains(&t.number));
+        for t in now_active.cloned().collect::<Vec<_>>() {
+            if matches!(position(&app, &t, opening + 1_000 + tick).await, QueuePosition::Active { .. }) {
+                admitted.push(t.number);
+            }
+        }
+    }
+    let mut want: Vec<u64> = expected.into_iter().filter(|&t| t != early[6].number).collect();
+    want.push(late[0].number);
+    assert_eq!(admitted, want);
+}
+
+/// A room whose pre-queue nobody joined has nothing to draw: it opens as usual and publishes its
+/// seed at the opening.
+#[tokio::test]
+async fn a_room_nobody_joined_early_publishes_its_seed_at_the_opening() {
+    let app = TestApp::spawn().await;
+    let t0 = now_ms();
+    let concert = app.concert_opening(10, 1_000, t0 - 1_000, t0 + 1_000).await.concert_id;
+    assert_eq!(app.store.queue.lottery(&concert, 0, 10, t0).await.unwrap().unwrap().seed, None);
+    let late = line_up(&app, &concert, 3, t0 + 1_000).await;
+    let report = app.store.queue.tick(&concert, 1, t0 + 1_000, SETTINGS, PLENTY, None).await.unwrap();
+    assert_eq!(report.admitted, 3);
+    let open = app.store.queue.lottery(&concert, 0, 10, t0 + 1_000).await.unwrap().unwrap();
+    let seed = ticketing::domain::lottery::Seed::parse(open.seed.as_deref().unwrap()).unwrap();
+    assert_eq!((seed.commitment(), open.tickets, open.order.len()), (open.commitment.clone(), None, 0));
+    assert!(matches!(position(&app, &late[0], t0 + 1_000).await, QueuePosition::Active { .. }));
+    assert_eq!(app.store.queue.lottery(&ConcertId::random(), 0, 10, t0).await.unwrap(), None);
 }
 
 #[tokio::test]

@@ -21,5 +21,5 @@ pub use account::{BalanceBody, ChargedBody, SignedUpBody};
 pub use booking::{PaymentBody, Reservation, ReservationsBody};
 pub use catalog::CatalogBody;
 pub use operator::{AutopilotReport, RoomChangedBody, RoomReport, SalesReportBody, SeatCounts};
-pub use queue::{queue_status, ChallengeBody, LeftBody, RoomState};
+pub use queue::{queue_status, ChallengeBody, LeftBody, LotteryBody, LotteryOrder, RoomState};
 pub use seats::SeatPageBody;

@@ -1,4 +1,4 @@
-//! A fan's place in a room, the room's public state, and leaving.
+//! A fan's place in a room, the room's public state and lottery, and leaving.
 
 use lambda_http::http::header::{self, HeaderValue};
 use lambda_http::{Body, Response};
@@ -10,7 +10,7 @@ use crate::domain::models::rfc3339;
 use crate::domain::queue::{eta_seconds, waiting_retry_after, QueuePosition, RoomStatus};
 use crate::http::json;
 use crate::store::flows::PublicRoom;
-use crate::store::queue::{Admission, DoorNow, Left};
+use crate::store::queue::{Admission, DoorNow, Left, PublicLottery};
 
 /// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
 /// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
@@ -109,6 +109,9 @@ pub struct RoomState {
     /// How often a waiting fan must still ask for its own status, in seconds, or be dropped as
     /// abandoned (a third of `WAIT_ABANDON_SECONDS`).
     pub heartbeat_seconds: u64,
+    /// SHA-256 of the secret seed that orders the pre-queue at the opening, published from the
+    /// room's creation; the seed and the drawn order follow at `GET /concerts/{id}/lottery`.
+    pub lottery_commitment: Option<String>,
     /// When this state was read (RFC 3339).
     pub read_at: String,
 }
@@ -128,8 +131,65 @@ impl RoomState {
             waiting: line.waiting,
             opens_at: concert.sale.opens_at,
             heartbeat_seconds,
+            lottery_commitment: line.lottery_commitment,
             read_at: rfc3339(now_ms),
         }
+    }
+}
+
+/// `GET /concerts/{id}/lottery`: the pre-queue's lottery as anyone may check it
+/// (`domain/lottery.rs`). `COMMITTED` before the opening (the commitment only), `DRAWN` once the
+/// order is drawn (the seed, the count of places and a page of the order), `NOT_DRAWN` when the
+/// room opened with nobody in its pre-queue (the seed, nothing to order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LotteryBody {
+    pub concert_id: ConcertId,
+    pub status: &'static str,
+    pub commitment: String,
+    pub committed_at: String,
+    pub seed: Option<String>,
+    pub tickets: Option<u64>,
+    pub drawn_at: Option<String>,
+    pub rule: &'static str,
+    pub order: LotteryOrder,
+}
+
+/// A page of the drawn order: `tickets[0]` stood at rank `offset` (0 is the first admitted).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LotteryOrder {
+    pub offset: u64,
+    pub tickets: Vec<u64>,
+    /// The offset of the next page, while the order goes on.
+    pub next: Option<u64>,
+}
+
+impl LotteryBody {
+    pub fn new(concert_id: ConcertId, lottery: PublicLottery) -> Self {
+        let status = match (&lottery.drawn_at_ms, &lottery.seed) {
+            (Some(_), _) => "DRAWN",
+            (None, Some(_)) => "NOT_DRAWN",
+            (None, None) => "COMMITTED",
+        };
+        let end = lottery.offset + lottery.order.len() as u64;
+        let next = lottery.tickets.filter(|&n| end < n && !lottery.order.is_empty()).map(|_| end);
+        LotteryBody {
+            concert_id,
+            status,
+            commitment: lottery.commitment,
+            committed_at: rfc3339(lottery.committed_at_ms),
+            seed: lottery.seed,
+            tickets: lottery.tickets,
+            drawn_at: lottery.drawn_at_ms.map(rfc3339),
+            rule: crate::domain::lottery::RULE,
+            order: LotteryOrder { offset: lottery.offset, tickets: lottery.order, next },
+        }
+    }
+
+    /// Once drawn the answer never changes.
+    pub fn is_final(&self) -> bool {
+        self.status != "COMMITTED"
     }
 }
 

@@ -9,6 +9,8 @@
 //! - [`presale`]: presale codes, one account each, and the operator's request to load or generate them.
 //! - [`challenge`]: the proof of work at a room's door: checking a solution, and the difficulty
 //!   that follows the pressure on the room.
+//! - [`lottery`]: the pre-queue's draw at the opening, from a committed seed, that anyone can
+//!   recompute.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
 //! - [`autopilot`]: the booking path's health histogram and the controller that sets a room's
 //!   admission from it.
@@ -22,6 +24,7 @@ pub mod challenge;
 pub mod events;
 pub mod ids;
 pub mod inputs;
+pub mod lottery;
 pub mod models;
 pub mod presale;
 pub mod queue;

@@ -76,7 +76,7 @@ pub struct RoomView {
 impl Store {
     /// Creates a concert and its waiting room. The room first: a visible concert always has one.
     pub async fn create_concert(&self, concert: &Concert, sale: SaleTimes) -> StoreResult<()> {
-        self.queue.open_room(&concert.concert_id, sale).await?;
+        self.queue.open_room(&concert.concert_id, sale, crate::domain::now_ms()).await?;
         self.catalog.create(concert).await
     }
 

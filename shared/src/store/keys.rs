@@ -9,7 +9,8 @@
 //! | `P:{r:C}:active` | zset | admitted ticket → expiry (ms) |
 //! | `P:{r:C}:holder` | hash | the user's compact id (`UserId::compact`) → the user's latest ticket; a token is honoured only for that ticket |
 //! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals |
-//! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut |
+//! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut; the lottery's seed (secret until the draw), commitment, `lotteryTickets` (the pre-queue's last ticket) and `lotteryDrawnAt` |
+//! | `P:{r:C}:draw` | string | the pre-queue's drawn order, 4 bytes per ticket number (big-endian), first admitted first |
 //! | `P:{r:C}:changes` | list | the last 50 operator changes, newest first, with old and new values |
 //! | `P:{rl:ADDRESS}:ACTION` | string | requests of one client address in the current minute (expires with it) |
 //! | `P:{rooms}:live` | set | concerts whose room has fans waiting or active (what `activate-queue` ticks) |
@@ -76,6 +77,8 @@ keys! {
     room_solutions(concert: &ConcertId) => ["{r:", concert, "}:solutions"];
     /// The room's presale codes, each bound to the account that redeemed it ('' before).
     room_codes(concert: &ConcertId) => ["{r:", concert, "}:codes"];
+    /// The pre-queue's drawn order: 4 bytes per ticket number, big-endian, first admitted first.
+    room_draw(concert: &ConcertId) => ["{r:", concert, "}:draw"];
     rooms_live() => ["{rooms}:live"];
     rate_limit(address: &str, action: &str) => ["{rl:", address, "}:", action];
     user_claims(user: &UserId, concert: &ConcertId) => ["{u:", user, "}:claims:", concert];

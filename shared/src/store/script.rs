@@ -125,6 +125,12 @@ impl Reply {
         from_json(&raw)
     }
 
+    /// The next element as text, without reading it: for answers whose first word says which
+    /// shape follows.
+    pub fn peek_text(&self) -> Option<String> {
+        self.items.get(self.read).and_then(|v| if v.is_string() { v.as_string() } else { None })
+    }
+
     /// The next element, if the script sent one (optional trailing fields).
     pub fn maybe_text(&mut self) -> Option<String> {
         self.take().and_then(|v| v.as_string())

@@ -37,8 +37,6 @@ pub(super) struct JoinRoom<'a> {
     pub user: &'a UserId,
     pub concert: &'a ConcertId,
     pub now_ms: u64,
-    /// A uniform key in [0, 1): the place's order in the pre-queue's lottery.
-    pub lottery: f64,
     pub door: AtTheDoor<'a>,
 }
 
@@ -46,7 +44,7 @@ impl Script for JoinRoom<'_> {
     type Reply = JoinReply;
     const KEYS: &'static [&'static str] =
         &["seq_key", "waiting_key", "fans_key", "active_key", "holder_key", "settings_key", "solutions_key", "codes_key", "stats_key"];
-    const ARGS: &'static [&'static str] = &["fan", "now_ms", "lottery_key", "default_pow_max_bits", "salt", "salt_expires_ms", "code"];
+    const ARGS: &'static [&'static str] = &["fan", "now_ms", "default_pow_max_bits", "salt", "salt_expires_ms", "code"];
     lua_source!("join_room");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
@@ -69,7 +67,6 @@ impl Script for JoinRoom<'_> {
         vec![
             self.user.compact(),
             self.now_ms.to_string(),
-            self.lottery.to_string(),
             self.door.default_max_bits.to_string(),
             solved.map(|c| c.salt.clone()).unwrap_or_default(),
             solved.map(|c| c.expires_at_ms.to_string()).unwrap_or_default(),
@@ -165,9 +162,7 @@ impl QueueStore {
     /// to the first account that brings it. A user's live place comes back without either.
     /// Nothing is stored for a refused join.
     pub async fn join_at_door(&self, user: &UserId, concert: &ConcertId, now_ms: u64, door: AtTheDoor<'_>) -> StoreResult<Joined> {
-        // A uniform key in [0, 1) with 53 random bits: exact in a Redis score.
-        let lottery = (rand::random::<u64>() >> 11) as f64 / (1u64 << 53) as f64;
-        let (number, created) = match self.redis.run(&JoinRoom { user, concert, now_ms, lottery, door }).await? {
+        let (number, created) = match self.redis.run(&JoinRoom { user, concert, now_ms, door }).await? {
             JoinReply::Created(n) => (n, true),
             JoinReply::Existing(n) => (n, false),
             JoinReply::NotOpen { prequeue_opens_at_ms } => return Err(Rejection::SaleNotOpen { prequeue_opens_at_ms }.into()),

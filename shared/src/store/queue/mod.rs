@@ -13,12 +13,15 @@
 //! - `autopilot.rs`: what the autopilot reads each tick, its decision, and the decision log.
 //! - `door.rs`: the proof of work a room's door asks now.
 //! - `codes.rs`: a room's presale codes.
+//! - `lottery.rs`: the pre-queue's lottery: the seed's commitment, the draw at the opening, and
+//!   what anyone may read to check it.
 //! - here: the store, the public line, the live rooms list and the rooms' settings.
 
 mod autopilot;
 mod codes;
 mod door;
 mod fan;
+mod lottery;
 mod operator;
 mod tick;
 
@@ -26,6 +29,7 @@ pub use autopilot::{AutopilotInputs, LoggedDecision};
 pub use codes::CodesAdded;
 pub use door::DoorNow;
 pub use fan::{AtTheDoor, Joined};
+pub use lottery::PublicLottery;
 pub use operator::{RoomSnapshot, HEALTH_SECONDS};
 pub use tick::{Admission, TickReport};
 
@@ -44,13 +48,15 @@ use crate::domain::ids::ConcertId;
 use crate::domain::queue::RoomSettings;
 
 /// What [`QueueStore::line`] reads: the public part of a room's line.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PublicLine {
     pub admitted_total: u64,
     pub admitted_per_second: Option<f64>,
     pub waiting: u64,
     /// The room's own setting; `None`: the environment's.
     pub admit_per_tick: Option<u64>,
+    /// The commitment to the pre-queue lottery's seed (see `lottery.rs`).
+    pub lottery_commitment: Option<String>,
 }
 
 pub struct QueueStore {
@@ -71,27 +77,31 @@ impl QueueStore {
         vec![fan::JoinRoom::lua(), fan::RoomStatus::lua(), tick::RoomTick::lua(), operator::UpdateRoom::lua(), codes::AddCodes::lua()]
     }
 
-    /// Opens a concert's room with its sale times (at concert creation).
-    pub(crate) async fn open_room(&self, concert: &ConcertId, sale: SaleTimes) -> StoreResult<()> {
-        let fields = vec![("prequeueOpensAt", sale.prequeue_opens_at_ms.to_string()), ("opensAt", sale.opens_at_ms.to_string())];
+    /// Opens a concert's room with its sale times and its lottery's seed (at concert creation).
+    pub(crate) async fn open_room(&self, concert: &ConcertId, sale: SaleTimes, now_ms: u64) -> StoreResult<()> {
+        let mut fields = vec![("prequeueOpensAt", sale.prequeue_opens_at_ms.to_string()), ("opensAt", sale.opens_at_ms.to_string())];
+        fields.extend(Self::new_lottery(now_ms));
         self.redis.client().hset::<(), _, _>(self.redis.keys.room_settings(concert), fields).await?;
         Ok(())
     }
 
     /// The line as everyone may see it: fans admitted since the opening, the measured admission
-    /// rate, the places waiting and the room's own `admitPerTick` if it has one. One round trip.
+    /// rate, the places waiting, the room's own `admitPerTick` if it has one and the commitment to
+    /// its lottery's seed. One round trip.
     pub async fn line(&self, concert: &ConcertId) -> StoreResult<PublicLine> {
         let k = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         pipe.hmget::<(), _, _>(k.room_stats(concert), vec!["admitted", "rate"]).await?;
         pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
-        pipe.hget::<(), _, _>(k.room_settings(concert), "admitPerTick").await?;
-        let ((admitted, rate), waiting, admit_per_tick): ((Option<String>, Option<String>), u64, Option<u64>) = pipe.all().await?;
+        pipe.hmget::<(), _, _>(k.room_settings(concert), vec!["admitPerTick", "lotteryCommitment"]).await?;
+        type Answers = ((Option<String>, Option<String>), u64, (Option<u64>, Option<String>));
+        let ((admitted, rate), waiting, (admit_per_tick, lottery_commitment)): Answers = pipe.all().await?;
         Ok(PublicLine {
             admitted_total: admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0),
             admitted_per_second: rate.and_then(|r| r.parse().ok()),
             waiting,
             admit_per_tick,
+            lottery_commitment,
         })
     }
 
@@ -119,7 +129,7 @@ impl QueueStore {
         }
         if sold_out.as_deref() == Some("1") {
             let pipe = self.redis.client().pipeline();
-            for key in [k.room_holder(concert), k.room_seq(concert), k.room_fans(concert)] {
+            for key in [k.room_holder(concert), k.room_seq(concert), k.room_fans(concert), k.room_draw(concert)] {
                 pipe.pexpire::<(), _>(key, self.retention_ms as i64, None).await?;
             }
             let _: Vec<i64> = pipe.all().await?;

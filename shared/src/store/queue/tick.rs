@@ -3,7 +3,7 @@
 //! when the show sells out.
 
 use super::super::script::{lua_source, FromReply, Reply, Script};
-use super::super::{Keys, StoreResult};
+use super::super::{Keys, StoreError, StoreResult};
 use super::LoggedDecision;
 use super::QueueStore;
 use crate::domain::challenge::Door;
@@ -77,8 +77,14 @@ pub(super) struct RoomTick<'a> {
     pub decision: Option<&'a LoggedDecision>,
 }
 
+/// One call of `room_tick.lua`: a step of the tick, or the opening's lottery to draw first.
+pub(super) enum TickStep {
+    Ran(TickReport),
+    Draw,
+}
+
 impl Script for RoomTick<'_> {
-    type Reply = TickReport;
+    type Reply = TickStep;
     const KEYS: &'static [&'static str] =
         &["waiting_key", "fans_key", "active_key", "holder_key", "stats_key", "settings_key", "seq_key", "seen_key", "decisions_key"];
     const ARGS: &'static [&'static str] = &[
@@ -142,9 +148,13 @@ impl Script for RoomTick<'_> {
 }
 
 /// `room_tick.lua`'s answer.
-impl FromReply for TickReport {
+impl FromReply for TickStep {
     fn from_reply(reply: &mut Reply) -> StoreResult<Self> {
-        Ok(TickReport {
+        if reply.peek_text().as_deref() == Some("DRAW") {
+            reply.text()?;
+            return Ok(TickStep::Draw);
+        }
+        Ok(TickStep::Ran(TickReport {
             ran: bool::from_reply(reply)?,
             admitted: reply.number()?,
             expired_active: reply.number()?,
@@ -154,7 +164,7 @@ impl FromReply for TickReport {
             sold_out_now: bool::from_reply(reply)?,
             steps: 1,
             more: bool::from_reply(reply)?,
-        })
+        }))
     }
 }
 
@@ -164,7 +174,8 @@ impl QueueStore {
     /// `admission.step` tickets (see `room_tick.lua`): between them Redis serves everyone else.
     /// Overlapping callers share the tick's stored budget, so the tick admits its exact total
     /// once; a tick not after the last one run does nothing. With the autopilot's `decision`, the
-    /// tick admits at most its limit and logs it.
+    /// tick admits at most its limit and logs it. The first tick after the opening of a room whose
+    /// pre-queue took places draws the lottery first (see [`QueueStore::draw_lottery`]).
     pub async fn tick(
         &self,
         concert: &ConcertId,
@@ -176,14 +187,28 @@ impl QueueStore {
     ) -> StoreResult<TickReport> {
         let script = RoomTick { concert, tick, now_ms, admission, inventory, decision };
         let started = std::time::Instant::now();
-        let mut report = self.redis.run(&script).await?;
+        let mut report = match self.redis.run(&script).await? {
+            TickStep::Ran(report) => report,
+            TickStep::Draw => {
+                self.draw_lottery(concert, now_ms).await?;
+                self.step(&script).await?
+            }
+        };
         // Each step takes tickets off the line or ends the tick, so this ends. The room's own
         // settings (which may be far above the environment's) decide how many steps; the period
         // bounds them, as the next tick starts afresh anyway.
         while report.more && started.elapsed().as_millis() < u128::from(admission.tick_ms) {
-            report.add_step(self.redis.run(&script).await?);
+            report.add_step(self.step(&script).await?);
         }
         Ok(report)
+    }
+
+    /// A step of a tick whose lottery is drawn.
+    async fn step(&self, script: &RoomTick<'_>) -> StoreResult<TickReport> {
+        match self.redis.run(script).await? {
+            TickStep::Ran(report) => Ok(report),
+            TickStep::Draw => Err(StoreError::Unexpected(format!("room {} asked for its lottery again once drawn", script.concert))),
+        }
     }
 }
 
