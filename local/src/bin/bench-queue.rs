@@ -9,6 +9,10 @@
 //! mode: the tick's wall time and calls, the longest `room_tick.lua` call inside Redis (SLOWLOG,
 //! threshold 0), and the token-status p50/p99/max through the gateway during the tick: what every
 //! other request on that Redis waits.
+//!
+//! `LOTTERY=1`: the fans join a pre-queue instead, and the opening's lottery is drawn before the
+//! ticks (`QueueStore::draw_lottery`): its wall time, its longest command inside Redis, and the
+//! token status during it.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -64,12 +68,19 @@ fn used_memory(port: u16) -> u64 {
 
 /// The longest `room_tick.lua` call SLOWLOG holds, in microseconds, and how many it holds.
 fn longest_tick_call(port: u16, sha: &str) -> (u64, usize) {
+    longest_call(port, "evalsha", Some(sha))
+}
+
+/// The longest call of `command` (with `first` as its first argument, if given) SLOWLOG holds, in
+/// microseconds, and how many it holds.
+fn longest_call(port: u16, command: &str, first: Option<&str>) -> (u64, usize) {
     // Entries: id, timestamp, microseconds, then the command's arguments; redis-cli prints one per line.
     let raw = redis_cli(port, &["slowlog", "get", "100000"]);
     let lines: Vec<&str> = raw.lines().collect();
     let mut longest = (0, 0);
     for (i, line) in lines.iter().enumerate() {
-        if line.trim().eq_ignore_ascii_case("evalsha") && lines.get(i + 1).map(|l| l.trim()) == Some(sha) && i >= 1 {
+        let first_ok = first.is_none_or(|f| lines.get(i + 1).map(|l| l.trim()) == Some(f));
+        if line.trim().eq_ignore_ascii_case(command) && first_ok && i >= 1 {
             if let Ok(micros) = lines[i - 1].trim().parse::<u64>() {
                 longest = (longest.0.max(micros), longest.1 + 1);
             }
@@ -153,6 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sizes = if sizes.is_empty() { vec![10_000, 100_000, 1_000_000] } else { sizes };
     let step: u64 = std::env::var("ADMIT_STEP").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
     println!("room size | mode | tick ms | calls | longest call in Redis ms | token status through the gateway p50 / p99 / max ms during the tick");
+    let lottery = std::env::var("LOTTERY").is_ok_and(|v| v == "1");
     for size in sizes {
         let redis = start_redis();
         let url = format!("redis://127.0.0.1:{}", redis.1);
@@ -177,7 +189,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             schedules: vec![NewScheduleRequest { starts_at: "2030-01-01T19:00:00Z".into(), price: 1_000, seat_count: 5_000 }],
         }
         .into_concert(now)?;
-        app.store.create_concert(&concert, SaleTimes { prequeue_opens_at_ms: now, opens_at_ms: now }).await?;
+        // With LOTTERY=1 the room opens in an hour: everyone joins its pre-queue.
+        let opens = if lottery { now + 3_600_000 } else { now };
+        app.store.create_concert(&concert, SaleTimes { prequeue_opens_at_ms: now, opens_at_ms: opens }).await?;
         let id: ConcertId = concert.concert_id.clone();
 
         let before = used_memory(redis.1);
@@ -212,6 +226,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             percentile(&rest, 0.99)
         );
         let sha = redis_cli(redis.1, &["script", "load", include_str!("../../../shared/lua/room_tick.lua")]).trim().to_owned();
+        if lottery {
+            redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "0"]);
+            redis_cli(redis.1, &["config", "set", "slowlog-max-len", "100000"]);
+            redis_cli(redis.1, &["slowlog", "reset"]);
+            let (drawn, times) = polled(gateway, &request, async {
+                let started = Instant::now();
+                let drawn = app.store.queue.draw_lottery(&id, opens).await;
+                (drawn, started.elapsed().as_secs_f64() * 1000.0)
+            })
+            .await;
+            drawn.0?;
+            redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "10000"]);
+            let (zadd, calls) = longest_call(redis.1, "zadd", None);
+            let (setrange, _) = longest_call(redis.1, "setrange", None);
+            println!(
+                "{size:>9} | lottery  | {:>8.1} | {calls:>5} | {:>7.2} | {:.2} / {:.2} / {:.2}   (the draw: longest ZADD, SETRANGE {:.2} ms)",
+                drawn.1,
+                zadd.max(setrange) as f64 / 1000.0,
+                percentile(&times, 0.5),
+                percentile(&times, 0.99),
+                times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+                setrange as f64 / 1000.0,
+            );
+        }
 
         let inventory = Inventory { seats: 10_000_000, sold: 0, held: 0, fans_holding: 0 };
         let base = Admission {
@@ -219,8 +257,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             active_cap: 100_000_000,
             overbooking: 1.5,
             active_ttl_ms: 600_000,
-            wait_idle_ms: 3_600_000,
-            wait_abandon_ms: 3_600_000,
+            // Longer than the pre-queue's hour (LOTTERY=1): nobody is dropped as absent.
+            wait_idle_ms: 7_200_000,
+            wait_abandon_ms: 7_200_000,
             tick_ms: 1_000,
             step,
             active_idle_ms: 3_600_000,
@@ -243,7 +282,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             redis_cli(redis.1, &["slowlog", "reset"]);
             let (report, times) = polled(gateway, &request, async {
                 let started = Instant::now();
-                let report = app.store.queue.tick(&id, now + tick * 1_000, now_ms(), admission, inventory, None).await;
+                let clock = if lottery { opens + tick * 1_000 } else { now_ms() };
+                let report = app.store.queue.tick(&id, now + tick * 1_000, clock, admission, inventory, None).await;
                 (report, started.elapsed().as_secs_f64() * 1000.0)
             })
             .await;
