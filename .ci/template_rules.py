@@ -28,7 +28,7 @@ logging.getLogger("samtranslator").setLevel(logging.ERROR)
 SCHEDULED = {"activate-queue", "expire-holds", "outbox-relay"}
 TOKEN_SECRET = {"signup", "get-balance", "charge-balance", "issue-token", "get-challenge", "token-status", "leave-queue", "list-seats",
                 "hold-seat", "pay", "my-reservations"}
-ADMIN_SECRET = {"create-concert", "room-status", "update-room", "add-codes", "sales-report"}
+ADMIN_SECRET = {"create-concert", "room-status", "room-report", "update-room", "add-codes", "sales-report"}
 METRICS_RS = os.path.join(os.path.dirname(__file__), "..", "shared", "src", "metrics.rs")
 
 

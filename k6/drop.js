@@ -11,6 +11,15 @@
 // It reports: the time from the opening to the sell-out, the wait to ACTIVE by arrival group
 // (pre-queue vs later), fans admitted who bought nothing, how long after the last sale the last
 // waiting fan was told SOLD_OUT, and checks 0 failed requests and 0 oversold seats.
+//
+// Honest numbers: every waiting answer a fan gets (its ETA and chance) is kept. Once admitted
+// (the admission time is its ACTIVE expiry less ACTIVE_TTL_SECONDS, not when the fan noticed), the
+// answer it got nearest 10 s, 60 s and 5 min before gives the ETA's error at that horizon
+// (`eta_error_10s` etc., percent of the actual wait). A fan who ends without a ticket (told
+// SOLD_OUT in line, or admitted and finding no seat) counts in `fans_without_ticket`, and in
+// `..._told_unlikely_30s_before` if it was told UNLIKELY at least 30 s before the room sold out; a
+// fan who bought counts in `buyers_ever_told_unlikely` if it ever was. DEBUG_ETA=1 logs each fan's
+// answers (seconds before its admission, ETA, position) for the 60 s horizon.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter, Gauge, Trend } from 'k6/metrics';
@@ -37,6 +46,13 @@ const sellOut = new Gauge('time_to_sell_out_ms');
 const abandoned = new Counter('fans_abandoned_holds');
 const vanished = new Counter('fans_vanished');
 const unsold = new Gauge('seats_left_unsold');
+const ACTIVE_TTL_MS = Number(__ENV.ACTIVE_TTL_SECONDS || 600) * 1000;
+const HORIZONS = [[10, new Trend('eta_error_10s')], [60, new Trend('eta_error_60s')], [300, new Trend('eta_error_300s')]];
+const losers = new Counter('fans_without_ticket');
+const losersWarned = new Counter('fans_without_ticket_told_unlikely_30s_before');
+const buyersWarned = new Counter('buyers_ever_told_unlikely');
+const toldChance = new Counter('waiting_answers_with_a_chance');
+let soldOutAtMs = null; // this VU's copy of the room's sold-out time, once known
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const joinStatuses = http.expectedStatuses(200, 201, 409);
@@ -78,7 +94,7 @@ export const options = {
     wait_prequeue: ['max>=0'],
     wait_late: ['max>=0'],
   },
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'],
   setupTimeout: '60s',
   teardownTimeout: '120s',
 };
@@ -120,19 +136,30 @@ function fan(data, group) {
   const both = { ...auth, 'queue-token': issued.json('queueToken') };
   let status = issued.json('status');
   let retry = Number(issued.headers['Retry-After'] || 1);
+  let answer = issued.json();
+  const told = []; // [when, etaSeconds] of every waiting answer
+  let firstUnlikelyAt = null;
   while (status !== 'ACTIVE') {
+    if (status === 'WAITING') {
+      told.push([Date.now(), answer.etaSeconds, answer.position, answer.chance]);
+      if (answer.chance) toldChance.add(1);
+      if (answer.chance === 'UNLIKELY' && firstUnlikelyAt === null) firstUnlikelyAt = Date.now();
+    }
     if (status === 'SOLD_OUT') {
       toldSoldOut.add(1);
       toldAt.add(Date.now());
+      withoutTicket(data, firstUnlikelyAt);
       return;
     }
     if (!check(status, { 'never dropped from the line': (s) => s !== 'EXPIRED' })) return;
     sleep(retry);
     const res = http.get(`${BASE}/queue/tokens/current`, { headers: both, tags: { name: 'token-status' } });
     if (!check(res, { 'token-status 200': (r) => r.status === 200 })) return;
-    status = res.json('status');
+    answer = res.json();
+    status = answer.status;
     retry = Number(res.headers['Retry-After'] || 1);
   }
+  etaErrors(told, Date.parse(answer.expiresAt) - ACTIVE_TTL_MS);
   // The wait to admission: from the opening for the pre-queue, from joining for later fans.
   (group === 'prequeue' ? waitPrequeue : waitLate).add(Date.now() - Math.max(joined, data.opensAt));
 
@@ -173,8 +200,37 @@ function fan(data, group) {
   }
   if (got > 0) buyers.add(1);
   else admittedEmpty.add(1);
+  if (got > 0 && firstUnlikelyAt !== null) buyersWarned.add(1);
+  if (got === 0 && holds.length === 0) withoutTicket(data, firstUnlikelyAt);
   // A fan who got nothing gives the slot back at once.
   if (got === 0) http.del(`${BASE}/queue/tokens/current`, null, { headers: both, tags: { name: 'leave-queue' } });
+}
+
+// Each horizon's error from the answer nearest to it (within a quarter either side), in percent
+// of the wait that was actually left.
+function etaErrors(told, admittedAt) {
+  for (const [horizon, trend] of HORIZONS) {
+    let best = null;
+    for (const [at, eta] of told) {
+      const left = (admittedAt - at) / 1000;
+      if (eta == null || Math.abs(left - horizon) > horizon / 4) continue;
+      if (best === null || Math.abs(left - horizon) < Math.abs(best[0] - horizon)) best = [left, eta];
+    }
+    if (best !== null && best[0] > 0) trend.add((100 * Math.abs(best[1] - best[0])) / best[0]);
+    if (__ENV.DEBUG_ETA && best !== null && horizon === 60) console.log(`eta60 admittedAt=${admittedAt} told=${JSON.stringify(told.map(([at, eta, pos]) => [Math.round((admittedAt - at) / 1000), eta, pos]))}`);
+  }
+}
+
+// A fan who ends without a ticket, and whether it was told UNLIKELY 30 s before the sell-out (the
+// room's own time, read once per VU; a room not sold out yet counts from now).
+function withoutTicket(data, firstUnlikelyAt) {
+  losers.add(1);
+  if (soldOutAtMs === null) {
+    const room = http.get(`${BASE}/admin/concerts/${data.concert.concertId}/room`, { headers: { 'x-admin-key': ADMIN_KEY }, tags: { name: 'admin' } });
+    const at = room.status === 200 ? room.json('soldOutAt') : null;
+    if (at) soldOutAtMs = Date.parse(at);
+  }
+  if (firstUnlikelyAt !== null && firstUnlikelyAt <= (soldOutAtMs ?? Date.now()) - 30000) losersWarned.add(1);
 }
 
 export function prequeueFan(data) {

@@ -33,6 +33,18 @@ for name, label in (("wait_prequeue", "wait, pre-queue"), ("wait_late", "wait, l
 for name in ("seats_bought", "fans_bought", "admitted_bought_nothing", "fans_told_sold_out", "fans_abandoned_holds", "fans_vanished"):
     if name in m:
         print(f"{name:<24}{m[name].get('count', 0):>6,.0f}")
+for horizon in ("10s", "60s", "300s"):
+    e = m.get(f"eta_error_{horizon}")
+    if e and e.get("count"):
+        print(f"ETA error {horizon:<5} median {e['med']:.0f} %   p90 {e['p(90)']:.0f} %   ({e['count']:.0f} fans)")
+if "fans_without_ticket" in m:
+    losers = m["fans_without_ticket"]["count"]
+    warned = m.get("fans_without_ticket_told_unlikely_30s_before", {}).get("count", 0)
+    print(f"without a ticket: {losers:,.0f}, told UNLIKELY 30 s before the sell-out: {warned:,.0f} ({100 * warned / max(1, losers):.0f} %)")
+if "fans_bought" in m:
+    bought = m["fans_bought"]["count"]
+    warned = m.get("buyers_ever_told_unlikely", {}).get("count", 0)
+    print(f"bought: {bought:,.0f}, ever told UNLIKELY: {warned:,.0f} ({100 * warned / max(1, bought):.1f} %)")
 if "last_sale_at_ms" in m and "told_sold_out_at_ms" in m:
     delay = m["told_sold_out_at_ms"]["max"] - m["last_sale_at_ms"]["max"]
     print(f"sold-out notice: the last waiting fan was told {delay / 1000:.1f} s after the last sale")

@@ -153,6 +153,11 @@ test('an operator pauses a room, the waiting fan sees it, then resumes and the f
   await visible(fan, 'booking', 30000);
   await console_.waitForFunction(() => document.getElementById('decisions').children.length > 0, null, { timeout: 15000 });
   assert.match(await console_.textContent('#decisions'), /START|TOO_FEW_SAMPLES|HEADROOM|LINE_EMPTY/);
+  // The report: the fan who joined and was let in, and the queue wait's bars.
+  await console_.click('#report-load');
+  await console_.waitForSelector('#report:not([hidden])');
+  assert.equal(await console_.textContent('#report-tiles [data-figure="joined"] .v'), '1');
+  assert.equal(await console_.textContent('#report-tiles [data-figure="admitted"] .v'), '1');
   await context.close();
   await fan.context().close();
 });
@@ -167,6 +172,9 @@ test('far back in a paused line the fan follows the public state, and asks for i
   await fan.waitForFunction(() => document.getElementById('next-check').textContent.startsWith('Following the line'), null, { timeout: 15000 });
   await new Promise((resolve) => setTimeout(resolve, 6000));
   assert.match(await fan.textContent('#next-check'), /^Following the line/);
+  // Twelve seats and one fan: the chance from the public state, in plain words.
+  await fan.waitForFunction(() => document.getElementById('chance').dataset.chance === 'LIKELY', null, { timeout: 15000 });
+  assert.match(await fan.textContent('#chance'), /likely to get tickets: about 12 seats are left/);
   // Resumed at one a tick: its turn is a second away, so it asks for its own status and is let in.
   const resumed = await api('PATCH', `/admin/concerts/${c.concertId}/room`, { headers: admin, body: { paused: false, admitPerTick: 1 } });
   assert.equal(resumed.status, 200, JSON.stringify(resumed.data));

@@ -50,6 +50,7 @@ fn http_handler(function: &str) -> Option<HttpHandler> {
         "room-state" => |app, req| Box::pin(room_state::handle(app, req)),
         "get-lottery" => |app, req| Box::pin(get_lottery::handle(app, req)),
         "room-status" => |app, req| Box::pin(room_status::handle(app, req)),
+        "room-report" => |app, req| Box::pin(room_report::handle(app, req)),
         "update-room" => |app, req| Box::pin(update_room::handle(app, req)),
         "add-codes" => |app, req| Box::pin(add_codes::handle(app, req)),
         "list-concerts" => |app, req| Box::pin(list_concerts::handle(app, req)),

@@ -321,6 +321,7 @@ fn every_function_answers_its_fixture_on_a_runtime_api_alone() {
         "my-reservations",
         "sales-report",
         "room-status",
+        "room-report",
         "update-room",
         "add-codes",
     ];

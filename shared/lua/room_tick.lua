@@ -11,7 +11,11 @@
 --       decisionJson (the autopilot's decision, logged once per tick; '' for none),
 --       activeIdleCutoffMs (an ACTIVE ticket not seen since gives its slot back),
 --       admittedSeenMs (the last-seen time given to a ticket admitted now: earlier than now, so
---       a fan who never shows up gives the slot back sooner than one who went idle)
+--       a fan who never shows up gives the slot back sooner than one who went idle),
+--       soldSeats, heldSeats (the concert's, for what the line can still count on),
+--       seatsPerFanPrior, priorFans (where the seats-per-admitted-fan estimate starts, and how
+--       many finished fans that start is worth), waitBuckets (the queue-wait histogram's upper
+--       bounds in seconds, comma-separated)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)} | {'DRAW'}.
 --
@@ -55,8 +59,8 @@
 -- (ARGV are strings as sent).
 local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key, seen_key, decisions_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms, sold_seats, held_seats, seats_per_fan_prior, prior_fans, wait_buckets =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22]
 local tick = tonumber(tick_start_ms)
 local now = tonumber(now_ms)
 local step = tonumber(step_text)
@@ -69,36 +73,67 @@ local function chunked(command, key, items)
   end
 end
 
--- When each of `tickets` was last seen, in epoch seconds (0: never). Tickets from the opening on
--- leave the line in number order, so one GETRANGE of their span of the fans string reads them
--- all; a pre-queue's lottery order scatters them over the numbers, and they are read one by one.
-local function lastSeen(tickets)
+-- When each of `tickets` was last seen and when it joined, in epoch seconds (0: never). Tickets
+-- from the opening on leave the line in number order, so one GETRANGE of their span of the fans
+-- string reads them all; a pre-queue's lottery order scatters them over the numbers, and they are
+-- read one by one.
+local function seenAndJoined(tickets)
   local lo, hi = math.huge, 0
   for _, ticket in ipairs(tickets) do
     local t = tonumber(ticket)
     lo, hi = math.min(lo, t), math.max(hi, t)
   end
-  local seen = {}
+  local seen, joined = {}, {}
   if hi - lo < #tickets * 4 then
     local raw = redis.call('GETRANGE', fans_key, 8 * lo, 8 * hi + 7)
     for i, ticket in ipairs(tickets) do
-      local at = 8 * (tonumber(ticket) - lo) + 5
-      seen[i] = at + 3 <= #raw and struct.unpack('>I4', raw, at) or 0
+      local at = 8 * (tonumber(ticket) - lo) + 1
+      joined[i] = at + 3 <= #raw and struct.unpack('>I4', raw, at) or 0
+      seen[i] = at + 7 <= #raw and struct.unpack('>I4', raw, at + 4) or 0
     end
-    return seen
+    return seen, joined
   end
-  for i = 1, #tickets, 1000 do
+  for i = 1, #tickets, 500 do
     local reads = {}
-    for j = i, math.min(i + 999, #tickets) do
+    for j = i, math.min(i + 499, #tickets) do
+      reads[#reads + 1] = 'GET'
+      reads[#reads + 1] = 'u32'
+      reads[#reads + 1] = '#' .. (2 * tickets[j])
       reads[#reads + 1] = 'GET'
       reads[#reads + 1] = 'u32'
       reads[#reads + 1] = '#' .. (2 * tickets[j] + 1)
     end
-    for _, s in ipairs(redis.call('BITFIELD', fans_key, unpack(reads))) do
-      seen[#seen + 1] = s
+    local got = redis.call('BITFIELD', fans_key, unpack(reads))
+    for k = 1, #got, 2 do
+      joined[#joined + 1] = got[k]
+      seen[#seen + 1] = got[k + 1]
     end
   end
-  return seen
+  return seen, joined
+end
+
+-- The queue wait of the fans admitted now, for the operator's report: from joining (from the
+-- opening for the pre-queue) to now, counted in `wait:<bound>` of the stats, the first of the
+-- buckets' upper bounds (seconds; `waitBuckets`) it does not exceed.
+local waitBounds = {}
+for bound in string.gmatch(wait_buckets, '%d+') do
+  waitBounds[#waitBounds + 1] = tonumber(bound)
+end
+local function countWaits(waits)
+  local counts = {}
+  for _, wait in ipairs(waits) do
+    local bucket = 'wait:inf'
+    for _, bound in ipairs(waitBounds) do
+      if wait <= bound then
+        bucket = 'wait:' .. bound
+        break
+      end
+    end
+    counts[bucket] = (counts[bucket] or 0) + 1
+  end
+  for bucket, count in pairs(counts) do
+    redis.call('HINCRBY', stats_key, bucket, count)
+  end
 end
 
 -- Moves up to n present tickets from the head of the line to ACTIVE, dropping the absent ones it
@@ -106,6 +141,8 @@ end
 -- numbers admitted and dropped.
 local function admit(n)
   local present = math.floor(tonumber(present_cutoff_ms) / 1000)
+  local nowSeconds = math.floor(now / 1000)
+  local opensAtSeconds = math.floor(tonumber(redis.call('HGET', settings_key, 'opensAt') or '0') / 1000)
   local expiresAt = now + tonumber(active_ttl_ms)
   local admitted, dropped, taken = 0, 0, 0
   while admitted < n and taken < step do
@@ -118,18 +155,20 @@ local function admit(n)
     end
     redis.call('ZREMRANGEBYRANK', waiting_key, 0, #head - 1)
     taken = taken + #head
-    local pairs, seenPairs = {}, {}
-    local seen = lastSeen(head)
+    local pairs, seenPairs, waits = {}, {}, {}
+    local seen, joined = seenAndJoined(head)
     for j, ticket in ipairs(head) do
       if seen[j] >= present then
         pairs[#pairs + 1] = expiresAt
         pairs[#pairs + 1] = ticket
         seenPairs[#seenPairs + 1] = admitted_seen_ms
         seenPairs[#seenPairs + 1] = ticket
+        waits[#waits + 1] = math.max(0, nowSeconds - math.max(joined[j], opensAtSeconds))
       else
         dropped = dropped + 1
       end
     end
+    countWaits(waits)
     for i = 1, #pairs, 2000 do
       redis.call('ZADD', active_key, unpack(pairs, i, math.min(i + 1999, #pairs)))
       redis.call('ZADD', seen_key, unpack(seenPairs, i, math.min(i + 1999, #seenPairs)))
@@ -140,6 +179,56 @@ local function admit(n)
     redis.call('HINCRBY', stats_key, 'dropped', dropped)
   end
   return admitted, dropped
+end
+
+-- What the line can count on, for each waiting fan's ETA and chance of a ticket
+-- (shared/src/domain/queue.rs `LineAhead`), written to the stats at the end of each tick:
+-- - the seats per admitted fan (seats sold over the admitted fans who are done, starting from
+--   the prior as if `priorFans` had bought that many each), and the seats left for the line
+--   (neither sold nor held, less what the admitted fans still choosing will buy) if every live
+--   hold is paid and if every one lapses;
+-- - while admitting: the pace (this tick's limit, per second), the headroom (how many more fans
+--   the ACTIVE cap and the inventory bound let in before anyone admitted finishes) and, over the ticks
+--   where the cap or the inventory held admission under the limit, the rate the line moved: what
+--   a fan beyond the headroom waits on. Bound, the line moves in bursts (holds lapsing together,
+--   fans leaving), so the rate is the admissions over the time bound, both sums decayed by a
+--   120th a tick (about the last two minutes bound), and only once they span 30 s: a rate from
+--   the last few ticks promised fans seconds after a burst and minutes after a lull, and one of
+--   the first 10 s bound still carried the opening's burst.
+local function measureLine(active, admitting)
+  local stats = redis.call('HMGET', stats_key, 'admitted', 'tickRoom', 'tickLimit', 'tickAdmitted', 'boundAdmitted', 'boundMs',
+                          'tickCapRoom', 'tickSeatRoom', 'tickOverbooking')
+  local prior = tonumber(prior_fans)
+  local perFan = (tonumber(sold_seats) + tonumber(seats_per_fan_prior) * prior) / (math.max(0, tonumber(stats[1] or '0') - active) + prior)
+  local ifPaid = tonumber(available_seats) - math.max(0, active - tonumber(fans_holding)) * perFan
+  local fields = {'seatsPerFan', string.format('%.3f', perFan), 'seatsIfHoldsPaid', string.format('%.1f', ifPaid),
+                  'seatsIfHoldsLapse', string.format('%.1f', ifPaid + tonumber(held_seats))}
+  if admitting and stats[2] then
+    local room, limit, admitted = tonumber(stats[2]), tonumber(stats[3]), tonumber(stats[4] or '0')
+    fields[#fields + 1] = 'admitPace'
+    fields[#fields + 1] = string.format('%.3f', limit * 1000 / tonumber(tick_ms))
+    -- Each fan let in takes a slot under the cap; under the inventory bound it takes one while
+    -- choosing, and then its seats times the overbooking factor once it holds them: the seat
+    -- room lasts for room / (overbooking x seats per fan) fans, not room.
+    local capLeft = tonumber(stats[7]) - admitted
+    local seatLeft = (tonumber(stats[8]) - admitted) / math.max(1, tonumber(stats[9]) * perFan)
+    fields[#fields + 1] = 'headroom'
+    fields[#fields + 1] = math.max(0, math.floor(math.min(capLeft, seatLeft)))
+    if room < limit then
+      local keep = 1 - 1 / 120
+      local boundAdmitted = tonumber(stats[5] or '0') * keep + admitted
+      local boundMs = tonumber(stats[6] or '0') * keep + tonumber(tick_ms)
+      fields[#fields + 1] = 'boundAdmitted'
+      fields[#fields + 1] = string.format('%.4f', boundAdmitted)
+      fields[#fields + 1] = 'boundMs'
+      fields[#fields + 1] = string.format('%.1f', boundMs)
+      if boundMs >= 30000 then
+        fields[#fields + 1] = 'rateBound'
+        fields[#fields + 1] = string.format('%.4f', boundAdmitted * 1000 / boundMs)
+      end
+    end
+  end
+  redis.call('HSET', stats_key, unpack(fields))
 end
 
 -- Admits a step of what is left of this tick's budget; once nothing is left (or nobody waits),
@@ -161,6 +250,7 @@ local function proceed(left, expired, dropped)
   if left > 0 then
     return {1, admitted, expired, dropped, waiting, active, 0, 1}
   end
+  measureLine(active, true)
   if waiting > 0 then
     local sample = total * 1000 / tonumber(tick_ms)
     local rate = tonumber(redis.call('HGET', stats_key, 'rate') or '')
@@ -272,7 +362,9 @@ end
 -- Not open yet, or paused by the operator: nobody is admitted this tick.
 local function closed()
   redis.call('HINCRBY', stats_key, 'admitted', 0)
-  return {1, 0, expired, droppedIdle, redis.call('ZCARD', waiting_key), redis.call('ZCARD', active_key), 0, 0}
+  local active = redis.call('ZCARD', active_key)
+  measureLine(active, false)
+  return {1, 0, expired, droppedIdle, redis.call('ZCARD', waiting_key), active, 0, 0}
 end
 if now < tonumber(s[5]) then
   return closed()
@@ -291,5 +383,8 @@ local choosing = math.max(0, active - tonumber(fans_holding))
 -- Rounded up, so the last seat is offered to two fans (1 x 1.5): a fan admitted for it who never
 -- shows up does not stall the sale alone.
 local inventory = math.ceil(tonumber(available_seats) * overbooking) - choosing
-local budget = math.max(0, math.min(perTick, cap - active, inventory, tonumber(autopilot_limit) or math.huge))
-return proceed(budget, expired, droppedIdle)
+local limit = math.min(perTick, tonumber(autopilot_limit) or math.huge)
+local room = math.max(0, math.min(cap - active, inventory))
+redis.call('HSET', stats_key, 'tickRoom', room, 'tickLimit', limit, 'tickCapRoom', cap - active, 'tickSeatRoom', inventory,
+           'tickOverbooking', tostring(overbooking))
+return proceed(math.min(limit, room), expired, droppedIdle)

@@ -6,14 +6,15 @@
 -- dropped the last writes) is never taken for a sale: it is recorded in `refunds` for operators
 -- and answered 'ORPHANED'.
 -- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
---       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:outbox, {s:<id>}:meta, {s:<id>}:refunds
+--       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:outbox, {s:<id>}:meta, {s:<id>}:refunds,
+--       {s:<id>}:minutes (seats sold per minute, for the operator's report)
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
 -- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ORPHANED', reservationJson}
 --         | {'ERR', code}
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
-local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key, minutes_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local reservation_id, outcome, paid_at_ms, event_id, paid_at_rfc3339 =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local raw = redis.call('HGET', reservations_key, reservation_id)
@@ -50,6 +51,7 @@ r.paidAt = tonumber(paid_at_ms)
 redis.call('HSET', seats_key, seat, 'S|0|' .. reservation_id)
 redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, 1)
 redis.call('HINCRBY', meta_key, 'sold', 1)
+redis.call('HINCRBY', minutes_key, math.floor(tonumber(paid_at_ms) / 60000), 1)
 raw = cjson.encode(r)
 redis.call('HSET', reservations_key, reservation_id, raw)
 local event = cjson.encode({

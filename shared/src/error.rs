@@ -43,6 +43,8 @@ error_codes! {
     InvalidBody = 400 "INVALID_BODY";
     InvalidIdempotencyKey = 400 "INVALID_IDEMPOTENCY_KEY";
     InvalidStatusFilter = 400 "INVALID_STATUS_FILTER";
+    /// A report asked in a format other than `json` or `csv`.
+    InvalidFormat = 400 "INVALID_FORMAT";
     MissingPathParameter = 400 "MISSING_PATH_PARAMETER";
     InvalidPage = 400 "INVALID_PAGE";
     /// The room's door asks a solved challenge (`GET /concerts/{id}/challenge`) with each join.

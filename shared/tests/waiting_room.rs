@@ -7,7 +7,7 @@ use ticketing::domain::challenge::Door;
 use ticketing::domain::ids::{ConcertId, UserId};
 use ticketing::domain::inputs::SeatNumber;
 use ticketing::domain::now_ms;
-use ticketing::domain::queue::{Inventory, QueuePosition};
+use ticketing::domain::queue::{Chance, Inventory, LineAhead, QueuePosition};
 use ticketing::domain::tokens::QueueTicket;
 use ticketing::store::booking::HoldPolicy;
 use ticketing::store::queue::{Admission, Joined, Left};
@@ -55,7 +55,7 @@ async fn admission_is_first_come_first_served_and_nobody_moves_back() {
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 30, t0).await;
     for (i, t) in tickets.iter().enumerate() {
-        let expected = QueuePosition::Waiting { position: i as u64 + 1, admitted_per_second: None, paused: false, place: i as u64 + 1 };
+        let expected = QueuePosition::Waiting { position: i as u64 + 1, line: LineAhead::default(), paused: false, place: i as u64 + 1 };
         assert_eq!(position(&app, t, t0).await, expected);
     }
     let report = app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY, None).await.unwrap();
@@ -102,8 +102,8 @@ async fn a_tick_larger_than_a_step_admits_its_exact_total_in_order_in_several_ca
         }
     }
     // The rate fans see counts the whole tick, not its last step.
-    let QueuePosition::Waiting { admitted_per_second, .. } = position(&app, &tickets[119], t0 + 1_000).await else { panic!() };
-    assert_eq!(admitted_per_second, Some(50.0));
+    let QueuePosition::Waiting { line, .. } = position(&app, &tickets[119], t0 + 1_000).await else { panic!() };
+    assert_eq!(line.admitted_per_second, Some(50.0));
     // An operator's setting far above the environment's defaults takes as many steps as it needs.
     let more = RoomUpdateRequest { admit_per_tick: Some(20), active_cap: Some(1_000), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &more, t0 + 1_000).await.unwrap();
@@ -178,7 +178,7 @@ async fn a_rate_that_decayed_to_nothing_is_zero() {
     let tickets = line_up(&app, &c, 2, t0).await;
     app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 1, ..SETTINGS }, PLENTY, None).await.unwrap();
     let rate = |p: QueuePosition| match p {
-        QueuePosition::Waiting { admitted_per_second, .. } => admitted_per_second,
+        QueuePosition::Waiting { line, .. } => line.admitted_per_second,
         other => panic!("{other:?}"),
     };
     assert_eq!(rate(position(&app, &tickets[1], t0).await), Some(1.0));
@@ -282,13 +282,14 @@ async fn the_eta_comes_from_the_observed_admission_rate() {
     for tick in 0..5 {
         app.store.queue.tick(&c, tick + 1, t0 + tick * 1_000, slow, PLENTY, None).await.unwrap();
     }
-    let QueuePosition::Waiting { position, admitted_per_second, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
+    let QueuePosition::Waiting { position, line, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
         panic!("still waiting");
     };
     assert_eq!(position, 80);
-    let rate = admitted_per_second.expect("a rate was observed");
+    let rate = line.admitted_per_second.expect("a rate was observed");
     assert!((rate - 4.0).abs() < 1e-9, "rate {rate}");
-    assert_eq!(ticketing::domain::queue::eta_seconds(position, Some(rate)), Some(20));
+    assert_eq!((line.pace, line.bound_rate), (Some(4.0), None), "4 a tick, never held under it");
+    assert_eq!(ticketing::domain::queue::eta_seconds(position, &line), Some(20));
 }
 
 #[tokio::test]
@@ -401,6 +402,64 @@ async fn the_lottery_is_a_fair_shuffle() {
     let chi2 = pearson * (FANS - 1) as f64 / FANS as f64;
     println!("chi-square {chi2:.1} over 16 degrees of freedom");
     assert!(chi2 < 39.25, "chi-square {chi2:.1}, counts {counts:?}");
+}
+
+/// What a waiting fan is told of the line ahead, from real ticks: the seats per admitted fan
+/// (from the prior, then from what the fans done bought), the seats left for the line with holds
+/// paid or lapsed, each position's chance, and the admission rate over the last minute.
+#[tokio::test]
+async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_buy() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 200, t0).await;
+    let ten = Admission { admit_per_tick: 10, ..SETTINGS };
+    // 100 seats, none sold or held: 10 admitted and choosing are expected to take 10 (the prior,
+    // one seat each): 90 left either way.
+    let fresh = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
+    app.store.queue.tick(&c, 1, t0, ten, fresh, None).await.unwrap();
+    let line = |p: QueuePosition| match p {
+        QueuePosition::Waiting { line, .. } => line,
+        other => panic!("{other:?}"),
+    };
+    let ahead = line(position(&app, &tickets[10], t0).await);
+    let seats = ahead.seats.expect("measured by the tick");
+    assert_eq!((seats.per_fan, seats.if_holds_paid, seats.if_holds_lapse), (1.0, 90.0, 90.0));
+    assert_eq!((seats.likely_through(), seats.unlikely_from()), (72, 181));
+    assert_eq!(seats.chance(1), Chance::Likely);
+    assert_eq!(seats.chance(181), Chance::Unlikely);
+    // Those ten are done and bought 30 seats (3 each); 20 of the 70 left are held by ten fans
+    // admitted next. (30 + 20) / (10 + 20) = 1.67 seats per fan; left: 50 with the holds paid,
+    // 70 if they lapse.
+    for t in &tickets[..10] {
+        app.store.queue.leave(t).await.unwrap();
+    }
+    let later = Inventory { seats: 100, sold: 30, held: 20, fans_holding: 10 };
+    app.store.queue.tick(&c, 2, t0 + 1_000, ten, later, None).await.unwrap();
+    let seats = line(position(&app, &tickets[30], t0 + 1_000).await).seats.unwrap();
+    assert!((seats.per_fan - 50.0 / 30.0).abs() < 1e-3, "{seats:?}");
+    assert_eq!((seats.if_holds_paid, seats.if_holds_lapse), (50.0, 70.0));
+    assert_eq!((seats.chance(20), seats.chance(30), seats.chance(90)), (Chance::Likely, Chance::Possible, Chance::Unlikely));
+    // The pace and the headroom: 10 a tick; the inventory let 75 in (50 seats x 1.5, nobody
+    // choosing) and 10 came; the 65 left last 65 / (1.5 x 1.67 seats a fan) = 26 fans, as each
+    // takes its seats times 1.5 once it holds them.
+    let ahead = line(position(&app, &tickets[60], t0 + 1_000).await);
+    assert_eq!((ahead.pace, ahead.headroom, ahead.bound_rate), (Some(10.0), Some(26), None));
+    // Every seat held or sold: the bound holds admission under the pace; the line's rate while
+    // bound is told once 30 s of it were measured, as decayed (35 ticks); nothing moved: 0, and
+    // no ETA.
+    let held = Inventory { seats: 100, sold: 30, held: 70, fans_holding: 30 };
+    for tick in 0..35 {
+        app.store.queue.tick(&c, 3 + tick, t0 + 2_000 + tick * 1_000, ten, held, None).await.unwrap();
+        let ahead = line(position(&app, &tickets[60], t0 + 2_000 + tick * 1_000).await);
+        let expected = if tick < 34 { None } else { Some(0.0) };
+        assert_eq!((ahead.headroom, ahead.bound_rate), (Some(0), expected), "after {} s bound", tick + 1);
+        assert_eq!(ticketing::domain::queue::eta_seconds(5, &ahead), None, "bound and still: nobody can say");
+    }
+    // The public state carries the same figures.
+    let ahead = line(position(&app, &tickets[60], t0 + 12_000).await);
+    let public = app.store.queue.line(&c).await.unwrap();
+    assert_eq!(public.ahead, ahead);
 }
 
 /// The lottery anyone can check: the commitment is public from the start and the seed hidden
@@ -591,10 +650,10 @@ async fn pausing_keeps_every_place_and_resuming_admits_again() {
     let change = app.store.queue.update(&c, &pause, t0).await.unwrap();
     assert_eq!((change["old"]["paused"].clone(), change["new"]["paused"].clone()), (serde_json::Value::Null, "1".into()));
     assert_eq!(app.store.queue.tick(&c, 1, t0, SETTINGS, PLENTY, None).await.unwrap().admitted, 0);
-    assert_eq!(
+    assert!(matches!(
         position(&app, &tickets[0], t0).await,
-        QueuePosition::Waiting { position: 1, admitted_per_second: None, paused: true, place: 1 }
-    );
+        QueuePosition::Waiting { position: 1, line: LineAhead { admitted_per_second: None, .. }, paused: true, place: 1 }
+    ));
     let resume = RoomUpdateRequest { paused: Some(false), admit_per_tick: Some(3), ..Default::default() }.validate().unwrap();
     app.store.queue.update(&c, &resume, t0).await.unwrap();
     assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, SETTINGS, PLENTY, None).await.unwrap().admitted, 3, "the room's own rate");

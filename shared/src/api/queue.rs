@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::domain::challenge::Challenge;
 use crate::domain::ids::ConcertId;
 use crate::domain::models::rfc3339;
-use crate::domain::queue::{eta_seconds, waiting_retry_after, QueuePosition, RoomStatus};
+use crate::domain::queue::{eta_seconds, waiting_retry_after, Chance, QueuePosition, RoomStatus, SeatsAhead};
 use crate::http::json;
 use crate::store::flows::PublicRoom;
 use crate::store::queue::{Admission, DoorNow, Left, PublicLottery};
@@ -24,8 +24,8 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
             body.opens_at = Some(rfc3339(*opens_at_ms));
             Some(retry)
         }
-        QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
-            let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
+        QueuePosition::Waiting { position, line, paused, place } => {
+            let eta = if *paused { None } else { eta_seconds(*position, line) };
             // A paused or stopped line: every 10 s, so fans move on soon after it moves again.
             let retry = waiting_retry_after(*position, *place, eta, *paused);
             body.status = "WAITING";
@@ -33,6 +33,10 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
             body.place = Some(*place);
             body.eta_seconds = Some(eta);
             body.room_status = Some(if *paused { "PAUSED" } else { "OPEN" });
+            if let Some(seats) = &line.seats {
+                body.chance = Some(seats.chance(*position));
+                body.chance_basis = Some(ChanceBasis::new(seats, *position));
+            }
             Some(retry)
         }
         QueuePosition::Active { expires_at_ms } => {
@@ -64,6 +68,10 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct QueueStatusBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chance: Option<Chance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chance_basis: Option<ChanceBasis>,
     concert_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     eta_seconds: Option<Option<u64>>,
@@ -83,6 +91,57 @@ struct QueueStatusBody<'a> {
     status: &'static str,
 }
 
+/// What a waiting fan's chance of a ticket rests on (`domain::queue::SeatsAhead`); fields in
+/// alphabetical order, as the rest of the body.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChanceBasis {
+    /// Seats left for the line if every live hold lapses, and if every one is paid.
+    seats_left_if_holds_lapse: i64,
+    seats_left_if_holds_paid: i64,
+    /// Seats an admitted fan buys, on average so far.
+    seats_per_fan: f64,
+    /// Seats the fans up to this one (included) are expected to buy.
+    seats_wanted: u64,
+}
+
+impl ChanceBasis {
+    fn new(seats: &SeatsAhead, position: u64) -> Self {
+        ChanceBasis {
+            seats_left_if_holds_lapse: seats.if_holds_lapse.floor() as i64,
+            seats_left_if_holds_paid: seats.if_holds_paid.floor() as i64,
+            seats_per_fan: (seats.per_fan * 100.0).round() / 100.0,
+            seats_wanted: seats.wanted_through(position).round() as u64,
+        }
+    }
+}
+
+/// The public state's side of the chance of a ticket: the positions a fan following the state
+/// compares its own with, and what they rest on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicChance {
+    /// Positions up to this one are told `LIKELY` (0: none).
+    pub likely_through: u64,
+    /// Positions from this one on are told `UNLIKELY`.
+    pub unlikely_from: u64,
+    pub seats_left_if_holds_paid: i64,
+    pub seats_left_if_holds_lapse: i64,
+    pub seats_per_fan: f64,
+}
+
+impl PublicChance {
+    fn new(seats: &SeatsAhead) -> Self {
+        PublicChance {
+            likely_through: seats.likely_through(),
+            unlikely_from: seats.unlikely_from(),
+            seats_left_if_holds_paid: seats.if_holds_paid.floor() as i64,
+            seats_left_if_holds_lapse: seats.if_holds_lapse.floor() as i64,
+            seats_per_fan: (seats.per_fan * 100.0).round() / 100.0,
+        }
+    }
+}
+
 /// A room's public state, the same for every fan: what a CDN can serve to a whole line. A waiting
 /// fan derives its position (`place - admitted_total`) and ETA from it, and asks for its own
 /// status only near its turn and as a heartbeat.
@@ -95,6 +154,14 @@ pub struct RoomState {
     pub admitted_total: u64,
     /// The admission rate measured over recent ticks; `None` until one has been observed.
     pub admitted_per_second: Option<f64>,
+    /// What a fan following this state needs for the same ETA as its own status
+    /// (`domain::queue::eta_seconds`): positions within `headroom` come in at
+    /// `admittedPerSecondAtPace`, later ones at `admittedPerSecondWhileBound`.
+    pub admitted_per_second_at_pace: Option<f64>,
+    pub headroom: Option<u64>,
+    pub admitted_per_second_while_bound: Option<f64>,
+    /// The chance of a ticket by position; `None` until a tick measured the seats left.
+    pub chance: Option<PublicChance>,
     /// The most the room admits a second at its settings (`admitPerTick` per tick). While the
     /// room is paused or no rate is measured, a fan judges from it whether its turn could come
     /// soon once the line moves, and if so asks for its own status (it must be seen recently
@@ -126,7 +193,11 @@ impl RoomState {
             concert_id: concert.concert_id,
             status: concert.room_status.unwrap_or(RoomStatus::Closed),
             admitted_total: line.admitted_total,
-            admitted_per_second: line.admitted_per_second,
+            admitted_per_second: line.ahead.admitted_per_second,
+            admitted_per_second_at_pace: line.ahead.pace,
+            headroom: line.ahead.headroom,
+            admitted_per_second_while_bound: line.ahead.bound_rate,
+            chance: line.ahead.seats.as_ref().map(PublicChance::new),
             admission_pace_per_second: per_tick as f64 * 1000.0 / defaults.tick_ms.max(1) as f64,
             waiting: line.waiting,
             opens_at: concert.sale.opens_at,
@@ -217,6 +288,7 @@ impl<'a> LeftBody<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::queue::LineAhead;
 
     /// The body as it was written before it was typed: a `serde_json::Value`, keys sorted.
     fn value_body(queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> serde_json::Value {
@@ -226,11 +298,21 @@ mod tests {
                 let retry = (opens_at_ms.saturating_sub(now_ms) / 1000).clamp(1, 30);
                 json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry })
             }
-            QueuePosition::Waiting { position, admitted_per_second, paused, place } => {
-                let eta = if *paused { None } else { eta_seconds(*position, *admitted_per_second) };
+            QueuePosition::Waiting { position, line, paused, place } => {
+                let eta = if *paused { None } else { eta_seconds(*position, line) };
                 let retry = waiting_retry_after(*position, *place, eta, *paused);
                 let room = if *paused { "PAUSED" } else { "OPEN" };
-                json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room })
+                let mut body = json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room });
+                if let Some(seats) = &line.seats {
+                    body["chance"] = serde_json::to_value(seats.chance(*position)).unwrap();
+                    body["chanceBasis"] = json!({
+                        "seatsWanted": (seats.wanted_through(*position)).round() as u64,
+                        "seatsLeftIfHoldsPaid": seats.if_holds_paid.floor() as i64,
+                        "seatsLeftIfHoldsLapse": seats.if_holds_lapse.floor() as i64,
+                        "seatsPerFan": (seats.per_fan * 100.0).round() / 100.0,
+                    });
+                }
+                body
             }
             QueuePosition::Active { expires_at_ms } => json!({ "status": "ACTIVE", "expiresAt": rfc3339(*expires_at_ms) }),
             QueuePosition::SoldOut => json!({ "status": "SOLD_OUT" }),
@@ -241,15 +323,22 @@ mod tests {
         body
     }
 
+    fn pace(pace: Option<f64>) -> LineAhead {
+        LineAhead { pace, headroom: Some(100), bound_rate: Some(0.5), ..Default::default() }
+    }
+
     #[test]
     fn the_queue_status_body_is_byte_for_byte_what_the_untyped_one_was() {
+        let seats = SeatsAhead { per_fan: 1.5, if_holds_paid: 80.4, if_holds_lapse: 120.9 };
         let concert = ConcertId::parse("08e0afb0b17af24813598711d26f3ed4").unwrap();
         let now = 1_795_000_000_000;
         let positions = [
             QueuePosition::Prequeue { opens_at_ms: now + 45_500 },
-            QueuePosition::Waiting { position: 12, admitted_per_second: Some(3.5), paused: false, place: 40 },
-            QueuePosition::Waiting { position: 12, admitted_per_second: None, paused: false, place: 40 },
-            QueuePosition::Waiting { position: 7, admitted_per_second: Some(3.5), paused: true, place: 9 },
+            QueuePosition::Waiting { position: 12, line: pace(Some(3.5)), paused: false, place: 40 },
+            QueuePosition::Waiting { position: 12, line: pace(None), paused: false, place: 40 },
+            QueuePosition::Waiting { position: 7, line: pace(Some(3.5)), paused: true, place: 9 },
+            QueuePosition::Waiting { position: 30, line: LineAhead { seats: Some(seats), ..pace(Some(2.0)) }, paused: false, place: 31 },
+            QueuePosition::Waiting { position: 300, line: LineAhead { seats: Some(seats), ..pace(Some(2.0)) }, paused: false, place: 301 },
             QueuePosition::Active { expires_at_ms: now + 600_000 },
             QueuePosition::SoldOut,
             QueuePosition::Expired,

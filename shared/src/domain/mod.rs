@@ -12,6 +12,7 @@
 //! - [`lottery`]: the pre-queue's draw at the opening, from a committed seed, that anyone can
 //!   recompute.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
+//! - [`report`]: the operator's report after a sale: the queue-wait histogram.
 //! - [`autopilot`]: the booking path's health histogram and the controller that sets a room's
 //!   admission from it.
 //! - [`models`]: concerts, seats, reservations and payments as the scripts store them, including
@@ -28,6 +29,7 @@ pub mod lottery;
 pub mod models;
 pub mod presale;
 pub mod queue;
+pub mod report;
 pub mod tokens;
 
 /// Milliseconds since the Unix epoch; every deadline in the store is in this unit.

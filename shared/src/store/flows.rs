@@ -3,11 +3,12 @@
 //! over the catalog's schedules, and what an operator watches of a room. Each returns domain data;
 //! `crate::api` shapes it for clients.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use super::booking::SweepReport;
 use super::outbox::ScheduleSales;
-use super::queue::{Admission, PublicLine, RoomSnapshot, TickReport};
+use super::queue::{Admission, PublicLine, QueueFigures, RoomSnapshot, TickReport};
 use super::{Rejection, Store, StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
 use crate::domain::ids::{ConcertId, ScheduleId};
@@ -214,6 +215,29 @@ impl Store {
         let concerts = self.catalog.concerts().await?;
         self.outbox.sales(&concerts).await
     }
+
+    /// Everything the operator's report of one room sums up: its live view, its counters, the
+    /// seats sold per minute and the ledger of its schedules, read concurrently (different slots).
+    pub async fn sale_report(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<SaleReport> {
+        let view = self.room_view(concert, now_ms).await?;
+        let schedules: Vec<ScheduleId> = view.concert.schedules.iter().map(|s| s.schedule_id.clone()).collect();
+        let (queue, minutes, sales) = tokio::try_join!(
+            self.queue.report_figures(concert),
+            self.booking.sales_by_minute(&schedules),
+            self.outbox.sales(std::slice::from_ref(&view.concert)),
+        )?;
+        Ok(SaleReport { view, queue, minutes, sales })
+    }
+}
+
+/// What the operator's report of one room is made of (`api::SaleReportBody` shapes it).
+#[derive(Clone, Debug)]
+pub struct SaleReport {
+    pub view: RoomView,
+    pub queue: QueueFigures,
+    /// Epoch minute → seats sold in it.
+    pub minutes: BTreeMap<u64, u64>,
+    pub sales: Vec<ScheduleSales>,
 }
 
 #[cfg(test)]

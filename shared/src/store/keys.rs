@@ -8,7 +8,7 @@
 //! | `P:{r:C}:fans` | string | 8 bytes per ticket number T at offset 8T: when it joined, when it was last seen (two big-endian u32 epoch seconds, `BITFIELD … u32 #2T`, `#2T+1`) |
 //! | `P:{r:C}:active` | zset | admitted ticket → expiry (ms) |
 //! | `P:{r:C}:holder` | hash | the user's compact id (`UserId::compact`) → the user's latest ticket; a token is honoured only for that ticket |
-//! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals |
+//! | `P:{r:C}:stats` | hash | last tick number, observed admission rate, admitted and dropped totals, what the line can count on (pace, headroom, the rate while bound, seats per admitted fan, seats left for it with holds paid or lapsed), the queue-wait histogram (`wait:<seconds>`) |
 //! | `P:{r:C}:settings` | hash | sale times (ms), operator settings (admitPerTick, activeCap, overbooking, paused), opened, soldOut; the lottery's seed (secret until the draw), commitment, `lotteryTickets` (the pre-queue's last ticket) and `lotteryDrawnAt` |
 //! | `P:{r:C}:draw` | string | the pre-queue's drawn order, 4 bytes per ticket number (big-endian), first admitted first |
 //! | `P:{r:C}:changes` | list | the last 50 operator changes, newest first, with old and new values |
@@ -32,6 +32,7 @@
 //! | `P:{work}:pending` | set | schedules with events waiting in their outbox: what the relay visits between its full rounds |
 //! | `P:{probe}` | string | never written: what [`crate::store::Store::probe`] reads, one `GET`, the cheapest call a request can make |
 //! | `P:{s:ID}:refunds` | hash | reservationId → a debited payment whose seat was lost (only lost data does that), for operators to refund |
+//! | `P:{s:ID}:minutes` | hash | epoch minute → seats sold in it (the operator's report) |
 //! | `P:{s:ID}:outbox` | stream | PaymentCompleted events not yet acknowledged by Kafka |
 //! | `P:{s:ID}:ledger` | hash | soldSeats, revenue, as counted from the events |
 //! | `P:{s:ID}:ledger-events` | set | event ids already counted |
@@ -95,6 +96,8 @@ keys! {
     schedule_holds(schedule: &ScheduleId) => ["{s:", schedule, "}:holds"];
     schedule_holders(schedule: &ScheduleId) => ["{s:", schedule, "}:holders"];
     schedule_refunds(schedule: &ScheduleId) => ["{s:", schedule, "}:refunds"];
+    /// Seats sold per minute: epoch minute → seats (the operator's report).
+    schedule_minutes(schedule: &ScheduleId) => ["{s:", schedule, "}:minutes"];
     schedule_finished(schedule: &ScheduleId) => ["{s:", schedule, "}:finished"];
     work_holding() => ["{work}:holding"];
     work_pending() => ["{work}:pending"];
@@ -182,6 +185,7 @@ mod tests {
             keys.room_decisions(&c),
             keys.room_solutions(&c),
             keys.room_codes(&c),
+            keys.room_draw(&c),
             keys.room_health(&c, 1_800_000_000),
         ];
         assert!(room.iter().all(|k| tag(k) == format!("r:{c}")));

@@ -40,7 +40,7 @@ pub use pay::Paid;
 pub(crate) use pay::{ClaimPayment, DebitPayment};
 pub use sweep::SweepReport;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use fred::prelude::*;
@@ -115,5 +115,23 @@ impl BookingStore {
             total.fans_holding += chunk[2].clone().convert::<u64>()?;
         }
         Ok(total)
+    }
+
+    /// Seats sold per minute (epoch minute → seats) over `schedules`, as the payments' last step
+    /// counted them (`settle_payment.lua`): one small hash per schedule, one round trip.
+    pub async fn sales_by_minute(&self, schedules: &[ScheduleId]) -> StoreResult<BTreeMap<u64, u64>> {
+        let mut minutes = BTreeMap::new();
+        if schedules.is_empty() {
+            return Ok(minutes);
+        }
+        let pipe = self.redis.client().pipeline();
+        for s in schedules {
+            pipe.hgetall::<(), _>(self.redis.keys.schedule_minutes(s)).await?;
+        }
+        let all: Vec<HashMap<u64, u64>> = pipe.all().await?;
+        for (minute, seats) in all.into_iter().flatten() {
+            *minutes.entry(minute).or_default() += seats;
+        }
+        Ok(minutes)
     }
 }

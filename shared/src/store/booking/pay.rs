@@ -243,13 +243,14 @@ impl Script for SettlePayment<'_> {
         "outbox_key",
         "meta_key",
         "refunds_key",
+        "minutes_key",
     ];
     const ARGS: &'static [&'static str] = &["reservation_id", "outcome", "paid_at_ms", "event_id", "paid_at_rfc3339"];
     lua_source!("settle_payment");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let s = self.schedule;
-        [seat_state_keys(k, s), vec![k.schedule_outbox(s), k.schedule_meta(s), k.schedule_refunds(s)]].concat()
+        [seat_state_keys(k, s), vec![k.schedule_outbox(s), k.schedule_meta(s), k.schedule_refunds(s), k.schedule_minutes(s)]].concat()
     }
 
     fn args(&self) -> Vec<String> {

@@ -6,7 +6,7 @@ use fred::prelude::*;
 use super::super::gate::Left;
 use super::super::script::{lua_source, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
-use super::QueueStore;
+use super::{line_ahead, QueueStore};
 use crate::domain::challenge::Challenge;
 use crate::domain::ids::{ConcertId, UserId};
 use crate::domain::presale::PresaleCode;
@@ -136,12 +136,18 @@ impl FromReply for QueuePosition {
         Ok(match reply.text()?.as_str() {
             "ACTIVE" => QueuePosition::Active { expires_at_ms: reply.number()? },
             "PREQUEUE" => QueuePosition::Prequeue { opens_at_ms: reply.number()? },
-            "WAITING" => QueuePosition::Waiting {
-                position: reply.number()?,
-                admitted_per_second: reply.text()?.parse().ok(),
-                paused: reply.text()? == "1",
-                place: reply.number()?,
-            },
+            "WAITING" => {
+                let position = reply.number()?;
+                let recent = reply.text()?;
+                let paused = reply.text()? == "1";
+                let place = reply.number()?;
+                let mut ahead = [recent, String::new(), String::new(), String::new(), String::new(), String::new(), String::new()];
+                for field in &mut ahead[1..] {
+                    *field = reply.text()?;
+                }
+                let line = line_ahead(ahead.each_ref().map(|f| Some(f.as_str())));
+                QueuePosition::Waiting { position, line, paused, place }
+            }
             "SOLD_OUT" => QueuePosition::SoldOut,
             "EXPIRED" => QueuePosition::Expired,
             _ => return Err(reply.unexpected()),

@@ -13,6 +13,7 @@
 //! - `autopilot.rs`: what the autopilot reads each tick, its decision, and the decision log.
 //! - `door.rs`: the proof of work a room's door asks now.
 //! - `codes.rs`: a room's presale codes.
+//! - `report.rs`: the counters the operator's report reads beyond the live view.
 //! - `lottery.rs`: the pre-queue's lottery: the seed's commitment, the draw at the opening, and
 //!   what anyone may read to check it.
 //! - here: the store, the public line, the live rooms list and the rooms' settings.
@@ -23,6 +24,7 @@ mod door;
 mod fan;
 mod lottery;
 mod operator;
+mod report;
 mod tick;
 
 pub use autopilot::{AutopilotInputs, LoggedDecision};
@@ -31,6 +33,7 @@ pub use door::DoorNow;
 pub use fan::{AtTheDoor, Joined};
 pub use lottery::PublicLottery;
 pub use operator::{RoomSnapshot, HEALTH_SECONDS};
+pub use report::QueueFigures;
 pub use tick::{Admission, TickReport};
 
 use std::collections::HashMap;
@@ -45,13 +48,14 @@ use super::{StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
 use crate::domain::challenge::MAX_BITS;
 use crate::domain::ids::ConcertId;
-use crate::domain::queue::RoomSettings;
+use crate::domain::queue::{LineAhead, RoomSettings, SeatsAhead};
 
 /// What [`QueueStore::line`] reads: the public part of a room's line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicLine {
     pub admitted_total: u64,
-    pub admitted_per_second: Option<f64>,
+    /// How fast the line moves and the seats it can count on, as the last tick measured them.
+    pub ahead: LineAhead,
     pub waiting: u64,
     /// The room's own setting; `None`: the environment's.
     pub admit_per_tick: Option<u64>,
@@ -91,14 +95,16 @@ impl QueueStore {
     pub async fn line(&self, concert: &ConcertId) -> StoreResult<PublicLine> {
         let k = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
-        pipe.hmget::<(), _, _>(k.room_stats(concert), vec!["admitted", "rate"]).await?;
+        let fields: Vec<&str> = std::iter::once("admitted").chain(LINE_FIELDS).collect();
+        pipe.hmget::<(), _, _>(k.room_stats(concert), fields).await?;
         pipe.zcard::<(), _>(k.room_waiting(concert)).await?;
         pipe.hmget::<(), _, _>(k.room_settings(concert), vec!["admitPerTick", "lotteryCommitment"]).await?;
-        type Answers = ((Option<String>, Option<String>), u64, (Option<u64>, Option<String>));
-        let ((admitted, rate), waiting, (admit_per_tick, lottery_commitment)): Answers = pipe.all().await?;
+        type Answers = (Vec<Option<String>>, u64, (Option<u64>, Option<String>));
+        let (stats, waiting, (admit_per_tick, lottery_commitment)): Answers = pipe.all().await?;
+        let field = |i: usize| stats.get(i).and_then(|v| v.as_deref());
         Ok(PublicLine {
-            admitted_total: admitted.as_deref().map(parse_u64).transpose()?.unwrap_or(0),
-            admitted_per_second: rate.and_then(|r| r.parse().ok()),
+            admitted_total: field(0).map(parse_u64).transpose()?.unwrap_or(0),
+            ahead: line_ahead(std::array::from_fn(|i| field(i + 1))),
             waiting,
             admit_per_tick,
             lottery_commitment,
@@ -150,6 +156,20 @@ impl QueueStore {
         raws.iter().map(|raw| if raw.is_empty() { Ok(None) } else { parse_settings(raw).map(Some) }).collect()
     }
 }
+
+/// The stats' fields [`LINE_FIELDS`] (as `room_tick.lua` writes them; missing or empty until a
+/// tick measured them) as a [`LineAhead`].
+fn line_ahead(fields: [Option<&str>; 7]) -> LineAhead {
+    let [recent, pace, headroom, bound, per_fan, if_paid, if_lapse] = fields.map(|f| f.and_then(|v| v.parse::<f64>().ok()));
+    let seats = match (per_fan, if_paid, if_lapse) {
+        (Some(per_fan), Some(if_holds_paid), Some(if_holds_lapse)) => Some(SeatsAhead { per_fan, if_holds_paid, if_holds_lapse }),
+        _ => None,
+    };
+    LineAhead { admitted_per_second: recent, pace, headroom: headroom.map(|h| h as u64), bound_rate: bound, seats }
+}
+
+/// The stats' fields a [`LineAhead`] is read from, in [`line_ahead`]'s order.
+const LINE_FIELDS: [&str; 7] = ["rate", "admitPace", "headroom", "rateBound", "seatsPerFan", "seatsIfHoldsPaid", "seatsIfHoldsLapse"];
 
 /// A room's settings hash as [`RoomSettings`].
 fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {

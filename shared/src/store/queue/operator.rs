@@ -7,11 +7,11 @@ use fred::prelude::*;
 use super::super::health;
 use super::super::script::{from_json, lua_source, parse_u64, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
-use super::{parse_settings, LoggedDecision, QueueStore};
+use super::{line_ahead, parse_settings, LoggedDecision, QueueStore, LINE_FIELDS};
 use crate::domain::admin::RoomUpdate;
 use crate::domain::autopilot::Health;
 use crate::domain::ids::ConcertId;
-use crate::domain::queue::RoomSettings;
+use crate::domain::queue::{LineAhead, RoomSettings};
 
 /// A room as its operator sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +21,8 @@ pub struct RoomSnapshot {
     pub active: u64,
     pub admitted_total: u64,
     pub dropped_total: u64,
-    /// Fans admitted per second, as measured over recent ticks.
-    pub admitted_per_second: Option<f64>,
+    /// How fast the line moves and the seats it can count on, as the last tick measured them.
+    pub ahead: LineAhead,
     /// How long the front of the line has waited.
     pub oldest_wait_ms: Option<u64>,
     pub sold_out_at_ms: Option<u64>,
@@ -137,7 +137,7 @@ impl QueueStore {
             active,
             admitted_total: stat("admitted").unwrap_or(0),
             dropped_total: stat("dropped").unwrap_or(0),
-            admitted_per_second: stats.get("rate").and_then(|v| v.parse().ok()),
+            ahead: line_ahead(LINE_FIELDS.map(|f| stats.get(f).map(String::as_str))),
             oldest_wait_ms,
             sold_out_at_ms: settings.get("soldOutAt").and_then(|v| v.parse().ok()),
             sold_out_waiting: stat("soldOutWaiting"),

@@ -8,7 +8,8 @@ use super::LoggedDecision;
 use super::QueueStore;
 use crate::domain::challenge::Door;
 use crate::domain::ids::ConcertId;
-use crate::domain::queue::{admitted_seen_ms, Inventory};
+use crate::domain::queue::{admitted_seen_ms, Inventory, PRIOR_FANS, SEATS_PER_FAN_PRIOR};
+use crate::domain::report::WAIT_BUCKETS_SECONDS;
 
 /// The environment's admission settings: the defaults of every room an operator has not tuned,
 /// and the lifetimes that apply to all.
@@ -105,6 +106,11 @@ impl Script for RoomTick<'_> {
         "decision_json",
         "active_idle_cutoff_ms",
         "admitted_seen_ms",
+        "sold_seats",
+        "held_seats",
+        "seats_per_fan_prior",
+        "prior_fans",
+        "wait_buckets",
     ];
     lua_source!("room_tick");
 
@@ -143,6 +149,11 @@ impl Script for RoomTick<'_> {
             self.decision.map(|d| serde_json::to_string(d).expect("a decision serializes")).unwrap_or_default(),
             now_ms.saturating_sub(a.active_idle_ms).to_string(),
             admitted_seen_ms(now_ms, a.active_idle_ms).to_string(),
+            inventory.sold.to_string(),
+            inventory.held.to_string(),
+            SEATS_PER_FAN_PRIOR.to_string(),
+            PRIOR_FANS.to_string(),
+            WAIT_BUCKETS_SECONDS.map(|b| b.to_string()).join(","),
         ]
     }
 }
