@@ -13,8 +13,9 @@ use crate::store::flows::PublicRoom;
 use crate::store::queue::{Admission, DoorNow, Left, PublicLottery};
 
 /// The answer of the queue endpoints: the token, its concert, its status and, while waiting, the
-/// position, the ETA from the observed admission rate and a `Retry-After` that grows with the
-/// distance (in the pre-queue: the time to the opening, at most 30 s).
+/// position, the ETA (`domain::queue::eta_seconds`), the chance of a ticket with what it rests on,
+/// and a `Retry-After` that grows with the distance (in the pre-queue: the time to the opening, at
+/// most 30 s).
 pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, position: &QueuePosition, now_ms: u64) -> Response<Body> {
     let mut body = QueueStatusBody { queue_token, concert_id: concert.as_str(), ..Default::default() };
     let retry_after = match position {
