@@ -1,5 +1,6 @@
 //! Running the system on one machine.
 //!
+//! - [`client`]: a minimal HTTP client that sends from a chosen loopback address (tests, bots).
 //! - [`gateway`]: every function's route on one port, called in-process as API Gateway would (for
 //!   curl, k6 and the browser).
 //! - [`runners`]: what the cloud runs around the functions: the schedules, back to back, and
@@ -15,6 +16,7 @@
 //! Binaries: `gateway`, `kafka-trigger` (the event source alone, for `local/watch`), `seed` (demo
 //! data).
 
+pub mod client;
 pub mod gateway;
 pub mod kafka_trigger;
 pub mod runners;

@@ -3,12 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use local_stack::client;
 use serde_json::{json, Value};
 use ticketing::testing::TestApp;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
 
-/// A minimal HTTP/1.1 client: one request per connection.
+/// One request from 127.0.0.1 (`local_stack::client`).
 async fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value, String) {
     call_from("127.0.0.1", addr, method, path, headers, body).await
 }
@@ -22,22 +21,8 @@ async fn call_from(
     headers: &[(&str, &str)],
     body: Option<Value>,
 ) -> (u16, Value, String) {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
-    let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null), head.to_ascii_lowercase())
+    let answer = client::call_from(from.parse().unwrap(), addr.parse().unwrap(), method, path, headers, body.as_ref()).await.unwrap();
+    (answer.status, answer.body, answer.head)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,8 +13,8 @@
 //!   challenge, solve it (on a blocking thread; the page solves in a Web Worker), join. Records
 //!   each fan's time from arrival to a place and the part of it spent solving.
 //!
-//! The HTTP client is the smallest that lets a request leave from a chosen source address: one
-//! HTTP/1.1 request per connection, as a bot rotating addresses does anyway.
+//! Requests go through `local_stack::client`, which sends from a chosen source address, one
+//! request per connection, as a bot rotating addresses does anyway.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,10 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use local_stack::client;
 use serde_json::{json, Value};
 use ticketing::domain::challenge::solve;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
 
 /// This thread's time on a CPU so far.
 fn thread_cpu() -> Duration {
@@ -33,7 +32,7 @@ fn thread_cpu() -> Duration {
     Duration::from_nanos(raw.split_whitespace().next().and_then(|ns| ns.parse().ok()).expect("a number of nanoseconds"))
 }
 
-/// One request from `from`; the status and the JSON body (`Null` when none).
+/// One request from `from` (`local_stack::client`); the status and the JSON body.
 async fn call(
     from: [u8; 4],
     to: SocketAddr,
@@ -42,22 +41,10 @@ async fn call(
     bearer: Option<&str>,
     body: Option<&Value>,
 ) -> std::io::Result<(u16, Value)> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((from, 0)))?;
-    let mut stream = socket.connect(to).await?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = bearer.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {to}\r\nconnection: close\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8_lossy(&raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("authorization", a)).into_iter().collect();
+    let answer = client::call_from(from.into(), to, method, path, &headers, body).await?;
+    Ok((answer.status, answer.body))
 }
 
 /// What one taker (the bot, or all the fans) saw.

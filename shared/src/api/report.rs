@@ -103,7 +103,7 @@ pub struct WaitBucket {
 
 impl SaleReportBody {
     pub fn new(report: SaleReport, now_ms: u64) -> Self {
-        let SaleReport { view, queue, minutes, sales } = report;
+        let SaleReport { view, queue, minutes, ledger } = report;
         let (s, i) = (&view.snapshot, &view.inventory);
         let status = s.settings.status(now_ms, view.concert.last_start_ms());
         let waits = &queue.waits;
@@ -121,11 +121,7 @@ impl SaleReportBody {
             },
             seats: SeatCounts { total: i.seats, available: i.available(), held: i.held, sold: i.sold },
             sales_per_minute: minutes.iter().map(|(&m, &seats)| MinuteSales { minute: rfc3339(m * 60_000), seats }).collect(),
-            money: Money {
-                sold_seats: sales.iter().map(|x| x.sold_seats).sum(),
-                revenue: sales.iter().map(|x| x.revenue).sum(),
-                refunds_due: sales.iter().map(|x| x.refunds_due).sum(),
-            },
+            money: Money { sold_seats: ledger.sold_seats, revenue: ledger.revenue, refunds_due: ledger.refunds_due },
             fans: Fans {
                 joined: queue.joined,
                 prequeue: queue.prequeue,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use super::booking::SweepReport;
-use super::outbox::ScheduleSales;
+use super::outbox::{LedgerTotals, ScheduleSales};
 use super::queue::{Admission, PublicLine, QueueFigures, RoomSnapshot, TickReport};
 use super::{Rejection, Store, StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
@@ -217,16 +217,17 @@ impl Store {
     }
 
     /// Everything the operator's report of one room sums up: its live view, its counters, the
-    /// seats sold per minute and the ledger of its schedules, read concurrently (different slots).
+    /// seats sold per minute and the ledger of its schedules, read concurrently (different slots),
+    /// none of them a scan.
     pub async fn sale_report(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<SaleReport> {
         let view = self.room_view(concert, now_ms).await?;
         let schedules: Vec<ScheduleId> = view.concert.schedules.iter().map(|s| s.schedule_id.clone()).collect();
-        let (queue, minutes, sales) = tokio::try_join!(
+        let (queue, minutes, ledger) = tokio::try_join!(
             self.queue.report_figures(concert),
             self.booking.sales_by_minute(&schedules),
-            self.outbox.sales(std::slice::from_ref(&view.concert)),
+            self.outbox.ledger_totals(&schedules),
         )?;
-        Ok(SaleReport { view, queue, minutes, sales })
+        Ok(SaleReport { view, queue, minutes, ledger })
     }
 }
 
@@ -237,7 +238,7 @@ pub struct SaleReport {
     pub queue: QueueFigures,
     /// Epoch minute → seats sold in it.
     pub minutes: BTreeMap<u64, u64>,
-    pub sales: Vec<ScheduleSales>,
+    pub ledger: LedgerTotals,
 }
 
 #[cfg(test)]

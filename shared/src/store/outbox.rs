@@ -45,6 +45,15 @@ pub struct ScheduleSales {
     pub refunds_due: u64,
 }
 
+/// Schedules' ledgers summed: sold seats and revenue as counted from the events, and the
+/// debited payments whose seat was lost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerTotals {
+    pub sold_seats: u64,
+    pub revenue: u64,
+    pub refunds_due: u64,
+}
+
 /// `apply_sale.lua`: counts one PaymentCompleted event in its schedule's ledger, once.
 struct ApplySale<'a>(&'a PaymentCompleted);
 
@@ -171,6 +180,29 @@ impl OutboxStore {
                 Err(StoreError::Unexpected(format!("event {} has an amount the ledger cannot count", event.event_id)))
             }
         }
+    }
+
+    /// The ledger of `schedules` summed, with the refunds due: three small reads a schedule, no
+    /// seat map (the operator's report of a room; [`OutboxStore::sales`] compares with the maps).
+    pub async fn ledger_totals(&self, schedules: &[ScheduleId]) -> StoreResult<LedgerTotals> {
+        let k = &self.redis.keys;
+        let mut totals = LedgerTotals::default();
+        if schedules.is_empty() {
+            return Ok(totals);
+        }
+        let pipe = self.redis.client().pipeline();
+        for s in schedules {
+            pipe.hmget::<(), _, _>(k.schedule_ledger(s), vec!["soldSeats", "revenue"]).await?;
+            pipe.hlen::<(), _>(k.schedule_refunds(s)).await?;
+        }
+        let answers: Vec<fred::types::Value> = pipe.all().await?;
+        for pair in answers.chunks(2) {
+            let (sold, revenue): (Option<u64>, Option<u64>) = pair[0].clone().convert()?;
+            totals.sold_seats += sold.unwrap_or(0);
+            totals.revenue += revenue.unwrap_or(0);
+            totals.refunds_due += pair[1].clone().convert::<u64>()?;
+        }
+        Ok(totals)
     }
 
     /// The ledger of every schedule of `concerts`, beside each seat map's SOLD count.
