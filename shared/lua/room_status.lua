@@ -4,8 +4,8 @@
 -- ARGV: ticket, nowMs, fan (the token user's compact id), nowSeconds
 -- Returns {'ACTIVE', expiresAtMs} | {'PREQUEUE', opensAtMs} |
 --         {'WAITING', position, ratePerSecond or '', paused ('1' | '0'), place, admitPace, headroom,
---          rateBound, seatsPerFan, seatsIfHoldsPaid, seatsIfHoldsLapse ('' each until a tick
---          measured it)} |
+--          rateBound, seatsPerFan, seatsIfHoldsPaid, seatsIfHoldsLapse, forecast ('' each until a
+--          tick measured it; the forecast: shared/src/domain/forecast.rs)} |
 --         {'SOLD_OUT'} |
 --         {'EXPIRED'}
 -- Every waiting fan's poll runs this, so it formats no number itself: Lua writes numbers with
@@ -50,6 +50,6 @@ redis.call('BITFIELD', fans_key, 'SET', 'u32', string.format('#%d', 2 * tonumber
 if (s[4] ~= '1' and s[1] and now < tonumber(s[1])) or (s[5] and not s[6]) then
   return {'PREQUEUE', s[1]}
 end
-local stats = redis.call('HMGET', stats_key, 'rate', 'admitted', 'admitPace', 'headroom', 'rateBound', 'seatsPerFan', 'seatsIfHoldsPaid', 'seatsIfHoldsLapse')
+local stats = redis.call('HMGET', stats_key, 'rate', 'admitted', 'admitPace', 'headroom', 'rateBound', 'seatsPerFan', 'seatsIfHoldsPaid', 'seatsIfHoldsLapse', 'forecast')
 local place = tonumber(stats[2] or '0') + rank + 1
-return {'WAITING', rank + 1, stats[1] or '', s[2] or '0', place, stats[3] or '', stats[4] or '', stats[5] or '', stats[6] or '', stats[7] or '', stats[8] or ''}
+return {'WAITING', rank + 1, stats[1] or '', s[2] or '0', place, stats[3] or '', stats[4] or '', stats[5] or '', stats[6] or '', stats[7] or '', stats[8] or '', stats[9] or ''}

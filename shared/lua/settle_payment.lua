@@ -8,15 +8,18 @@
 -- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
 --       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:outbox, {s:<id>}:meta, {s:<id>}:refunds,
 --       {s:<id>}:minutes (seats sold per minute, for the operator's report)
--- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339
+-- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339, paidInBuckets
+--       (upper bounds in seconds, comma-separated: a sale counts the time from its hold in the
+--       meta's `paidIn:<bound>`, the first bound it does not exceed, or `paidIn:inf`; a voided hold
+--       counts in `lapsed`. The waiting room's forecast reads both: shared/src/domain/forecast.rs)
 -- Returns {status, reservationJson[, outboxEntryId, eventJson, outboxLength]} | {'ORPHANED', reservationJson}
 --         | {'ERR', code}
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
 local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key, minutes_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local reservation_id, outcome, paid_at_ms, event_id, paid_at_rfc3339 =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local reservation_id, outcome, paid_at_ms, event_id, paid_at_rfc3339, paid_in_buckets =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local raw = redis.call('HGET', reservations_key, reservation_id)
 if not raw then
   return {'ERR', 'RESERVATION_NOT_FOUND'}
@@ -44,6 +47,7 @@ if outcome ~= 'PAID' then
   redis.call('ZADD', finished_key, paid_at_ms, reservation_id)
   raw = cjson.encode(r)
   redis.call('HSET', reservations_key, reservation_id, raw)
+  redis.call('HINCRBY', meta_key, 'lapsed', 1)
   return {r.status, raw}
 end
 r.status = 'PAID'
@@ -52,6 +56,15 @@ redis.call('HSET', seats_key, seat, 'S|0|' .. reservation_id)
 redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, 1)
 redis.call('HINCRBY', meta_key, 'sold', 1)
 redis.call('HINCRBY', minutes_key, math.floor(tonumber(paid_at_ms) / 60000), 1)
+local took = (tonumber(paid_at_ms) - (r.heldAt or tonumber(paid_at_ms))) / 1000
+local bucket = 'paidIn:inf'
+for bound in string.gmatch(paid_in_buckets, '%d+') do
+  if took <= tonumber(bound) then
+    bucket = 'paidIn:' .. bound
+    break
+  end
+end
+redis.call('HINCRBY', meta_key, bucket, 1)
 raw = cjson.encode(r)
 redis.call('HSET', reservations_key, reservation_id, raw)
 local event = cjson.encode({

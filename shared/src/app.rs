@@ -85,6 +85,7 @@ impl App {
             wait_idle_ms: a.wait_idle.as_millis() as u64,
             wait_abandon_ms: a.wait_abandon.as_millis() as u64,
             tick_ms: a.tick.as_millis() as u64,
+            hold_ms: self.config.booking.hold.as_millis() as u64,
             step: a.admit_step,
             active_idle_ms: a.active_idle.as_millis() as u64,
             autopilot: a.autopilot,

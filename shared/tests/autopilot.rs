@@ -97,6 +97,7 @@ fn by_hand(active_idle_ms: u64) -> Admission {
         wait_idle_ms: 120_000,
         wait_abandon_ms: 900_000,
         tick_ms: 1_000,
+        hold_ms: 300_000,
         step: 1_000,
         active_idle_ms,
         autopilot: false,

@@ -22,6 +22,7 @@ const SETTINGS: Admission = Admission {
     wait_idle_ms: 120_000,
     wait_abandon_ms: 900_000,
     tick_ms: 1_000,
+    hold_ms: 300_000,
     step: 2_000,
     active_idle_ms: 600_000,
     autopilot: false,
@@ -282,14 +283,14 @@ async fn the_eta_comes_from_the_observed_admission_rate() {
     for tick in 0..5 {
         app.store.queue.tick(&c, tick + 1, t0 + tick * 1_000, slow, PLENTY, None).await.unwrap();
     }
-    let QueuePosition::Waiting { position, line, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
+    let QueuePosition::Waiting { position, line, place, .. } = position(&app, &tickets[99], t0 + 5_000).await else {
         panic!("still waiting");
     };
     assert_eq!(position, 80);
     let rate = line.admitted_per_second.expect("a rate was observed");
     assert!((rate - 4.0).abs() < 1e-9, "rate {rate}");
     assert_eq!((line.pace, line.bound_rate), (Some(4.0), None), "4 a tick, never held under it");
-    assert_eq!(ticketing::domain::queue::eta_seconds(position, &line), Some(20));
+    assert_eq!(ticketing::domain::queue::eta_seconds(position, place, t0 + 5_000, &line), Some(20));
 }
 
 #[tokio::test]
@@ -454,7 +455,7 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
         let ahead = line(position(&app, &tickets[60], t0 + 2_000 + tick * 1_000).await);
         let expected = if tick < 34 { None } else { Some(0.0) };
         assert_eq!((ahead.headroom, ahead.bound_rate), (Some(0), expected), "after {} s bound", tick + 1);
-        assert_eq!(ticketing::domain::queue::eta_seconds(5, &ahead), None, "bound and still: nobody can say");
+        assert_eq!(ticketing::domain::queue::eta_seconds(5, 5, 0, &ahead), None, "bound and still: nobody can say");
     }
     // The public state carries the same figures.
     let ahead = line(position(&app, &tickets[60], t0 + 12_000).await);
@@ -832,4 +833,57 @@ async fn a_pause_landing_mid_tick_stops_every_later_tick() {
     let snapshot = app.store.queue.snapshot(&c, t0 + 30).await.unwrap();
     assert_eq!(snapshot.waiting + snapshot.active, 200, "every place kept");
     assert_eq!(snapshot.active, admitted_before);
+}
+
+#[tokio::test]
+async fn a_bound_line_is_told_the_burst_that_lets_it_in_when_the_holds_ahead_lapse() {
+    use ticketing::domain::forecast::PAID_IN_SECONDS;
+    let app = TestApp::spawn().await;
+    let concert = app.concert(12, 100).await;
+    let (c, schedule) = (concert.concert_id.clone(), concert.schedules[0].schedule_id.clone());
+    let t0 = now_ms();
+    let hold = HoldPolicy { hold_ms: 20_000, max_seats: 4 };
+    let seat = |n: i64| SeatNumber::parse(n).unwrap();
+    // Two fans pay within a second; two let their holds lapse and leave; eight hold at t0.
+    for n in 1..=12 {
+        let fan = app.admitted_user_in(&c, 1_000).await;
+        let ticket = fan.ticket.as_ref().unwrap();
+        let at = if n > 10 { t0 - 30_000 } else { t0 };
+        let held = app.store.booking.hold(ticket, &schedule, seat(n), at, hold).await.unwrap();
+        if n <= 2 {
+            app.store.booking.pay(ticket, &held.reservation_id, None, t0 + 1_000).await.unwrap();
+        } else if n > 10 {
+            app.store.queue.leave(ticket).await.unwrap();
+        }
+    }
+    app.store.booking.sweep(std::slice::from_ref(&schedule), t0 + 1_000).await.unwrap();
+    let outlook = app.store.booking.hold_outlook(std::slice::from_ref(&schedule), t0 + 1_000).await.unwrap();
+    assert_eq!((outlook.sold, outlook.lapsed, outlook.expiries_ms), (2, 2, vec![t0 + 20_000; 8]));
+    assert_eq!(outlook.paid_in.iter().sum::<u64>(), 2);
+    assert_eq!(outlook.paid_in[PAID_IN_SECONDS.iter().position(|&b| b == 2).unwrap()], 2, "paid a second after holding");
+
+    // The line: the two seats left let 3 fans in at once (2 x 1.5); the rest wait for the holds.
+    let tickets = line_up(&app, &c, 30, t0).await;
+    let admission = Admission { admit_per_tick: 50, hold_ms: 20_000, ..SETTINGS };
+    let report = app.store.tick_room(&c, 1, t0 + 1_000, admission).await.unwrap();
+    assert_eq!(report.admitted, 3);
+    let QueuePosition::Waiting { position: 1, line, place, .. } = position(&app, &tickets[3], t0 + 1_000).await else {
+        panic!("the fourth is first in line");
+    };
+    let forecast = line.forecast.clone().expect("the tick forecast the line");
+    assert_eq!(forecast.head, place);
+    // Nobody before the eight holds lapse, 19 s from now; the pace alone would have said 1 s.
+    let first = forecast.runs[0];
+    assert_eq!(first.start_ms, t0 + 20_000, "{forecast:?}");
+    assert_eq!(ticketing::domain::queue::eta_seconds(1, place, t0 + 1_000, &line), Some(19));
+    let told_through = first.to;
+    // Everyone reads the same forecast.
+    assert_eq!(app.store.queue.line(&c).await.unwrap().ahead.forecast, Some(forecast));
+
+    // Nothing moves until then; when the holds lapse, the burst lets in at least those told.
+    let report = app.store.tick_room(&c, 2, t0 + 10_000, admission).await.unwrap();
+    assert_eq!(report.admitted, 0);
+    let report = app.store.tick_room(&c, 3, t0 + 20_000, admission).await.unwrap();
+    assert!(report.admitted > told_through - place, "{report:?}");
+    assert!(matches!(position(&app, &tickets[3], t0 + 20_000).await, QueuePosition::Active { .. }));
 }

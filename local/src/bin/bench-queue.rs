@@ -261,6 +261,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             wait_idle_ms: 7_200_000,
             wait_abandon_ms: 7_200_000,
             tick_ms: 1_000,
+            hold_ms: 300_000,
             step,
             active_idle_ms: 3_600_000,
             autopilot: false,

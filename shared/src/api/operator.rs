@@ -101,7 +101,7 @@ impl RoomReport {
             dropped_total: s.dropped_total,
             admitted_per_second: s.ahead.admitted_per_second,
             oldest_wait_seconds: s.oldest_wait_ms.map(|ms| ms / 1000),
-            last_in_line_eta_seconds: eta_seconds(s.waiting, &s.ahead),
+            last_in_line_eta_seconds: eta_seconds(s.waiting, s.admitted_total + s.waiting, now_ms, &s.ahead),
             seats: SeatCounts { total: inventory.seats, available: inventory.available(), held: inventory.held, sold: inventory.sold },
             sold_out_at: s.sold_out_at_ms.map(rfc3339),
             sold_out_waiting: s.sold_out_waiting,

@@ -5,6 +5,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::domain::challenge::Challenge;
+use crate::domain::forecast::Forecast;
 use crate::domain::ids::ConcertId;
 use crate::domain::models::rfc3339;
 use crate::domain::queue::{eta_seconds, waiting_retry_after, Chance, QueuePosition, RoomStatus, SeatsAhead};
@@ -26,7 +27,7 @@ pub fn queue_status(status: u16, queue_token: &str, concert: &ConcertId, positio
             Some(retry)
         }
         QueuePosition::Waiting { position, line, paused, place } => {
-            let eta = if *paused { None } else { eta_seconds(*position, line) };
+            let eta = if *paused { None } else { eta_seconds(*position, *place, now_ms, line) };
             // A paused or stopped line: every 10 s, so fans move on soon after it moves again.
             let retry = waiting_retry_after(*position, *place, eta, *paused);
             body.status = "WAITING";
@@ -143,6 +144,33 @@ impl PublicChance {
     }
 }
 
+/// The public state's forecast: places `fromPlace` to each run's `throughPlace` (from the last
+/// run's end on) are let in evenly from `startsAt` to `endsAt`; a place past the last run is not
+/// let in within the forecast, unless `capBound` (the ACTIVE cap stopped it: the line then moves at
+/// `admittedPerSecondWhileBound`). A fan's place is its status' `place`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicForecast {
+    pub from_place: u64,
+    pub cap_bound: bool,
+    pub runs: Vec<PublicRun>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicRun {
+    pub through_place: u64,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+impl PublicForecast {
+    fn new(f: &Forecast) -> Self {
+        let runs = f.runs.iter().map(|r| PublicRun { through_place: r.to, starts_at: rfc3339(r.start_ms), ends_at: rfc3339(r.end_ms) });
+        PublicForecast { from_place: f.head, cap_bound: f.cap_bound, runs: runs.collect() }
+    }
+}
+
 /// A room's public state, the same for every fan: what a CDN can serve to a whole line. A waiting
 /// fan derives its position (`place - admitted_total`) and ETA from it, and asks for its own
 /// status only near its turn and as a heartbeat.
@@ -161,6 +189,10 @@ pub struct RoomState {
     pub admitted_per_second_at_pace: Option<f64>,
     pub headroom: Option<u64>,
     pub admitted_per_second_while_bound: Option<f64>,
+    /// When each place is likely to be let in, as the last tick forecast it from the holds ahead
+    /// (`domain::forecast`): what a fan's own ETA follows where it covers its place. `None` while
+    /// paused or before a tick made one.
+    pub admission_forecast: Option<PublicForecast>,
     /// The chance of a ticket by position; `None` until a tick measured the seats left.
     pub chance: Option<PublicChance>,
     /// The most the room admits a second at its settings (`admitPerTick` per tick). While the
@@ -198,6 +230,7 @@ impl RoomState {
             admitted_per_second_at_pace: line.ahead.pace,
             headroom: line.ahead.headroom,
             admitted_per_second_while_bound: line.ahead.bound_rate,
+            admission_forecast: line.ahead.forecast.as_ref().map(PublicForecast::new),
             chance: line.ahead.seats.as_ref().map(PublicChance::new),
             admission_pace_per_second: per_tick as f64 * 1000.0 / defaults.tick_ms.max(1) as f64,
             waiting: line.waiting,
@@ -300,7 +333,7 @@ mod tests {
                 json!({ "status": "PREQUEUE", "opensAt": rfc3339(*opens_at_ms), "retryAfterSeconds": retry })
             }
             QueuePosition::Waiting { position, line, paused, place } => {
-                let eta = if *paused { None } else { eta_seconds(*position, line) };
+                let eta = if *paused { None } else { eta_seconds(*position, *place, now_ms, line) };
                 let retry = waiting_retry_after(*position, *place, eta, *paused);
                 let room = if *paused { "PAUSED" } else { "OPEN" };
                 let mut body = json!({ "status": "WAITING", "position": position, "place": place, "etaSeconds": eta, "retryAfterSeconds": retry, "roomStatus": room });

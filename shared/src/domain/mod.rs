@@ -12,6 +12,8 @@
 //! - [`lottery`]: the pre-queue's draw at the opening, from a committed seed, that anyone can
 //!   recompute.
 //! - [`queue`]: queue positions, the ETA from the observed admission rate, and `Retry-After`.
+//! - [`forecast`]: when each place in a bound line is likely to be let in, from the live holds
+//!   and when they lapse.
 //! - [`report`]: the operator's report after a sale: the queue-wait histogram.
 //! - [`autopilot`]: the booking path's health histogram and the controller that sets a room's
 //!   admission from it.
@@ -23,6 +25,7 @@ pub mod admin;
 pub mod autopilot;
 pub mod challenge;
 pub mod events;
+pub mod forecast;
 pub mod ids;
 pub mod inputs;
 pub mod lottery;

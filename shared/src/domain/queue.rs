@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::challenge::Door;
+use super::forecast::Forecast;
 
 /// A queue token's state as the store reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,7 +136,7 @@ impl Inventory {
 /// finish and seats come back. So a fan within the `headroom` is a pace away, and a fan beyond it
 /// waits on the rate the line moved while bound. In a drop the headroom is spent in the opening's
 /// first ticks and the bound rate is what the rest of the line lives on.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineAhead {
     /// Admissions per second over the recent ticks where fans were left waiting (exponentially
     /// weighted: about the last 5 s).
@@ -151,6 +152,9 @@ pub struct LineAhead {
     pub bound_rate: Option<f64>,
     /// `None` until a tick has measured them.
     pub seats: Option<SeatsAhead>,
+    /// When each place is likely to be let in, as the last tick forecast it from the live holds
+    /// (`domain::forecast`); `None` while the room is paused or before a tick made one.
+    pub forecast: Option<Forecast>,
 }
 
 /// The seats the waiting line can still count on.
@@ -221,13 +225,35 @@ impl SeatsAhead {
     }
 }
 
-/// Seconds until a waiting fan is admitted (see [`LineAhead`]): within the headroom, the position
-/// at the room's pace; beyond it, the headroom at that pace and the rest at the rate the line moved
-/// while bound. `None` when it cannot be known: before the first tick, at a pace of nothing, or
-/// beyond the headroom before the line has ever been bound (the opening's first ticks: nobody
-/// admitted has finished yet), or bound and not moving. A fan past the inventory is better told
-/// its chance ([`SeatsAhead::chance`]) than a wait.
-pub fn eta_seconds(position: u64, line: &LineAhead) -> Option<u64> {
+/// Seconds until the waiting fan at `position` (at `place`, counted as the forecast counts) is
+/// admitted, at `now_ms`. Where the last tick's forecast covers the place, when it says
+/// (`domain::forecast`: the bursts of a bound line, from the holds ahead and when they lapse);
+/// past it, nothing, unless the ACTIVE cap stopped the forecast, whose line then moves at the rate
+/// it moved while bound. Without a forecast (a line read before any tick made one), from the pace
+/// and headroom ([`LineAhead`]). At least 1 s while waiting.
+pub fn eta_seconds(position: u64, place: u64, now_ms: u64, line: &LineAhead) -> Option<u64> {
+    let seconds = |at_ms: u64| at_ms.saturating_sub(now_ms).div_ceil(1000).max(1);
+    match &line.forecast {
+        Some(forecast) => {
+            if let Some(at) = forecast.at(place) {
+                return Some(seconds(at));
+            }
+            if !forecast.cap_bound {
+                return None;
+            }
+            let bound = line.bound_rate.filter(|r| *r >= 0.01)?;
+            let (last, at) = forecast.last().unwrap_or((forecast.head.saturating_sub(1), now_ms));
+            Some(seconds(at + ((place - last) as f64 / bound * 1000.0) as u64))
+        }
+        None => rate_eta_seconds(position, line),
+    }
+}
+
+/// The ETA without a forecast: within the headroom, the position at the room's pace; beyond it,
+/// the headroom at that pace and the rest at the rate the line moved while bound. `None` when it
+/// cannot be known: before the first tick, at a pace of nothing, or beyond the headroom before the
+/// line has ever been bound, or bound and not moving.
+fn rate_eta_seconds(position: u64, line: &LineAhead) -> Option<u64> {
     let pace = line.pace.filter(|p| *p >= 0.01)?;
     let headroom = line.headroom.unwrap_or(0);
     if position <= headroom {
@@ -323,17 +349,33 @@ mod tests {
     #[test]
     fn eta_is_the_pace_within_the_headroom_and_the_bound_rate_beyond() {
         // Plenty of room: the pace.
-        assert_eq!(eta_seconds(100, &line(Some(50.0), 10_000, None)), Some(2));
-        assert_eq!(eta_seconds(101, &line(Some(50.0), 10_000, None)), Some(3));
+        assert_eq!(eta_seconds(100, 100, 0, &line(Some(50.0), 10_000, None)), Some(2));
+        assert_eq!(eta_seconds(101, 101, 0, &line(Some(50.0), 10_000, None)), Some(3));
         // A drop: 100 more may come in at 50 a second, then the line moved 2 a second while bound.
-        assert_eq!(eta_seconds(100, &line(Some(50.0), 100, Some(2.0))), Some(2));
-        assert_eq!(eta_seconds(300, &line(Some(50.0), 100, Some(2.0))), Some(102));
+        assert_eq!(eta_seconds(100, 100, 0, &line(Some(50.0), 100, Some(2.0))), Some(2));
+        assert_eq!(eta_seconds(300, 300, 0, &line(Some(50.0), 100, Some(2.0))), Some(102));
         // The opening's first ticks: beyond the headroom nobody can know yet; a line bound and
         // still: nobody can either; no tick yet, or a pace of nothing.
-        assert_eq!(eta_seconds(300, &line(Some(50.0), 100, None)), None);
-        assert_eq!(eta_seconds(300, &line(Some(50.0), 0, Some(0.0))), None);
-        assert_eq!(eta_seconds(1, &LineAhead::default()), None);
-        assert_eq!(eta_seconds(1, &line(Some(0.0), 10, None)), None);
+        assert_eq!(eta_seconds(300, 300, 0, &line(Some(50.0), 100, None)), None);
+        assert_eq!(eta_seconds(300, 300, 0, &line(Some(50.0), 0, Some(0.0))), None);
+        assert_eq!(eta_seconds(1, 1, 0, &LineAhead::default()), None);
+        assert_eq!(eta_seconds(1, 1, 0, &line(Some(0.0), 10, None)), None);
+    }
+
+    #[test]
+    fn with_a_forecast_the_eta_is_when_it_lets_the_place_in() {
+        use crate::domain::forecast::Run;
+        let runs = vec![Run { to: 115, start_ms: 8_000, end_ms: 8_000 }, Run { to: 130, start_ms: 28_000, end_ms: 30_000 }];
+        let forecast = Forecast { head: 101, runs, cap_bound: false };
+        let ahead = LineAhead { forecast: Some(forecast.clone()), bound_rate: Some(2.0), ..line(Some(50.0), 0, None) };
+        // Place 101 is position 1; the rate model would say a second, the forecast the burst in 8.
+        assert_eq!(eta_seconds(1, 101, 0, &ahead), Some(8));
+        assert_eq!(eta_seconds(15, 115, 500, &ahead), Some(8));
+        assert_eq!(eta_seconds(30, 130, 0, &ahead), Some(30));
+        assert_eq!(eta_seconds(1, 101, 9_000, &ahead), Some(1), "late: any moment now");
+        assert_eq!(eta_seconds(31, 131, 0, &ahead), None, "past the forecast nothing lets it in");
+        let capped = LineAhead { forecast: Some(Forecast { cap_bound: true, ..forecast }), ..ahead };
+        assert_eq!(eta_seconds(40, 140, 0, &capped), Some(35), "the cap: 10 more at 2 a second after 30 s");
     }
 
     #[test]

@@ -161,10 +161,17 @@ impl Store {
         admission: Admission,
     ) -> StoreResult<(TickReport, u64)> {
         let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
-        let (inventory, pilot) =
-            tokio::try_join!(self.booking.inventory(&schedules, now_ms), self.queue.autopilot_inputs(concert, now_ms))?;
+        let (inventory, holds, pilot) = tokio::try_join!(
+            self.booking.inventory(&schedules, now_ms),
+            self.booking.hold_outlook(&schedules, now_ms),
+            self.queue.autopilot_inputs(concert, now_ms)
+        )?;
         let decision = pilot.decide(&admission, now_ms);
         let report = self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await?;
+        if report.ran {
+            let timing = (admission.tick_ms, admission.hold_ms);
+            self.queue.record_forecast(concert, now_ms, timing, &report, &inventory, holds).await?;
+        }
         Ok((report, inventory.available()))
     }
 

@@ -48,6 +48,7 @@ use fred::prelude::*;
 use super::gate::Gate;
 use super::script::{LuaScript, Redis, Script};
 use super::{Keys, StoreResult};
+use crate::domain::forecast::{HoldOutlook, PAID_IN_SECONDS};
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::queue::Inventory;
 
@@ -74,6 +75,10 @@ fn seat_state_keys(k: &Keys, s: &ScheduleId) -> Vec<String> {
         k.schedule_states(s),
     ]
 }
+
+/// The most live holds of each schedule the forecast reads (the earliest to lapse): a line bound
+/// by more holds than this is forecast as far as these reach.
+pub const HOLDS_FORECAST: i64 = 2_000;
 
 impl BookingStore {
     pub(crate) fn new(redis: Redis, retention_ms: u64) -> Self {
@@ -113,6 +118,42 @@ impl BookingStore {
             total.sold += sold.unwrap_or(0);
             total.held += chunk[1].clone().convert::<u64>()?;
             total.fans_holding += chunk[2].clone().convert::<u64>()?;
+        }
+        Ok(total)
+    }
+
+    /// What the waiting room's forecast needs of `schedules`' holds (`domain::forecast`): the
+    /// expiries of the earliest [`HOLDS_FORECAST`] live holds of each, the seats lapsed and sold,
+    /// and how long paid holds took. One round trip.
+    pub async fn hold_outlook(&self, schedules: &[ScheduleId], now_ms: u64) -> StoreResult<HoldOutlook> {
+        let mut total = HoldOutlook::default();
+        if schedules.is_empty() {
+            return Ok(total);
+        }
+        let k = &self.redis.keys;
+        let fields: Vec<String> = ["lapsed", "sold"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(PAID_IN_SECONDS.iter().map(|b| format!("paidIn:{b}")))
+            .chain(std::iter::once("paidIn:inf".to_owned()))
+            .collect();
+        let pipe = self.redis.client().pipeline();
+        for s in schedules {
+            let limit = Some((0, HOLDS_FORECAST));
+            pipe.zrangebyscore::<(), _, _, _>(k.schedule_holds(s), (now_ms + 1) as f64, f64::INFINITY, true, limit).await?;
+            pipe.hmget::<(), _, _>(k.schedule_meta(s), fields.clone()).await?;
+        }
+        let answers: Vec<fred::types::Value> = pipe.all().await?;
+        for chunk in answers.chunks(2) {
+            let holds: Vec<(String, f64)> = chunk[0].clone().convert()?;
+            let counts: Vec<Option<u64>> = chunk[1].clone().convert()?;
+            let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
+            total.add(HoldOutlook {
+                expiries_ms: holds.into_iter().map(|(_, expiry)| expiry as u64).collect(),
+                lapsed: count(0),
+                sold: count(1),
+                paid_in: std::array::from_fn(|i| count(i + 2)),
+            });
         }
         Ok(total)
     }

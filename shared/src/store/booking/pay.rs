@@ -8,6 +8,7 @@ use super::super::script::{from_json, lua_source, parse_id, FromReply, Reply, Sc
 use super::super::{Keys, Rejection, StoreError, StoreResult};
 use super::replies::{refusal, ReservationReply};
 use super::{seat_state_keys, BookingStore};
+use crate::domain::forecast::PAID_IN_SECONDS;
 use crate::domain::ids::{PaymentId, ReservationId, ScheduleId};
 use crate::domain::inputs::IdempotencyKey;
 use crate::domain::models::{rfc3339, Payment, ReservationRecord};
@@ -245,7 +246,7 @@ impl Script for SettlePayment<'_> {
         "refunds_key",
         "minutes_key",
     ];
-    const ARGS: &'static [&'static str] = &["reservation_id", "outcome", "paid_at_ms", "event_id", "paid_at_rfc3339"];
+    const ARGS: &'static [&'static str] = &["reservation_id", "outcome", "paid_at_ms", "event_id", "paid_at_rfc3339", "paid_in_buckets"];
     lua_source!("settle_payment");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
@@ -260,6 +261,7 @@ impl Script for SettlePayment<'_> {
             self.at_ms.to_string(),
             self.event_id.clone(),
             rfc3339(self.at_ms),
+            PAID_IN_SECONDS.map(|b| b.to_string()).join(","),
         ]
     }
 }

@@ -41,12 +41,13 @@ pub(super) struct ExpireHolds<'a> {
 
 impl Script for ExpireHolds<'_> {
     type Reply = ExpireReply;
-    const KEYS: &'static [&'static str] = &["seats_key", "reservations_key", "holds_key", "holders_key", "finished_key", "states_key"];
+    const KEYS: &'static [&'static str] =
+        &["seats_key", "reservations_key", "holds_key", "holders_key", "finished_key", "states_key", "meta_key"];
     const ARGS: &'static [&'static str] = &["now_ms", "limit", "retention_cutoff_ms"];
     lua_source!("expire_holds");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
-        seat_state_keys(k, self.schedule)
+        [seat_state_keys(k, self.schedule), vec![k.schedule_meta(self.schedule)]].concat()
     }
 
     fn args(&self) -> Vec<String> {

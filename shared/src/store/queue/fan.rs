@@ -141,7 +141,8 @@ impl FromReply for QueuePosition {
                 let recent = reply.text()?;
                 let paused = reply.text()? == "1";
                 let place = reply.number()?;
-                let mut ahead = [recent, String::new(), String::new(), String::new(), String::new(), String::new(), String::new()];
+                let mut ahead: [String; 8] = Default::default();
+                ahead[0] = recent;
                 for field in &mut ahead[1..] {
                     *field = reply.text()?;
                 }

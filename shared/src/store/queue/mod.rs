@@ -13,6 +13,7 @@
 //! - `autopilot.rs`: what the autopilot reads each tick, its decision, and the decision log.
 //! - `door.rs`: the proof of work a room's door asks now.
 //! - `codes.rs`: a room's presale codes.
+//! - `forecast.rs`: the forecast of when each place is let in, made after each tick.
 //! - `report.rs`: the counters the operator's report reads beyond the live view.
 //! - `lottery.rs`: the pre-queue's lottery: the seed's commitment, the draw at the opening, and
 //!   what anyone may read to check it.
@@ -22,6 +23,7 @@ mod autopilot;
 mod codes;
 mod door;
 mod fan;
+mod forecast;
 mod lottery;
 mod operator;
 mod report;
@@ -47,6 +49,7 @@ use super::script::{parse_id, parse_u64, LuaScript, Redis, Script};
 use super::{StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
 use crate::domain::challenge::MAX_BITS;
+use crate::domain::forecast::Forecast;
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::{LineAhead, RoomSettings, SeatsAhead};
 
@@ -159,17 +162,20 @@ impl QueueStore {
 
 /// The stats' fields [`LINE_FIELDS`] (as `room_tick.lua` writes them; missing or empty until a
 /// tick measured them) as a [`LineAhead`].
-fn line_ahead(fields: [Option<&str>; 7]) -> LineAhead {
-    let [recent, pace, headroom, bound, per_fan, if_paid, if_lapse] = fields.map(|f| f.and_then(|v| v.parse::<f64>().ok()));
+fn line_ahead(fields: [Option<&str>; 8]) -> LineAhead {
+    let forecast = fields[7].and_then(Forecast::parse);
+    let [recent, pace, headroom, bound, per_fan, if_paid, if_lapse] =
+        std::array::from_fn(|i| fields[i].and_then(|v| v.parse::<f64>().ok()));
     let seats = match (per_fan, if_paid, if_lapse) {
         (Some(per_fan), Some(if_holds_paid), Some(if_holds_lapse)) => Some(SeatsAhead { per_fan, if_holds_paid, if_holds_lapse }),
         _ => None,
     };
-    LineAhead { admitted_per_second: recent, pace, headroom: headroom.map(|h| h as u64), bound_rate: bound, seats }
+    LineAhead { admitted_per_second: recent, pace, headroom: headroom.map(|h| h as u64), bound_rate: bound, seats, forecast }
 }
 
 /// The stats' fields a [`LineAhead`] is read from, in [`line_ahead`]'s order.
-const LINE_FIELDS: [&str; 7] = ["rate", "admitPace", "headroom", "rateBound", "seatsPerFan", "seatsIfHoldsPaid", "seatsIfHoldsLapse"];
+const LINE_FIELDS: [&str; 8] =
+    ["rate", "admitPace", "headroom", "rateBound", "seatsPerFan", "seatsIfHoldsPaid", "seatsIfHoldsLapse", "forecast"];
 
 /// A room's settings hash as [`RoomSettings`].
 fn parse_settings(raw: &HashMap<String, String>) -> StoreResult<RoomSettings> {

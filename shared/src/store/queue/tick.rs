@@ -23,6 +23,8 @@ pub struct Admission {
     /// A place unseen this long is dropped wherever it stands (`WAIT_ABANDON_SECONDS`).
     pub wait_abandon_ms: u64,
     pub tick_ms: u64,
+    /// How long a hold lasts (`HOLD_SECONDS`), for the forecast of when holds lapse.
+    pub hold_ms: u64,
     /// The most tickets one call of the tick script moves (`ADMIT_STEP`).
     pub step: u64,
     /// An ACTIVE fan not seen on the booking path this long gives the slot back

@@ -1,0 +1,395 @@
+//! When each place in the line is likely to be let in: a forecast each admission tick makes from
+//! what the seats' side knows, so a waiting fan is told the burst that will let it in rather than
+//! an average rate.
+//!
+//! In a drop the line is bound by the inventory: the tick admits a fan only while the seats left
+//! times the overbooking factor exceed the fans still choosing (`room_tick.lua`). Seats come back
+//! when holds lapse, and holds lapse at known times: every live hold's expiry is in its schedule's
+//! `holds` set. Fans admitted together hold together and their unpaid holds lapse together, so the
+//! line moves in bursts an average rate cannot describe (at 10 s before admission, a rate was off
+//! by a median of 62 %). The forecast plays the inventory bound forward one tick at a time:
+//!
+//! - each live hold gives its seat back at its expiry with the chance that a hold still unpaid at
+//!   its age lapses ([`HoldOutlook::lapse_chance`]: from the share of held seats that lapse and how
+//!   long paid holds took to be paid, both counted by the scripts that end holds);
+//! - a tick admits up to its limit, the ACTIVE cap's room and the inventory bound's room, as the
+//!   tick does, each fan taking one unit of room;
+//! - each fan admitted, and each already choosing, then holds what admitted fans hold on average
+//!   (the seats they buy, and the seats they hold and let lapse), taking the overbooking factor
+//!   times that; it is taken at once, which is early by the time a fan takes to choose but does not
+//!   change how many a burst lets in, and the lapsing share comes back a hold later.
+//!
+//! What it leaves out, so it is early or late by them: fans who leave or go idle while choosing
+//! (their unit comes back sooner), a fan whose hold lapsed counting as choosing again until it idles,
+//! the ACTIVE cap freeing as fans finish (the forecast stops where the cap binds and the ETA falls
+//! back to the rate the line moved while bound), and the operator's or the autopilot's changes.
+
+/// The buckets of the time from a hold to its payment (upper bounds, seconds) the payment's last
+/// step counts (`settle_payment.lua`: `paidIn:<bound>` of the schedule's meta, `paidIn:inf`
+/// beyond).
+pub const PAID_IN_SECONDS: [u64; 10] = [2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+
+/// Where the share of held seats that lapse starts, before the sale has seen its own.
+pub const LAPSE_SHARE_PRIOR: f64 = 0.5;
+/// How many seats that start is worth.
+pub const LAPSE_PRIOR_SEATS: f64 = 20.0;
+/// The share used is at most this, so a sale of mostly lapsing holds still forecasts a finite
+/// number of holds per fan.
+const MAX_LAPSE_SHARE: f64 = 0.9;
+
+/// How far ahead the forecast looks.
+pub const HORIZON_MS: u64 = 3_600_000;
+/// The most runs a forecast keeps (each is one field of every waiting fan's status): closer runs
+/// are merged where a straight line between them is off by little.
+pub const MAX_RUNS: usize = 16;
+
+/// What the seats' side knows of the holds: when the live ones lapse, how long paid ones took.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HoldOutlook {
+    /// The expiry of each live hold (one seat each), earliest first, as many as were read.
+    pub expiries_ms: Vec<u64>,
+    /// Seats whose hold lapsed or whose payment was voided.
+    pub lapsed: u64,
+    /// Seats sold.
+    pub sold: u64,
+    /// Paid holds by the time they took, in the [`PAID_IN_SECONDS`] buckets and one beyond.
+    pub paid_in: [u64; PAID_IN_SECONDS.len() + 1],
+}
+
+impl HoldOutlook {
+    /// Adds another schedule's holds.
+    pub fn add(&mut self, other: HoldOutlook) {
+        self.expiries_ms.extend(other.expiries_ms);
+        self.expiries_ms.sort_unstable();
+        self.lapsed += other.lapsed;
+        self.sold += other.sold;
+        for (mine, theirs) in self.paid_in.iter_mut().zip(other.paid_in) {
+            *mine += theirs;
+        }
+    }
+
+    /// The share of held seats that lapse: lapsed over lapsed and sold, starting from
+    /// [`LAPSE_SHARE_PRIOR`] worth [`LAPSE_PRIOR_SEATS`].
+    pub fn lapse_share(&self) -> f64 {
+        let (lapsed, sold) = (self.lapsed as f64, self.sold as f64);
+        ((lapsed + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / (lapsed + sold + LAPSE_PRIOR_SEATS)).min(MAX_LAPSE_SHARE)
+    }
+
+    /// The share of paid holds that were still unpaid at `age_ms` (1 before any was paid), linear
+    /// within each bucket.
+    pub fn unpaid_at(&self, age_ms: u64) -> f64 {
+        let total: u64 = self.paid_in.iter().sum();
+        if total == 0 {
+            return 1.0;
+        }
+        let age = age_ms as f64 / 1000.0;
+        let mut later = 0.0;
+        let mut lower = 0.0;
+        for (slot, &count) in self.paid_in.iter().enumerate() {
+            let upper = PAID_IN_SECONDS.get(slot).map_or(f64::INFINITY, |b| *b as f64);
+            later += count as f64
+                * if age <= lower {
+                    1.0
+                } else if age >= upper {
+                    0.0
+                } else {
+                    (upper - age) / (upper - lower)
+                };
+            lower = upper;
+        }
+        later / total as f64
+    }
+
+    /// The chance that a hold still unpaid at `age_ms` lapses: of the holds that reach that age
+    /// unpaid, those that lapse (all of them) against those paid later.
+    pub fn lapse_chance(&self, age_ms: u64) -> f64 {
+        let lapse = self.lapse_share();
+        let unpaid = (1.0 - lapse) * self.unpaid_at(age_ms);
+        if lapse + unpaid <= 0.0 {
+            return 0.0;
+        }
+        lapse / (lapse + unpaid)
+    }
+}
+
+/// The room as its tick left it, what the forecast starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outlook {
+    pub now_ms: u64,
+    pub tick_ms: u64,
+    /// How long a hold lasts (`HOLD_SECONDS`).
+    pub hold_ms: u64,
+    /// The place of the fan at the head of the line: the room's admitted total plus one.
+    pub head_place: u64,
+    pub waiting: u64,
+    /// The most a tick admits: the room's `admitPerTick`, or the autopilot's limit.
+    pub per_tick: f64,
+    /// Slots left under the ACTIVE cap.
+    pub cap_room: f64,
+    /// The inventory bound's room, in its units: the seats available times the overbooking factor,
+    /// less one for each admitted fan still choosing.
+    pub seat_room: f64,
+    /// Admitted fans without a live hold.
+    pub choosing: f64,
+    pub overbooking: f64,
+    /// Seats sold per admitted fan (`domain::queue::SeatsAhead::per_fan`).
+    pub per_fan: f64,
+    pub holds: HoldOutlook,
+}
+
+/// Places `from..=to` are let in evenly from `start_ms` to `end_ms` (a burst when equal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub to: u64,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
+/// When each place is likely to be let in: runs in place order from `head` on. Past the last run
+/// the forecast knows nothing unless `cap_bound` (the ACTIVE cap stopped it: the line then moves as
+/// admitted fans finish, at the rate it moved while bound).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Forecast {
+    pub head: u64,
+    pub runs: Vec<Run>,
+    pub cap_bound: bool,
+}
+
+impl Forecast {
+    /// Plays the room forward from `o` (see the module's comment).
+    pub fn new(o: &Outlook) -> Forecast {
+        let tick_ms = o.tick_ms.max(1);
+        let ticks = (HORIZON_MS / tick_ms).max(1) as usize;
+        // The first tick from now at or after `at_ms`, if within the horizon.
+        let tick_of = |at_ms: u64| {
+            let k = at_ms.saturating_sub(o.now_ms).div_ceil(tick_ms).max(1) as usize;
+            (k <= ticks).then_some(k)
+        };
+        let mut released = vec![0.0; ticks + 1];
+        for &expiry in &o.holds.expiries_ms {
+            let age = o.hold_ms.saturating_sub(expiry.saturating_sub(o.now_ms));
+            if let Some(k) = tick_of(expiry) {
+                released[k] += o.holds.lapse_chance(age);
+            }
+        }
+        // An admitted fan holds the seats it buys and the seats it lets lapse: per_fan / (1 - lapse).
+        let lapse = o.holds.lapse_share();
+        let lapsing_per_fan = o.per_fan * lapse / (1.0 - lapse);
+        let take = o.overbooking * (o.per_fan + lapsing_per_fan);
+        let mut room = o.seat_room - o.choosing * (take - 1.0).max(0.0);
+        if let Some(k) = tick_of(o.now_ms + o.hold_ms) {
+            released[k] += o.choosing * lapsing_per_fan;
+        }
+        let (mut cap, mut left, mut through) = (o.cap_room, o.waiting as f64, o.head_place.saturating_sub(1));
+        let mut forecast = Forecast { head: o.head_place, ..Forecast::default() };
+        let mut last_n = 0.0;
+        for k in 1..=ticks {
+            if left < 1.0 {
+                break;
+            }
+            room += o.overbooking * released[k];
+            let n = o.per_tick.min(room).min(cap).min(left).floor();
+            if n < 1.0 {
+                if cap < 1.0 && room >= 1.0 {
+                    forecast.cap_bound = true;
+                    break;
+                }
+                continue;
+            }
+            let at = o.now_ms + k as u64 * tick_ms;
+            through += n as u64;
+            match forecast.runs.last_mut() {
+                // The tick after the last admitting one, admitting as many: the same run goes on.
+                Some(run) if run.end_ms + tick_ms == at && n == last_n => {
+                    run.to = through;
+                    run.end_ms = at;
+                }
+                _ => forecast.runs.push(Run { to: through, start_ms: at, end_ms: at }),
+            }
+            last_n = n;
+            room -= n * take;
+            cap -= n;
+            left -= n;
+            if let Some(j) = tick_of(at + o.hold_ms) {
+                released[j] += n * lapsing_per_fan;
+            }
+        }
+        forecast.merge(o.now_ms, tick_ms);
+        forecast
+    }
+
+    /// Merges neighbouring runs until at most [`MAX_RUNS`] are left, each time the pair a straight
+    /// line through is off by least, relative to how far ahead it is.
+    fn merge(&mut self, now_ms: u64, tick_ms: u64) {
+        while self.runs.len() > MAX_RUNS {
+            let mut best = (f64::INFINITY, 0);
+            for i in 0..self.runs.len() - 1 {
+                let (a, b) = (self.runs[i], self.runs[i + 1]);
+                let from = if i == 0 { self.head } else { self.runs[i - 1].to + 1 };
+                let merged = Run { to: b.to, start_ms: a.start_ms, end_ms: b.end_ms };
+                // The worst of the two inner ends, off by what the merged run says of them.
+                let off = |place: u64, truth: u64| {
+                    let said = merged.at(from, place) as f64;
+                    (said - truth as f64).abs() / (truth.saturating_sub(now_ms).max(tick_ms) as f64)
+                };
+                let worst = off(a.to, a.end_ms).max(off(a.to + 1, b.start_ms));
+                if worst < best.0 {
+                    best = (worst, i);
+                }
+            }
+            let i = best.1;
+            let b = self.runs.remove(i + 1);
+            self.runs[i].to = b.to;
+            self.runs[i].end_ms = b.end_ms;
+        }
+    }
+
+    /// When `place` is likely to be let in; `None` past the forecast.
+    pub fn at(&self, place: u64) -> Option<u64> {
+        let mut from = self.head;
+        for run in &self.runs {
+            if place <= run.to {
+                return Some(run.at(from, place.max(from)));
+            }
+            from = run.to + 1;
+        }
+        None
+    }
+
+    /// The last place the forecast covers and when it is let in.
+    pub fn last(&self) -> Option<(u64, u64)> {
+        self.runs.last().map(|r| (r.to, r.end_ms))
+    }
+
+    /// The forecast as the room's stats keep it: `head|cap_bound|to:start:end,...`.
+    pub fn to_field(&self) -> String {
+        let runs: Vec<String> = self.runs.iter().map(|r| format!("{}:{}:{}", r.to, r.start_ms, r.end_ms)).collect();
+        format!("{}|{}|{}", self.head, u8::from(self.cap_bound), runs.join(","))
+    }
+
+    /// Reads [`Forecast::to_field`]'s text; `None` if it is not one.
+    pub fn parse(text: &str) -> Option<Forecast> {
+        let mut parts = text.split('|');
+        let head = parts.next()?.parse().ok()?;
+        let cap_bound = parts.next()? == "1";
+        let runs = parts.next()?;
+        let runs = if runs.is_empty() {
+            Vec::new()
+        } else {
+            runs.split(',')
+                .map(|run| {
+                    let mut n = run.split(':').map(|v| v.parse::<u64>().ok());
+                    Some(Run { to: n.next()??, start_ms: n.next()??, end_ms: n.next()?? })
+                })
+                .collect::<Option<Vec<_>>>()?
+        };
+        Some(Forecast { head, runs, cap_bound })
+    }
+}
+
+impl Run {
+    /// When `place` of this run, which starts at place `from`, is let in.
+    fn at(&self, from: u64, place: u64) -> u64 {
+        if self.to <= from {
+            return self.end_ms;
+        }
+        let share = (place.saturating_sub(from)) as f64 / (self.to - from) as f64;
+        self.start_ms + ((self.end_ms - self.start_ms) as f64 * share.min(1.0)).round() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_000_000;
+
+    fn outlook() -> Outlook {
+        Outlook {
+            now_ms: NOW,
+            tick_ms: 1_000,
+            hold_ms: 20_000,
+            head_place: 101,
+            waiting: 1_000,
+            per_tick: 50.0,
+            cap_room: 10_000.0,
+            seat_room: 0.0,
+            choosing: 0.0,
+            overbooking: 1.5,
+            per_fan: 1.0,
+            holds: HoldOutlook::default(),
+        }
+    }
+
+    #[test]
+    fn with_seats_to_spare_the_line_moves_at_its_pace() {
+        let f = Forecast::new(&Outlook { seat_room: 1e9, ..outlook() });
+        assert_eq!(f.runs, vec![Run { to: 1_100, start_ms: NOW + 1_000, end_ms: NOW + 20_000 }]);
+        assert_eq!(f.at(101), Some(NOW + 1_000));
+        assert_eq!(f.at(1_100), Some(NOW + 20_000));
+        assert_eq!(f.at(1_101), None, "nobody waits there");
+    }
+
+    #[test]
+    fn a_bound_line_is_let_in_when_the_holds_ahead_lapse() {
+        // 10 seats held by fans who are past every paid hold's time lapse in 8 s: 15 fans (10 x
+        // 1.5) come in at once, then the line waits for their holds to lapse in turn.
+        let mut holds = HoldOutlook { lapsed: 80, sold: 20, ..Default::default() };
+        holds.paid_in[1] = 20; // every paid hold was paid within 5 s
+        holds.expiries_ms = vec![NOW + 8_000; 10];
+        let o = Outlook { holds, ..outlook() };
+        assert!((o.holds.lapse_chance(12_000) - 1.0).abs() < 1e-9, "older than any paid hold");
+        let f = Forecast::new(&o);
+        assert_eq!(f.runs[0], Run { to: 115, start_ms: NOW + 8_000, end_ms: NOW + 8_000 });
+        assert_eq!(f.at(101), Some(NOW + 8_000));
+        assert_eq!(f.at(115), Some(NOW + 8_000));
+        // Their holds lapse a hold later at the soonest.
+        assert!(f.at(116).is_none_or(|at| at >= NOW + 28_000), "{f:?}");
+    }
+
+    #[test]
+    fn a_young_hold_lapses_with_the_share_of_holds_that_lapse() {
+        let mut holds = HoldOutlook { lapsed: 25, sold: 75, ..Default::default() };
+        holds.paid_in[3] = 75; // paid within 10-20 s
+        let share = holds.lapse_share();
+        assert!((share - (25.0 + 10.0) / 120.0).abs() < 1e-9);
+        assert!((holds.lapse_chance(0) - share).abs() < 1e-9, "no paid hold had been paid yet");
+        assert!((holds.unpaid_at(15_000) - 0.5).abs() < 1e-9);
+        assert!(holds.lapse_chance(15_000) > share && holds.lapse_chance(15_000) < 1.0);
+        assert_eq!(holds.lapse_chance(25_000), 1.0);
+        assert_eq!(HoldOutlook::default().lapse_share(), LAPSE_SHARE_PRIOR);
+    }
+
+    #[test]
+    fn choosing_fans_take_their_seats_before_the_line_moves() {
+        // 30 units of room, but 20 fans choosing will each take about 1.5 x 2 - 1 more: nobody else.
+        let holds = HoldOutlook { sold: 1_000, ..Default::default() };
+        let o = Outlook { seat_room: 30.0, choosing: 20.0, per_fan: 2.0, holds, ..outlook() };
+        let f = Forecast::new(&o);
+        assert!(f.runs.is_empty(), "{f:?}");
+        let f = Forecast::new(&Outlook { choosing: 0.0, ..o });
+        assert_eq!(f.runs[0], Run { to: 130, start_ms: NOW + 1_000, end_ms: NOW + 1_000 });
+    }
+
+    #[test]
+    fn where_the_active_cap_binds_the_forecast_says_so() {
+        let f = Forecast::new(&Outlook { seat_room: 1e9, cap_room: 120.0, ..outlook() });
+        assert_eq!(f.last(), Some((220, NOW + 3_000)));
+        assert!(f.cap_bound);
+    }
+
+    #[test]
+    fn a_long_forecast_keeps_its_nearest_runs_exact() {
+        // A seat back every second for a minute: a fan in every other tick, more runs than kept.
+        let mut holds = HoldOutlook { lapsed: 500, sold: 500, ..Default::default() };
+        holds.paid_in[0] = 500;
+        holds.expiries_ms = (1..=60).map(|i| NOW + i * 1_000).collect();
+        let f = Forecast::new(&Outlook { holds, ..outlook() });
+        assert_eq!(f.runs.len(), MAX_RUNS);
+        assert_eq!(f.at(101), Some(NOW + 1_000));
+        assert!(f.at(102).unwrap() >= NOW + 3_000);
+        assert_eq!(Forecast::parse(&f.to_field()), Some(f.clone()));
+        assert_eq!(Forecast::parse("7|0|"), Some(Forecast { head: 7, runs: vec![], cap_bound: false }));
+        assert_eq!(Forecast::parse("7|0|1:x:2"), None);
+    }
+}
