@@ -1,5 +1,6 @@
 """Samples every room's operator view once a second while a k6 run goes on, for the autopilot's
-figures per second: its limit, the booking path's measured p95 and answers, the line and ACTIVE.
+figures per second: its limit, the booking path's measured p95 and answers, the line and ACTIVE;
+and its public state's admitted total and forecast, which k6/forecast-check.py scores.
 Usage: rooms.py OUT.jsonl (stops on SIGTERM). Reads BASE_URL and ADMIN_KEY like the k6 scripts."""
 import json
 import os
@@ -50,6 +51,12 @@ def main():
                     "waiting": r["waiting"], "active": r["active"], "admittedPerSecond": r["admittedPerSecond"],
                     "seats": r["seats"],
                 }
+                try:
+                    p = get(f"/concerts/{concert}/room")
+                    rooms[concert]["admittedTotal"] = p["admittedTotal"]
+                    rooms[concert]["forecast"] = p.get("admissionForecast")
+                except Exception:
+                    pass
             out.write(json.dumps({"t": round(started, 3), "rooms": rooms}) + "\n")
             out.flush()
             time.sleep(max(0.0, 1.0 - (time.time() - started)))

@@ -11,11 +11,16 @@
 --       decisionJson (the autopilot's decision, logged once per tick; '' for none),
 --       activeIdleCutoffMs (an ACTIVE ticket not seen since gives its slot back),
 --       admittedSeenMs (the last-seen time given to a ticket admitted now: earlier than now, so
---       a fan who never shows up gives the slot back sooner than one who went idle),
+--       a fan who never shows up gives the slot back sooner than one who went idle; it ends in
+--       '.5', a mark no sighting has, so a fan not seen since its admission is told apart from one
+--       seen and gone: idle-outs of the first are counted in `noShows`, and the room's forecast
+--       weighs the two apart, see shared/src/domain/forecast.rs),
 --       soldSeats, heldSeats (the concert's, for what the line can still count on),
 --       seatsPerFanPrior, priorFans (where the seats-per-admitted-fan estimate starts, and how
 --       many finished fans that start is worth), waitBuckets (the queue-wait histogram's upper
---       bounds in seconds, comma-separated)
+--       bounds in seconds, comma-separated), engagedMs (an ACTIVE fan not seen this long is gone
+--       or not there yet), noShowPrior, noShowPriorFans (where the share of admitted fans who
+--       never come starts, and how many finished fans that start is worth)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)} | {'DRAW'}.
 --
@@ -59,8 +64,8 @@
 -- (ARGV are strings as sent).
 local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key, seen_key, decisions_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms, sold_seats, held_seats, seats_per_fan_prior, prior_fans, wait_buckets =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms, sold_seats, held_seats, seats_per_fan_prior, prior_fans, wait_buckets, engaged_ms, no_show_prior, no_show_prior_fans =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23], ARGV[24], ARGV[25]
 local tick = tonumber(tick_start_ms)
 local now = tonumber(now_ms)
 local step = tonumber(step_text)
@@ -181,12 +186,31 @@ local function admit(n)
   return admitted, dropped
 end
 
+-- The admitted fans without a hold who will not buy: the ACTIVE fans not seen for `engagedMs`
+-- (the fan's page asks every 5 s while a fan chooses) who were seen since their admission (gone),
+-- and of those not seen since it (the '.5' mark: they may still come, following the line) the
+-- share of admitted fans who never came (`noShows` over the fans done, from the prior). Reads at
+-- most 2,000 of them. Returns that number and the share.
+local function choosingGone(active)
+  local stats = redis.call('HMGET', stats_key, 'noShows', 'admitted')
+  local done = math.max(0, tonumber(stats[2] or '0') - active)
+  local share = (tonumber(stats[1] or '0') + tonumber(no_show_prior) * tonumber(no_show_prior_fans)) / (done + tonumber(no_show_prior_fans))
+  local stale = redis.call('ZRANGEBYSCORE', seen_key, '-inf', '(' .. (now - tonumber(engaged_ms)), 'WITHSCORES', 'LIMIT', 0, 2000)
+  local gone, unseen = 0, 0
+  for i = 2, #stale, 2 do
+    if string.sub(stale[i], -2) == '.5' then unseen = unseen + 1 else gone = gone + 1 end
+  end
+  return gone + share * unseen, share
+end
+
 -- What the line can count on, for each waiting fan's ETA and chance of a ticket
 -- (shared/src/domain/queue.rs `LineAhead`), written to the stats at the end of each tick:
 -- - the seats per admitted fan (seats sold over the admitted fans who are done, starting from
 --   the prior as if `priorFans` had bought that many each), and the seats left for the line
---   (neither sold nor held, less what the admitted fans still choosing will buy) if every live
---   hold is paid and if every one lapses;
+--   (neither sold nor held, less what the admitted fans still choosing will buy: not those gone,
+--   see choosingGone) if every live hold is paid and if every one lapses, with the fans expected
+--   not to buy (`choosingGone`) and the no-show share for the room's forecast
+--   (shared/src/domain/forecast.rs);
 -- - while admitting: the pace (this tick's limit, per second), the headroom (how many more fans
 --   the ACTIVE cap and the inventory bound let in before anyone admitted finishes) and, over the ticks
 --   where the cap or the inventory held admission under the limit, the rate the line moved: what
@@ -200,9 +224,11 @@ local function measureLine(active, admitting)
                           'tickCapRoom', 'tickSeatRoom', 'tickOverbooking')
   local prior = tonumber(prior_fans)
   local perFan = (tonumber(sold_seats) + tonumber(seats_per_fan_prior) * prior) / (math.max(0, tonumber(stats[1] or '0') - active) + prior)
-  local ifPaid = tonumber(available_seats) - math.max(0, active - tonumber(fans_holding)) * perFan
+  local gone, noShowShare = choosingGone(active)
+  local ifPaid = tonumber(available_seats) - math.max(0, active - tonumber(fans_holding) - gone) * perFan
   local fields = {'seatsPerFan', string.format('%.3f', perFan), 'seatsIfHoldsPaid', string.format('%.1f', ifPaid),
-                  'seatsIfHoldsLapse', string.format('%.1f', ifPaid + tonumber(held_seats))}
+                  'seatsIfHoldsLapse', string.format('%.1f', ifPaid + tonumber(held_seats)),
+                  'choosingGone', string.format('%.2f', gone), 'noShowShare', string.format('%.4f', noShowShare)}
   if admitting and stats[2] then
     local room, limit, admitted = tonumber(stats[2]), tonumber(stats[3]), tonumber(stats[4] or '0')
     fields[#fields + 1] = 'admitPace'
@@ -304,11 +330,21 @@ end
 local lapsed = redis.call('ZRANGEBYSCORE', active_key, '-inf', now, 'LIMIT', 0, step)
 chunked('ZREM', active_key, lapsed)
 chunked('ZREM', seen_key, lapsed)
-local idleActive = redis.call('ZRANGEBYSCORE', seen_key, '-inf', '(' .. active_idle_cutoff_ms, 'LIMIT', 0, step)
+local idleSeen = redis.call('ZRANGEBYSCORE', seen_key, '-inf', '(' .. active_idle_cutoff_ms, 'WITHSCORES', 'LIMIT', 0, step)
+local idleActive, noShows = {}, 0
+for i = 1, #idleSeen, 2 do
+  idleActive[#idleActive + 1] = idleSeen[i]
+  if string.sub(idleSeen[i + 1], -2) == '.5' then
+    noShows = noShows + 1
+  end
+end
 chunked('ZREM', active_key, idleActive)
 chunked('ZREM', seen_key, idleActive)
 if #idleActive > 0 then
   redis.call('HINCRBY', stats_key, 'idleActive', #idleActive)
+end
+if noShows > 0 then
+  redis.call('HINCRBY', stats_key, 'noShows', noShows)
 end
 local expired = #lapsed + #idleActive
 

@@ -125,7 +125,7 @@ async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_t
     let report = app.store.queue.tick(c, 2, t0 + 11_000, settings, plenty, None).await.unwrap();
     assert_eq!((report.expired_active, report.active), (1, 1), "{report:?}");
     let snapshot = app.store.queue.snapshot(c, t0 + 11_000).await.unwrap();
-    assert_eq!(snapshot.idle_active_total, 1);
+    assert_eq!((snapshot.idle_active_total, snapshot.no_shows_total), (1, 1), "it never came after its admission");
     let kept = app.store.booking.seat_page(busy.ticket.as_ref().unwrap(), c, schedule, page, t0 + 11_000).await;
     assert!(kept.is_ok(), "the busy fan is still ACTIVE");
     let gone = app.store.booking.seat_page(idle.ticket.as_ref().unwrap(), c, schedule, page, t0 + 11_000).await;
@@ -151,6 +151,8 @@ async fn an_admitted_fan_who_never_shows_up_gives_the_slot_back_before_the_idle_
     assert_eq!((before.expired_active, before.active), (0, 2), "nobody is given back within the grace: {before:?}");
     let after = app.store.queue.tick(c, 3, t0 + ADMITTED_NO_SHOW_MS + 1_000, settings, plenty, None).await.unwrap();
     assert_eq!((after.expired_active, after.active), (1, 1), "the no-show's slot went back: {after:?}");
+    let snapshot = app.store.queue.snapshot(c, t0 + ADMITTED_NO_SHOW_MS + 1_000).await.unwrap();
+    assert_eq!((snapshot.idle_active_total, snapshot.no_shows_total), (1, 1));
     assert!(ADMITTED_NO_SHOW_MS < settings.active_idle_ms);
     let schedule = &concert.schedules[0].schedule_id;
     let page = SeatPage { from: 1, limit: 10 };

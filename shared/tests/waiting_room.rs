@@ -415,8 +415,9 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 200, t0).await;
     let ten = Admission { admit_per_tick: 10, ..SETTINGS };
-    // 100 seats, none sold or held: 10 admitted and choosing are expected to take 10 (the prior,
-    // one seat each): 90 left either way.
+    // 100 seats, none sold or held: 10 admitted and choosing, not seen since their admission, of
+    // whom a quarter are expected never to come (the prior): the rest are expected to take 7.5
+    // (the prior, one seat each): 92.5 left either way.
     let fresh = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
     app.store.queue.tick(&c, 1, t0, ten, fresh, None).await.unwrap();
     let line = |p: QueuePosition| match p {
@@ -425,10 +426,10 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     };
     let ahead = line(position(&app, &tickets[10], t0).await);
     let seats = ahead.seats.expect("measured by the tick");
-    assert_eq!((seats.per_fan, seats.if_holds_paid, seats.if_holds_lapse), (1.0, 90.0, 90.0));
-    assert_eq!((seats.likely_through(), seats.unlikely_from()), (72, 181));
+    assert_eq!((seats.per_fan, seats.if_holds_paid, seats.if_holds_lapse), (1.0, 92.5, 92.5));
+    assert_eq!((seats.likely_through(), seats.unlikely_from()), (74, 186));
     assert_eq!(seats.chance(1), Chance::Likely);
-    assert_eq!(seats.chance(181), Chance::Unlikely);
+    assert_eq!(seats.chance(186), Chance::Unlikely);
     // Those ten are done and bought 30 seats (3 each); 20 of the 70 left are held by ten fans
     // admitted next. (30 + 20) / (10 + 20) = 1.67 seats per fan; left: 50 with the holds paid,
     // 70 if they lapse.
@@ -886,4 +887,26 @@ async fn a_bound_line_is_told_the_burst_that_lets_it_in_when_the_holds_ahead_lap
     let report = app.store.tick_room(&c, 3, t0 + 20_000, admission).await.unwrap();
     assert!(report.admitted > told_through - place, "{report:?}");
     assert!(matches!(position(&app, &tickets[3], t0 + 20_000).await, QueuePosition::Active { .. }));
+}
+
+#[tokio::test]
+async fn admitted_fans_gone_or_never_come_are_not_counted_on_to_buy() {
+    let app = TestApp::spawn().await;
+    let concert = app.concert(10, 100).await;
+    let c = concert.concert_id.clone();
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 10, t0).await;
+    let seats = Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 };
+    app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 4, ..SETTINGS }, seats, None).await.unwrap();
+    // One of the four comes, lists the seats and closes the tab; three are never seen.
+    let page = ticketing::domain::inputs::SeatPage { from: 1, limit: 10 };
+    app.store.booking.seat_page(&tickets[0], &c, &concert.schedules[0].schedule_id, page, t0 + 1_000).await.unwrap();
+    app.store.queue.tick(&c, 2, t0 + 15_000, Admission { admit_per_tick: 0, ..SETTINGS }, seats, None).await.unwrap();
+    let QueuePosition::Waiting { line, .. } = position(&app, &tickets[4], t0 + 15_000).await else {
+        panic!("the fifth waits");
+    };
+    // Not counted on: the one gone and a quarter (the prior) of the three never seen; the other
+    // 2.25 are expected to buy a seat each (kept to a tenth).
+    let left = line.seats.unwrap().if_holds_paid;
+    assert!((left - (10.0 - 2.25)).abs() <= 0.05, "{left}");
 }

@@ -72,6 +72,8 @@ pub struct Fans {
     pub dropped_absent: u64,
     /// ACTIVE slots given back idle.
     pub idle_active: u64,
+    /// Of those, fans never seen after their admission.
+    pub never_showed: u64,
     /// Waiting when the room sold out, and told so.
     pub told_sold_out: Option<u64>,
     pub waiting_now: u64,
@@ -128,6 +130,7 @@ impl SaleReportBody {
                 admitted: s.admitted_total,
                 dropped_absent: s.dropped_total,
                 idle_active: s.idle_active_total,
+                never_showed: s.no_shows_total,
                 told_sold_out: s.sold_out_waiting,
                 waiting_now: s.waiting,
                 active_now: s.active,
@@ -181,6 +184,7 @@ impl SaleReportBody {
             ("admitted", Some(f.admitted)),
             ("droppedAbsent", Some(f.dropped_absent)),
             ("idleActive", Some(f.idle_active)),
+            ("neverShowed", Some(f.never_showed)),
             ("toldSoldOut", f.told_sold_out),
             ("waitingNow", Some(f.waiting_now)),
             ("activeNow", Some(f.active_now)),

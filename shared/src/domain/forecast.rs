@@ -14,13 +14,17 @@
 //!   long paid holds took to be paid, both counted by the scripts that end holds);
 //! - a tick admits up to its limit, the ACTIVE cap's room and the inventory bound's room, as the
 //!   tick does, each fan taking one unit of room;
+//! - each ACTIVE fan not seen for [`ENGAGED_MS`] (the fan's page asks every 5 s) gives its unit back
+//!   when it idles out, if it was seen since its admission (it is gone), or with the measured share
+//!   of admitted fans who never show up, if not (it may still come: a fan following the line
+//!   notices its turn at its next poll);
 //! - each fan admitted, and each already choosing, then holds what admitted fans hold on average
 //!   (the seats they buy, and the seats they hold and let lapse), taking the overbooking factor
 //!   times that; it is taken at once, which is early by the time a fan takes to choose but does not
 //!   change how many a burst lets in, and the lapsing share comes back a hold later.
 //!
-//! What it leaves out, so it is early or late by them: fans who leave or go idle while choosing
-//! (their unit comes back sooner), a fan whose hold lapsed counting as choosing again until it idles,
+//! What it leaves out, so it is early or late by them: fans who leave while choosing (their unit
+//! comes back sooner), a fan whose hold lapsed counting as choosing again until it idles,
 //! the ACTIVE cap freeing as fans finish (the forecast stops where the cap binds and the ETA falls
 //! back to the rate the line moved while bound), and the operator's or the autopilot's changes.
 
@@ -36,6 +40,14 @@ pub const LAPSE_PRIOR_SEATS: f64 = 20.0;
 /// The share used is at most this, so a sale of mostly lapsing holds still forecasts a finite
 /// number of holds per fan.
 const MAX_LAPSE_SHARE: f64 = 0.9;
+
+/// Where the share of admitted fans who never show up starts, before the sale has seen its own.
+pub const NO_SHOW_SHARE_PRIOR: f64 = 0.25;
+/// How many fans that start is worth.
+pub const NO_SHOW_PRIOR_FANS: f64 = 20.0;
+/// An ACTIVE fan not seen for this long is taken for gone or not yet there: the fan's page asks
+/// for the seat map every 5 s while a fan chooses and pays.
+pub const ENGAGED_MS: u64 = 10_000;
 
 /// How far ahead the forecast looks.
 pub const HORIZON_MS: u64 = 3_600_000;
@@ -112,6 +124,18 @@ impl HoldOutlook {
     }
 }
 
+/// What the room knows of its ACTIVE fans not seen for [`ENGAGED_MS`]: when each idles out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdleOutlook {
+    /// The idle deadlines of fans seen since their admission, and not since: gone.
+    pub gone_ms: Vec<u64>,
+    /// The idle deadlines of fans not seen since their admission: they may still come.
+    pub unseen_ms: Vec<u64>,
+    /// The share of admitted fans who never came (`room_tick.lua` measures it: no-shows over the
+    /// fans done, from [`NO_SHOW_SHARE_PRIOR`] worth [`NO_SHOW_PRIOR_FANS`]).
+    pub no_show_share: f64,
+}
+
 /// The room as its tick left it, what the forecast starts from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outlook {
@@ -129,12 +153,14 @@ pub struct Outlook {
     /// The inventory bound's room, in its units: the seats available times the overbooking factor,
     /// less one for each admitted fan still choosing.
     pub seat_room: f64,
-    /// Admitted fans without a live hold.
+    /// Admitted fans without a live hold who are expected to hold: neither gone nor expected
+    /// never to come (`choosingGone` of the tick).
     pub choosing: f64,
     pub overbooking: f64,
     /// Seats sold per admitted fan (`domain::queue::SeatsAhead::per_fan`).
     pub per_fan: f64,
     pub holds: HoldOutlook,
+    pub idle: IdleOutlook,
 }
 
 /// Places `from..=to` are let in evenly from `start_ms` to `end_ms` (a burst when equal).
@@ -165,20 +191,30 @@ impl Forecast {
             let k = at_ms.saturating_sub(o.now_ms).div_ceil(tick_ms).max(1) as usize;
             (k <= ticks).then_some(k)
         };
+        // The bound's room each tick gives back, in its units (a seat is worth the overbooking
+        // factor, a fan choosing one).
         let mut released = vec![0.0; ticks + 1];
         for &expiry in &o.holds.expiries_ms {
             let age = o.hold_ms.saturating_sub(expiry.saturating_sub(o.now_ms));
             if let Some(k) = tick_of(expiry) {
-                released[k] += o.holds.lapse_chance(age);
+                released[k] += o.overbooking * o.holds.lapse_chance(age);
+            }
+        }
+        for (deadlines, weight) in [(&o.idle.gone_ms, 1.0), (&o.idle.unseen_ms, o.idle.no_show_share)] {
+            for &deadline in deadlines {
+                if let Some(k) = tick_of(deadline) {
+                    released[k] += weight;
+                }
             }
         }
         // An admitted fan holds the seats it buys and the seats it lets lapse: per_fan / (1 - lapse).
         let lapse = o.holds.lapse_share();
         let lapsing_per_fan = o.per_fan * lapse / (1.0 - lapse);
         let take = o.overbooking * (o.per_fan + lapsing_per_fan);
-        let mut room = o.seat_room - o.choosing * (take - 1.0).max(0.0);
+        let choosing = o.choosing.max(0.0);
+        let mut room = o.seat_room - choosing * (take - 1.0).max(0.0);
         if let Some(k) = tick_of(o.now_ms + o.hold_ms) {
-            released[k] += o.choosing * lapsing_per_fan;
+            released[k] += o.overbooking * choosing * lapsing_per_fan;
         }
         let (mut cap, mut left, mut through) = (o.cap_room, o.waiting as f64, o.head_place.saturating_sub(1));
         let mut forecast = Forecast { head: o.head_place, ..Forecast::default() };
@@ -187,8 +223,9 @@ impl Forecast {
             if left < 1.0 {
                 break;
             }
-            room += o.overbooking * released[k];
-            let n = o.per_tick.min(room).min(cap).min(left).floor();
+            room += released[k];
+            // (A hair over, so a room of exactly n fans made of fractions lets n in.)
+            let n = (o.per_tick.min(room).min(cap).min(left) + 1e-9).floor();
             if n < 1.0 {
                 if cap < 1.0 && room >= 1.0 {
                     forecast.cap_bound = true;
@@ -211,7 +248,7 @@ impl Forecast {
             cap -= n;
             left -= n;
             if let Some(j) = tick_of(at + o.hold_ms) {
-                released[j] += n * lapsing_per_fan;
+                released[j] += o.overbooking * n * lapsing_per_fan;
             }
         }
         forecast.merge(o.now_ms, tick_ms);
@@ -318,7 +355,21 @@ mod tests {
             overbooking: 1.5,
             per_fan: 1.0,
             holds: HoldOutlook::default(),
+            idle: IdleOutlook::default(),
         }
+    }
+
+    #[test]
+    fn fans_gone_give_their_unit_back_when_they_idle_out_and_fans_not_yet_there_as_many_do() {
+        // 4 fans seen and gone idle out in 30 s, 10 not seen since their admission in 40 s, of
+        // whom a fifth never come; the 8 who will hold take their 1.5 seats a fan soon: the room's
+        // 4 units are theirs.
+        let idle = IdleOutlook { gone_ms: vec![NOW + 30_000; 4], unseen_ms: vec![NOW + 40_000; 10], no_show_share: 0.2 };
+        let holds = HoldOutlook { sold: 1_000_000_000, ..Default::default() };
+        let f = Forecast::new(&Outlook { seat_room: 4.0, choosing: 8.0, idle, holds, ..outlook() });
+        // The four gone let four in; the two expected never to come give back what those four
+        // take beyond their unit each: nobody more.
+        assert_eq!(f.runs, vec![Run { to: 104, start_ms: NOW + 30_000, end_ms: NOW + 30_000 }], "{f:?}");
     }
 
     #[test]

@@ -169,8 +169,7 @@ impl Store {
         let decision = pilot.decide(&admission, now_ms);
         let report = self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await?;
         if report.ran {
-            let timing = (admission.tick_ms, admission.hold_ms);
-            self.queue.record_forecast(concert, now_ms, timing, &report, &inventory, holds).await?;
+            self.queue.record_forecast(concert, now_ms, &admission, &report, &inventory, holds).await?;
         }
         Ok((report, inventory.available()))
     }

@@ -1,17 +1,32 @@
 //! The room's forecast (`domain::forecast`): made after each tick from what the tick left in the
-//! stats and what the seats' side knows of its holds, and kept in the stats' `forecast` field,
-//! which every waiting fan's status and the public room state read.
+//! stats, when the ACTIVE fans not seen lately idle out, and what the seats' side knows of its
+//! holds, and kept in the stats' `forecast` field, which every waiting fan's status and the
+//! public room state read.
 
 use fred::prelude::*;
 
 use super::super::StoreResult;
-use super::{QueueStore, TickReport};
-use crate::domain::forecast::{Forecast, HoldOutlook, Outlook};
+use super::tick::NOT_SEEN_MARK;
+use super::{Admission, QueueStore, TickReport};
+use crate::domain::forecast::{Forecast, HoldOutlook, IdleOutlook, Outlook, ENGAGED_MS, NO_SHOW_SHARE_PRIOR};
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::{Inventory, SEATS_PER_FAN_PRIOR};
 
 /// What the tick left that the forecast starts from, in [`QueueStore::record_forecast`]'s order.
-const TICK_FIELDS: [&str; 7] = ["tickLimit", "tickCapRoom", "tickSeatRoom", "tickAdmitted", "tickOverbooking", "admitted", "seatsPerFan"];
+const TICK_FIELDS: [&str; 9] = [
+    "tickLimit",
+    "tickCapRoom",
+    "tickSeatRoom",
+    "tickAdmitted",
+    "tickOverbooking",
+    "admitted",
+    "seatsPerFan",
+    "choosingGone",
+    "noShowShare",
+];
+
+/// The most ACTIVE fans not seen lately the forecast reads (the longest unseen first).
+const IDLE_FORECAST: i64 = 2_000;
 
 impl QueueStore {
     /// Forecasts when each place in `concert`'s line is let in, from the tick that just ran
@@ -21,7 +36,7 @@ impl QueueStore {
         &self,
         concert: &ConcertId,
         now_ms: u64,
-        (tick_ms, hold_ms): (u64, u64),
+        admission: &Admission,
         report: &TickReport,
         inventory: &Inventory,
         holds: HoldOutlook,
@@ -30,26 +45,39 @@ impl QueueStore {
         let pipe = self.redis.client().pipeline();
         pipe.hmget::<(), _, _>(k.room_stats(concert), TICK_FIELDS.to_vec()).await?;
         pipe.hmget::<(), _, _>(k.room_settings(concert), vec!["paused", "soldOut"]).await?;
-        let (stats, settings): (Vec<Option<f64>>, Vec<Option<String>>) = pipe.all().await?;
-        let [limit, cap_room, seat_room, admitted_now, overbooking, admitted, per_fan] =
+        let unseen_since = now_ms.saturating_sub(ENGAGED_MS + 1) as f64;
+        pipe.zrangebyscore::<(), _, _, _>(k.room_seen(concert), f64::NEG_INFINITY, unseen_since, true, Some((0, IDLE_FORECAST))).await?;
+        type Answers = (Vec<Option<f64>>, Vec<Option<String>>, Vec<(String, String)>);
+        let (stats, settings, unseen): Answers = pipe.all().await?;
+        let [limit, cap_room, seat_room, admitted_now, overbooking, admitted, per_fan, gone, no_show_share] =
             std::array::from_fn(|i| stats.get(i).copied().flatten());
+        let mut idle = IdleOutlook { no_show_share: no_show_share.unwrap_or(NO_SHOW_SHARE_PRIOR), ..Default::default() };
+        for (_, seen) in unseen {
+            let idles_at = seen.parse::<f64>().unwrap_or(0.0) as u64 + admission.active_idle_ms;
+            if seen.ends_with(NOT_SEEN_MARK) {
+                idle.unseen_ms.push(idles_at)
+            } else {
+                idle.gone_ms.push(idles_at)
+            }
+        }
         let stopped = settings.iter().any(|s| s.as_deref() == Some("1"));
         let forecast = match (limit, cap_room, seat_room, overbooking) {
             (Some(per_tick), Some(cap_room), Some(seat_room), Some(overbooking)) if !stopped && report.still_waiting > 0 => {
                 let admitted_now = admitted_now.unwrap_or(0.0);
                 Some(Forecast::new(&Outlook {
                     now_ms,
-                    tick_ms,
-                    hold_ms,
+                    tick_ms: admission.tick_ms,
+                    hold_ms: admission.hold_ms,
                     head_place: admitted.unwrap_or(0.0) as u64 + 1,
                     waiting: report.still_waiting,
                     per_tick,
                     cap_room: cap_room - admitted_now,
                     seat_room: seat_room - admitted_now,
-                    choosing: report.active.saturating_sub(inventory.fans_holding) as f64,
+                    choosing: report.active.saturating_sub(inventory.fans_holding) as f64 - gone.unwrap_or(0.0),
                     overbooking,
                     per_fan: per_fan.unwrap_or(SEATS_PER_FAN_PRIOR),
                     holds,
+                    idle,
                 }))
             }
             _ => None,

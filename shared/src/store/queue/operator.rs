@@ -32,6 +32,8 @@ pub struct RoomSnapshot {
     pub changes: Vec<serde_json::Value>,
     /// ACTIVE slots given back by fans who went idle, since the room opened.
     pub idle_active_total: u64,
+    /// Of those, fans never seen after their admission (they never came back to the page).
+    pub no_shows_total: u64,
     /// The autopilot's last decisions, newest first.
     pub decisions: Vec<LoggedDecision>,
     /// The booking path's answers over the last [`HEALTH_SECONDS`] complete seconds.
@@ -143,6 +145,7 @@ impl QueueStore {
             sold_out_waiting: stat("soldOutWaiting"),
             changes: changes.iter().map(|c| from_json(c)).collect::<StoreResult<_>>()?,
             idle_active_total: stat("idleActive").unwrap_or(0),
+            no_shows_total: stat("noShows").unwrap_or(0),
             codes_issued,
             codes_redeemed: stat("codesRedeemed").unwrap_or(0),
             decisions: decisions.iter().map(|d| from_json(d)).collect::<StoreResult<_>>()?,

@@ -7,8 +7,13 @@ use super::super::{Keys, StoreError, StoreResult};
 use super::LoggedDecision;
 use super::QueueStore;
 use crate::domain::challenge::Door;
+use crate::domain::forecast::{ENGAGED_MS, NO_SHOW_PRIOR_FANS, NO_SHOW_SHARE_PRIOR};
 use crate::domain::ids::ConcertId;
 use crate::domain::queue::{admitted_seen_ms, Inventory, PRIOR_FANS, SEATS_PER_FAN_PRIOR};
+
+/// What ends the last-seen time a tick gives the tickets it admits (`room_tick.lua`): no sighting
+/// has it, so a ticket not seen since its admission is told apart from one seen and gone.
+pub(super) const NOT_SEEN_MARK: &str = ".5";
 use crate::domain::report::WAIT_BUCKETS_SECONDS;
 
 /// The environment's admission settings: the defaults of every room an operator has not tuned,
@@ -113,6 +118,9 @@ impl Script for RoomTick<'_> {
         "seats_per_fan_prior",
         "prior_fans",
         "wait_buckets",
+        "engaged_ms",
+        "no_show_prior",
+        "no_show_prior_fans",
     ];
     lua_source!("room_tick");
 
@@ -150,12 +158,15 @@ impl Script for RoomTick<'_> {
             self.decision.map(|d| d.decision.limit.to_string()).unwrap_or_default(),
             self.decision.map(|d| serde_json::to_string(d).expect("a decision serializes")).unwrap_or_default(),
             now_ms.saturating_sub(a.active_idle_ms).to_string(),
-            admitted_seen_ms(now_ms, a.active_idle_ms).to_string(),
+            format!("{}{NOT_SEEN_MARK}", admitted_seen_ms(now_ms, a.active_idle_ms)),
             inventory.sold.to_string(),
             inventory.held.to_string(),
             SEATS_PER_FAN_PRIOR.to_string(),
             PRIOR_FANS.to_string(),
             WAIT_BUCKETS_SECONDS.map(|b| b.to_string()).join(","),
+            ENGAGED_MS.to_string(),
+            NO_SHOW_SHARE_PRIOR.to_string(),
+            NO_SHOW_PRIOR_FANS.to_string(),
         ]
     }
 }
