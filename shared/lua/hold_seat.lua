@@ -1,7 +1,8 @@
 -- Hold one seat for one user. Exactly one of any number of concurrent holds of a seat wins,
 -- because this script is the only writer of the seat's entry and runs atomically.
 -- KEYS: {s:<id>}:meta, {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
---       {s:<id>}:finished, {s:<id>}:states
+--       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:held-by (a HyperLogLog of the fans who held,
+--       for the operator's report)
 -- ARGV: seatNumber, reservationId, userId, nowMs, holdMs, scheduleId, concertId (of the caller's
 --       queue token)
 -- Returns {'OK', reservationJson} (a new hold, or the caller's own live hold of the seat) |
@@ -11,8 +12,8 @@
 -- holds each seat's state for listings (see SeatState): the hold's expiry.
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
-local meta_key, seats_key, reservations_key, holds_key, holders_key, finished_key, states_key =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local meta_key, seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, held_by_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local seat_number, reservation_id, user_id, now_ms, hold_ms, schedule_id, concert_id =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local meta = redis.call('HMGET', meta_key, 'seatCount', 'price', 'concertId')
@@ -64,4 +65,5 @@ redis.call('BITFIELD', states_key, 'SET', 'i64', '#' .. seat, expiresAt)
 redis.call('HSET', reservations_key, reservation_id, reservation)
 redis.call('ZADD', holds_key, expiresAt, reservation_id)
 redis.call('HINCRBY', holders_key, user_id, 1)
+redis.call('PFADD', held_by_key, user_id)
 return {'OK', reservation}

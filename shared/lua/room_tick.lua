@@ -307,7 +307,8 @@ if lottery[2] and not lottery[3] and now >= tonumber(lottery[1]) then
   redis.call('HSET', settings_key, 'opened', '1')
   return {'DRAW'}
 end
-redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0)
+-- `activeTtlMs`: what leave_room.lua takes from an ACTIVE expiry for the admission time.
+redis.call('HSET', stats_key, 'tickAt', tick, 'tickLeft', 0, 'tickAdmitted', 0, 'activeTtlMs', active_ttl_ms)
 -- Joins per second since the last tick: the pressure the door's difficulty follows (see
 -- shared/src/domain/challenge.rs); the ticket counter counts every join.
 local joinSeq = tonumber(redis.call('GET', seq_key) or '0')

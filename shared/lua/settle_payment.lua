@@ -7,7 +7,8 @@
 -- and answered 'ORPHANED'.
 -- KEYS: {s:<id>}:seats, {s:<id>}:reservations, {s:<id>}:holds, {s:<id>}:holders,
 --       {s:<id>}:finished, {s:<id>}:states, {s:<id>}:outbox, {s:<id>}:meta, {s:<id>}:refunds,
---       {s:<id>}:minutes (seats sold per minute, for the operator's report)
+--       {s:<id>}:minutes (seats sold per minute, for the operator's report), {s:<id>}:bought-by (a
+--       HyperLogLog of the fans who bought, for the report)
 -- ARGV: reservationId, outcome ('PAID' | 'VOID'), paidAtMs, eventId, paidAtRfc3339, paidInBuckets
 --       (upper bounds in seconds, comma-separated: a sale counts the time from its hold in the
 --       meta's `paidIn:<bound>`, the first bound it does not exceed, or `paidIn:inf`; a voided hold
@@ -16,8 +17,8 @@
 --         | {'ERR', code}
 -- KEYS and ARGV by name, in the order the script's struct in shared/src/store/ sends them
 -- (ARGV are strings as sent).
-local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key, minutes_key =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local seats_key, reservations_key, holds_key, holders_key, finished_key, states_key, outbox_key, meta_key, refunds_key, minutes_key, bought_by_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local reservation_id, outcome, paid_at_ms, event_id, paid_at_rfc3339, paid_in_buckets =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local raw = redis.call('HGET', reservations_key, reservation_id)
@@ -65,6 +66,7 @@ for bound in string.gmatch(paid_in_buckets, '%d+') do
   end
 end
 redis.call('HINCRBY', meta_key, bucket, 1)
+redis.call('PFADD', bought_by_key, r.userId)
 raw = cjson.encode(r)
 redis.call('HSET', reservations_key, reservation_id, raw)
 local event = cjson.encode({

@@ -67,8 +67,9 @@ mod tests {
         let concert = app.concert(2, 1_000).await;
         let (c, schedule) = (concert.concert_id.as_str(), concert.schedules[0].schedule_id.clone());
         let buyers = [app.waiting_user(10_000).await, app.waiting_user(10_000).await];
-        let _late = app.waiting_user(0).await;
+        let late = app.waiting_user(0).await;
         app.admit_waiting().await;
+        app.store.queue.leave(late.ticket.as_ref().unwrap()).await.unwrap();
         for (i, buyer) in buyers.iter().enumerate() {
             let ticket = buyer.ticket.as_ref().unwrap();
             let seat = SeatNumber::parse(i as i64 + 1).unwrap();
@@ -89,6 +90,12 @@ mod tests {
         let fans = &body["fans"];
         assert_eq!((fans["joined"].as_u64(), fans["admitted"].as_u64(), fans["prequeue"].as_u64()), (Some(3), Some(3), Some(0)));
         assert_eq!(body["seatsPerAdmittedFan"], 0.67);
+        assert_eq!((fans["held"].as_u64(), fans["bought"].as_u64(), fans["conversion"].as_f64()), (Some(2), Some(2), Some(0.667)));
+        assert_eq!((fans["leftLine"].as_u64(), fans["leftAfterAdmission"].as_u64()), (Some(0), Some(1)), "the late fan left once in");
+        assert_eq!(body["bookingPath"]["count"], 2, "both buyers' tokens ended with their payment");
+        assert_eq!(body["bookingPath"]["p50SecondsAtMost"], 1);
+        assert_eq!(body["holds"]["holdToPayment"]["count"], 2);
+        assert_eq!(body["holds"]["lapsedSeats"], 0);
         assert_eq!(body["queueWait"]["admitted"], 3);
         assert_eq!(body["queueWait"]["p50SecondsAtMost"], 1, "admitted within a second of joining");
         let minutes = body["salesPerMinute"].as_array().unwrap();
@@ -103,6 +110,7 @@ mod tests {
         assert!(csv.starts_with("section,figure,value\r\n"), "{csv}");
         assert!(csv.contains("\r\nseats,sold,2\r\n"), "{csv}");
         assert!(csv.contains("\r\nfans,admitted,3\r\n"), "{csv}");
+        assert!(csv.contains("\r\nbookingPath,count,2\r\n"), "{csv}");
         assert!(csv.contains("\r\nconcert,title,\"Test Concert\"\r\n"), "{csv}");
     }
 

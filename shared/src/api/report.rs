@@ -7,7 +7,7 @@ use super::operator::SeatCounts;
 use crate::domain::ids::ConcertId;
 use crate::domain::models::rfc3339;
 use crate::domain::queue::RoomStatus;
-use crate::domain::report::WAIT_BUCKETS_SECONDS;
+use crate::domain::report::{SecondsHistogram, SECONDS_BUCKETS};
 use crate::store::flows::SaleReport;
 use crate::store::queue::LoggedDecision;
 
@@ -27,6 +27,10 @@ pub struct SaleReportBody {
     /// Seats sold per fan admitted; `None` before anyone was admitted.
     pub seats_per_admitted_fan: Option<f64>,
     pub queue_wait: QueueWait,
+    /// Admission to the payment that ended the fan's token (its last live hold paid).
+    pub booking_path: Spread,
+    /// Seats whose hold lapsed (or whose payment was voided), and how long paid holds took.
+    pub holds: Holds,
     /// The operator's changes (newest first, the last 50) and the autopilot's decisions (the last 100).
     pub changes: Vec<serde_json::Value>,
     pub autopilot_decisions: Vec<LoggedDecision>,
@@ -74,6 +78,15 @@ pub struct Fans {
     pub idle_active: u64,
     /// Of those, fans never seen after their admission.
     pub never_showed: u64,
+    /// Fans who left the line themselves, and who left once admitted.
+    pub left_line: u64,
+    pub left_after_admission: u64,
+    /// Fans who held a seat, and who bought one: HyperLogLog counts per schedule, within about
+    /// 1 %, summed over the schedules (a fan of two counts twice).
+    pub held: u64,
+    pub bought: u64,
+    /// Fans who bought over fans admitted; `None` before anyone was admitted.
+    pub conversion: Option<f64>,
     /// Waiting when the room sold out, and told so.
     pub told_sold_out: Option<u64>,
     pub waiting_now: u64,
@@ -95,6 +108,36 @@ pub struct QueueWait {
     pub buckets: Vec<WaitBucket>,
 }
 
+/// A time's spread, from a histogram (`domain::report`): each quantile is the upper bound of its
+/// bucket; `None` when nothing was counted, or beyond the last bound.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spread {
+    pub count: u64,
+    pub p50_seconds_at_most: Option<u64>,
+    pub p90_seconds_at_most: Option<u64>,
+    pub p99_seconds_at_most: Option<u64>,
+}
+
+impl Spread {
+    fn new(h: &SecondsHistogram) -> Self {
+        let quantile = |q| h.quantile(q).flatten();
+        Spread {
+            count: h.total(),
+            p50_seconds_at_most: quantile(0.5),
+            p90_seconds_at_most: quantile(0.9),
+            p99_seconds_at_most: quantile(0.99),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Holds {
+    pub lapsed_seats: u64,
+    pub hold_to_payment: Spread,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitBucket {
@@ -105,11 +148,10 @@ pub struct WaitBucket {
 
 impl SaleReportBody {
     pub fn new(report: SaleReport, now_ms: u64) -> Self {
-        let SaleReport { view, queue, minutes, ledger } = report;
+        let SaleReport { view, queue, minutes, ledger, holds, fans_held, fans_bought } = report;
         let (s, i) = (&view.snapshot, &view.inventory);
         let status = s.settings.status(now_ms, view.concert.last_start_ms());
-        let waits = &queue.waits;
-        let quantile = |q| waits.quantile(q).flatten();
+        let waits = Spread::new(&queue.waits);
         SaleReportBody {
             concert_id: view.concert.concert_id.clone(),
             title: view.concert.title.clone(),
@@ -131,6 +173,11 @@ impl SaleReportBody {
                 dropped_absent: s.dropped_total,
                 idle_active: s.idle_active_total,
                 never_showed: s.no_shows_total,
+                left_line: queue.left_waiting,
+                left_after_admission: queue.left_active,
+                held: fans_held,
+                bought: fans_bought,
+                conversion: (s.admitted_total > 0).then(|| (fans_bought as f64 / s.admitted_total as f64 * 1000.0).round() / 1000.0),
                 told_sold_out: s.sold_out_waiting,
                 waiting_now: s.waiting,
                 active_now: s.active,
@@ -139,17 +186,20 @@ impl SaleReportBody {
             },
             seats_per_admitted_fan: (s.admitted_total > 0).then(|| (i.sold as f64 / s.admitted_total as f64 * 100.0).round() / 100.0),
             queue_wait: QueueWait {
-                admitted: waits.total(),
-                p50_seconds_at_most: quantile(0.5),
-                p90_seconds_at_most: quantile(0.9),
-                p99_seconds_at_most: quantile(0.99),
-                buckets: waits
+                admitted: waits.count,
+                p50_seconds_at_most: waits.p50_seconds_at_most,
+                p90_seconds_at_most: waits.p90_seconds_at_most,
+                p99_seconds_at_most: waits.p99_seconds_at_most,
+                buckets: queue
+                    .waits
                     .counts
                     .iter()
                     .enumerate()
-                    .map(|(slot, &fans)| WaitBucket { up_to_seconds: WAIT_BUCKETS_SECONDS.get(slot).copied(), fans })
+                    .map(|(slot, &fans)| WaitBucket { up_to_seconds: SECONDS_BUCKETS.get(slot).copied(), fans })
                     .collect(),
             },
+            booking_path: Spread::new(&queue.booking_path),
+            holds: Holds { lapsed_seats: holds.lapsed, hold_to_payment: Spread::new(&holds.paid_in) },
             changes: s.changes.clone(),
             autopilot_decisions: s.decisions.clone(),
         }
@@ -185,6 +235,10 @@ impl SaleReportBody {
             ("droppedAbsent", Some(f.dropped_absent)),
             ("idleActive", Some(f.idle_active)),
             ("neverShowed", Some(f.never_showed)),
+            ("leftLine", Some(f.left_line)),
+            ("leftAfterAdmission", Some(f.left_after_admission)),
+            ("held", Some(f.held)),
+            ("bought", Some(f.bought)),
             ("toldSoldOut", f.told_sold_out),
             ("waitingNow", Some(f.waiting_now)),
             ("activeNow", Some(f.active_now)),
@@ -193,7 +247,15 @@ impl SaleReportBody {
         ] {
             row("fans", name, opt(v));
         }
+        row("fans", "conversion", f.conversion.map(|v| v.to_string()).unwrap_or_default());
         row("fans", "seatsPerAdmittedFan", self.seats_per_admitted_fan.map(|v| v.to_string()).unwrap_or_default());
+        for (section, spread) in [("bookingPath", &self.booking_path), ("holdToPayment", &self.holds.hold_to_payment)] {
+            row(section, "count", spread.count.to_string());
+            row(section, "p50SecondsAtMost", opt(spread.p50_seconds_at_most));
+            row(section, "p90SecondsAtMost", opt(spread.p90_seconds_at_most));
+            row(section, "p99SecondsAtMost", opt(spread.p99_seconds_at_most));
+        }
+        row("holds", "lapsedSeats", self.holds.lapsed_seats.to_string());
         let w = &self.queue_wait;
         row("queueWait", "admitted", w.admitted.to_string());
         row("queueWait", "p50SecondsAtMost", opt(w.p50_seconds_at_most));

@@ -28,10 +28,7 @@
 //! the ACTIVE cap freeing as fans finish (the forecast stops where the cap binds and the ETA falls
 //! back to the rate the line moved while bound), and the operator's or the autopilot's changes.
 
-/// The buckets of the time from a hold to its payment (upper bounds, seconds) the payment's last
-/// step counts (`settle_payment.lua`: `paidIn:<bound>` of the schedule's meta, `paidIn:inf`
-/// beyond).
-pub const PAID_IN_SECONDS: [u64; 10] = [2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+use super::report::{SecondsHistogram, SECONDS_BUCKETS};
 
 /// Where the share of held seats that lapse starts, before the sale has seen its own.
 pub const LAPSE_SHARE_PRIOR: f64 = 0.5;
@@ -64,8 +61,8 @@ pub struct HoldOutlook {
     pub lapsed: u64,
     /// Seats sold.
     pub sold: u64,
-    /// Paid holds by the time they took, in the [`PAID_IN_SECONDS`] buckets and one beyond.
-    pub paid_in: [u64; PAID_IN_SECONDS.len() + 1],
+    /// Paid holds by the time they took (`paidIn:<bound>` of each schedule's meta).
+    pub paid_in: SecondsHistogram,
 }
 
 impl HoldOutlook {
@@ -75,7 +72,7 @@ impl HoldOutlook {
         self.expiries_ms.sort_unstable();
         self.lapsed += other.lapsed;
         self.sold += other.sold;
-        for (mine, theirs) in self.paid_in.iter_mut().zip(other.paid_in) {
+        for (mine, theirs) in self.paid_in.counts.iter_mut().zip(other.paid_in.counts) {
             *mine += theirs;
         }
     }
@@ -90,15 +87,15 @@ impl HoldOutlook {
     /// The share of paid holds that were still unpaid at `age_ms` (1 before any was paid), linear
     /// within each bucket.
     pub fn unpaid_at(&self, age_ms: u64) -> f64 {
-        let total: u64 = self.paid_in.iter().sum();
+        let total = self.paid_in.total();
         if total == 0 {
             return 1.0;
         }
         let age = age_ms as f64 / 1000.0;
         let mut later = 0.0;
         let mut lower = 0.0;
-        for (slot, &count) in self.paid_in.iter().enumerate() {
-            let upper = PAID_IN_SECONDS.get(slot).map_or(f64::INFINITY, |b| *b as f64);
+        for (slot, &count) in self.paid_in.counts.iter().enumerate() {
+            let upper = SECONDS_BUCKETS.get(slot).map_or(f64::INFINITY, |b| *b as f64);
             later += count as f64
                 * if age <= lower {
                     1.0
@@ -386,7 +383,7 @@ mod tests {
         // 10 seats held by fans who are past every paid hold's time lapse in 8 s: 15 fans (10 x
         // 1.5) come in at once, then the line waits for their holds to lapse in turn.
         let mut holds = HoldOutlook { lapsed: 80, sold: 20, ..Default::default() };
-        holds.paid_in[1] = 20; // every paid hold was paid within 5 s
+        holds.paid_in.counts[2] = 20; // every paid hold was paid within 2-5 s
         holds.expiries_ms = vec![NOW + 8_000; 10];
         let o = Outlook { holds, ..outlook() };
         assert!((o.holds.lapse_chance(12_000) - 1.0).abs() < 1e-9, "older than any paid hold");
@@ -401,13 +398,13 @@ mod tests {
     #[test]
     fn a_young_hold_lapses_with_the_share_of_holds_that_lapse() {
         let mut holds = HoldOutlook { lapsed: 25, sold: 75, ..Default::default() };
-        holds.paid_in[3] = 75; // paid within 10-20 s
+        holds.paid_in.counts[4] = 75; // paid within 10-30 s
         let share = holds.lapse_share();
         assert!((share - (25.0 + 10.0) / 120.0).abs() < 1e-9);
         assert!((holds.lapse_chance(0) - share).abs() < 1e-9, "no paid hold had been paid yet");
-        assert!((holds.unpaid_at(15_000) - 0.5).abs() < 1e-9);
-        assert!(holds.lapse_chance(15_000) > share && holds.lapse_chance(15_000) < 1.0);
-        assert_eq!(holds.lapse_chance(25_000), 1.0);
+        assert!((holds.unpaid_at(20_000) - 0.5).abs() < 1e-9);
+        assert!(holds.lapse_chance(20_000) > share && holds.lapse_chance(20_000) < 1.0);
+        assert_eq!(holds.lapse_chance(35_000), 1.0);
         assert_eq!(HoldOutlook::default().lapse_share(), LAPSE_SHARE_PRIOR);
     }
 
@@ -433,7 +430,7 @@ mod tests {
     fn a_long_forecast_keeps_its_nearest_runs_exact() {
         // A seat back every second for a minute: a fan in every other tick, more runs than kept.
         let mut holds = HoldOutlook { lapsed: 500, sold: 500, ..Default::default() };
-        holds.paid_in[0] = 500;
+        holds.paid_in.counts[1] = 500; // within 1-2 s
         holds.expiries_ms = (1..=60).map(|i| NOW + i * 1_000).collect();
         let f = Forecast::new(&Outlook { holds, ..outlook() });
         assert_eq!(f.runs.len(), MAX_RUNS);

@@ -2,30 +2,35 @@
 //! figure comes from a counter the room keeps as it goes (no scan of the fans on a request):
 //!
 //! - the queue wait (joining to admission; from the opening for the pre-queue) is a histogram the
-//!   admission tick counts into, by the upper bounds [`WAIT_BUCKETS_SECONDS`]: its quantiles are
-//!   the bound of the bucket they fall in, so they are exact to that bucket;
-//! - seats sold per minute are counted by the payment's last step, by the minute it was paid in.
+//!   admission tick counts into (`wait:<bound>` of the room's stats), by the upper bounds
+//!   [`SECONDS_BUCKETS`]: its quantiles are the bound of the bucket they fall in, so they are
+//!   exact to that bucket; so are the time in the booking path (admission to the payment that ends
+//!   the fan's token, `path:<bound>`, counted as the token ends) and the time from a hold to its
+//!   payment (`paidIn:<bound>` of each schedule's meta, counted by the payment's last step);
+//! - seats sold per minute are counted by the payment's last step, by the minute it was paid in;
+//! - the fans who held and who bought are HyperLogLog counts per schedule (within about 1 %),
+//!   summed over the schedules: a fan who held in two counts twice.
 
-/// The queue-wait histogram's upper bounds, in seconds; a wait above the last counts as `None`
-/// (beyond it).
-pub const WAIT_BUCKETS_SECONDS: [u64; 14] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
+/// The upper bounds, in seconds, of the report's histograms of times (the queue wait, the booking
+/// path, a hold to its payment); a time above the last counts as `None` (beyond it).
+pub const SECONDS_BUCKETS: [u64; 14] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
 
-/// How many admitted fans waited up to each bound.
+/// How many times fell up to each bound.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WaitHistogram {
-    /// Per bound of [`WAIT_BUCKETS_SECONDS`], in order, then those beyond the last.
-    pub counts: [u64; WAIT_BUCKETS_SECONDS.len() + 1],
+pub struct SecondsHistogram {
+    /// Per bound of [`SECONDS_BUCKETS`], in order, then those beyond the last.
+    pub counts: [u64; SECONDS_BUCKETS.len() + 1],
 }
 
-impl WaitHistogram {
-    /// From the stats' `wait:<bound>` and `wait:inf` fields; others are ignored.
-    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, u64)>) -> Self {
-        let mut histogram = WaitHistogram::default();
+impl SecondsHistogram {
+    /// From the fields `<prefix><bound>` and `<prefix>inf` (as `wait:5`); others are ignored.
+    pub fn from_fields<'a>(prefix: &str, fields: impl IntoIterator<Item = (&'a str, u64)>) -> Self {
+        let mut histogram = SecondsHistogram::default();
         for (name, count) in fields {
-            let Some(bound) = name.strip_prefix("wait:") else { continue };
+            let Some(bound) = name.strip_prefix(prefix) else { continue };
             let slot = match bound {
-                "inf" => Some(WAIT_BUCKETS_SECONDS.len()),
-                b => b.parse::<u64>().ok().and_then(|b| WAIT_BUCKETS_SECONDS.iter().position(|&x| x == b)),
+                "inf" => Some(SECONDS_BUCKETS.len()),
+                b => b.parse::<u64>().ok().and_then(|b| SECONDS_BUCKETS.iter().position(|&x| x == b)),
             };
             if let Some(slot) = slot {
                 histogram.counts[slot] += count;
@@ -50,7 +55,7 @@ impl WaitHistogram {
         for (slot, count) in self.counts.iter().enumerate() {
             seen += count;
             if seen >= rank {
-                return Some(WAIT_BUCKETS_SECONDS.get(slot).copied());
+                return Some(SECONDS_BUCKETS.get(slot).copied());
             }
         }
         Some(None)
@@ -63,12 +68,12 @@ mod tests {
 
     #[test]
     fn quantiles_are_the_bound_of_their_bucket() {
-        let h = WaitHistogram::from_fields([("wait:5", 50), ("wait:60", 40), ("wait:inf", 10), ("rate", 7), ("wait:7", 3)]);
+        let h = SecondsHistogram::from_fields("wait:", [("wait:5", 50), ("wait:60", 40), ("wait:inf", 10), ("rate", 7), ("wait:7", 3)]);
         assert_eq!(h.total(), 100, "an unknown bound and other fields are not counted");
         assert_eq!(h.quantile(0.5), Some(Some(5)));
         assert_eq!(h.quantile(0.51), Some(Some(60)));
         assert_eq!(h.quantile(0.9), Some(Some(60)));
         assert_eq!(h.quantile(0.99), Some(None), "beyond the last bound");
-        assert_eq!(WaitHistogram::default().quantile(0.5), None);
+        assert_eq!(SecondsHistogram::default().quantile(0.5), None);
     }
 }

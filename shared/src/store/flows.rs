@@ -11,6 +11,7 @@ use super::outbox::{LedgerTotals, ScheduleSales};
 use super::queue::{Admission, PublicLine, QueueFigures, RoomSnapshot, TickReport};
 use super::{Rejection, Store, StoreError, StoreResult};
 use crate::domain::admin::SaleTimes;
+use crate::domain::forecast::HoldOutlook;
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::models::{rfc3339, Concert, SaleWindow};
 use crate::domain::queue::Inventory;
@@ -228,12 +229,14 @@ impl Store {
     pub async fn sale_report(&self, concert: &ConcertId, now_ms: u64) -> StoreResult<SaleReport> {
         let view = self.room_view(concert, now_ms).await?;
         let schedules: Vec<ScheduleId> = view.concert.schedules.iter().map(|s| s.schedule_id.clone()).collect();
-        let (queue, minutes, ledger) = tokio::try_join!(
+        let (queue, minutes, ledger, holds, (fans_held, fans_bought)) = tokio::try_join!(
             self.queue.report_figures(concert),
             self.booking.sales_by_minute(&schedules),
             self.outbox.ledger_totals(&schedules),
+            self.booking.hold_outlook(&schedules, now_ms),
+            self.booking.fans_who_held_and_bought(&schedules),
         )?;
-        Ok(SaleReport { view, queue, minutes, ledger })
+        Ok(SaleReport { view, queue, minutes, ledger, holds, fans_held, fans_bought })
     }
 }
 
@@ -245,6 +248,11 @@ pub struct SaleReport {
     /// Epoch minute → seats sold in it.
     pub minutes: BTreeMap<u64, u64>,
     pub ledger: LedgerTotals,
+    /// Seats lapsed and how long paid holds took (the live holds' expiries are not used).
+    pub holds: HoldOutlook,
+    /// Fans who held a seat and who bought one (see `BookingStore::fans_who_held_and_bought`).
+    pub fans_held: u64,
+    pub fans_bought: u64,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use fred::prelude::*;
 
 use super::script::{lua_source, FromReply, LuaScript, Redis, Reply, Script};
 use super::{Keys, Rejection, StoreResult};
+use crate::domain::report::SECONDS_BUCKETS;
 use crate::domain::tokens::QueueTicket;
 
 /// Where a ticket was when its holder left.
@@ -18,22 +19,45 @@ pub enum Left {
     Gone,
 }
 
+/// Why a ticket ends, for the operator's report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaving {
+    /// Its holder left.
+    ByChoice,
+    /// A payment left its holder no live hold: its time in the booking path is counted.
+    Bought,
+}
+
 /// `leave_room.lua`: takes a ticket out of its room, only while it is its user's latest.
-struct LeaveRoom<'a>(&'a QueueTicket);
+struct LeaveRoom<'a> {
+    ticket: &'a QueueTicket,
+    why: Leaving,
+    now_ms: u64,
+}
 
 impl Script for LeaveRoom<'_> {
     type Reply = Left;
-    const KEYS: &'static [&'static str] = &["waiting_key", "active_key", "holder_key", "seen_key"];
-    const ARGS: &'static [&'static str] = &["fan", "ticket"];
+    const KEYS: &'static [&'static str] = &["waiting_key", "active_key", "holder_key", "seen_key", "stats_key"];
+    const ARGS: &'static [&'static str] = &["fan", "ticket", "why", "now_ms", "path_buckets"];
     lua_source!("leave_room");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
-        let c = &self.0.concert;
-        vec![k.room_waiting(c), k.room_active(c), k.room_holder(c), k.room_seen(c)]
+        let c = &self.ticket.concert;
+        vec![k.room_waiting(c), k.room_active(c), k.room_holder(c), k.room_seen(c), k.room_stats(c)]
     }
 
     fn args(&self) -> Vec<String> {
-        vec![self.0.user.compact(), self.0.number.to_string()]
+        let why = match self.why {
+            Leaving::ByChoice => "LEFT",
+            Leaving::Bought => "BOUGHT",
+        };
+        vec![
+            self.ticket.user.compact(),
+            self.ticket.number.to_string(),
+            why.to_owned(),
+            self.now_ms.to_string(),
+            SECONDS_BUCKETS.map(|b| b.to_string()).join(","),
+        ]
     }
 }
 
@@ -108,8 +132,8 @@ impl Gate {
 
     /// Takes `ticket` out of its room (`leave_room.lua`): its place or its ACTIVE slot goes to the
     /// next in line. Only while it is its user's latest ticket: an older token ends nothing.
-    pub(crate) async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
-        self.redis.run(&LeaveRoom(ticket)).await
+    pub(crate) async fn leave(&self, ticket: &QueueTicket, why: Leaving, now_ms: u64) -> StoreResult<Left> {
+        self.redis.run(&LeaveRoom { ticket, why, now_ms }).await
     }
 }
 

@@ -99,6 +99,9 @@ keys! {
     /// Seats sold per minute: epoch minute → seats (the operator's report).
     schedule_minutes(schedule: &ScheduleId) => ["{s:", schedule, "}:minutes"];
     schedule_finished(schedule: &ScheduleId) => ["{s:", schedule, "}:finished"];
+    /// The fans who held a seat, and who bought one (HyperLogLogs, for the operator's report).
+    schedule_held_by(schedule: &ScheduleId) => ["{s:", schedule, "}:held-by"];
+    schedule_bought_by(schedule: &ScheduleId) => ["{s:", schedule, "}:bought-by"];
     work_holding() => ["{work}:holding"];
     work_pending() => ["{work}:pending"];
     probe() => ["{probe}"];
@@ -160,6 +163,8 @@ mod tests {
             keys.schedule_outbox(&s),
             keys.schedule_ledger(&s),
             keys.schedule_ledger_events(&s),
+            keys.schedule_held_by(&s),
+            keys.schedule_bought_by(&s),
         ];
         assert!(sched.iter().all(|k| tag(k) == tag(&sched[0])));
         assert_eq!(sched[0], format!("tk:{{s:{s}}}:meta"));

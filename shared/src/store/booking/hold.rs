@@ -80,12 +80,13 @@ pub(crate) struct HoldSeat<'a> {
 impl Script for HoldSeat<'_> {
     type Reply = ReservationReply;
     const KEYS: &'static [&'static str] =
-        &["meta_key", "seats_key", "reservations_key", "holds_key", "holders_key", "finished_key", "states_key"];
+        &["meta_key", "seats_key", "reservations_key", "holds_key", "holders_key", "finished_key", "states_key", "held_by_key"];
     const ARGS: &'static [&'static str] = &["seat_number", "reservation_id", "user_id", "now_ms", "hold_ms", "schedule_id", "concert_id"];
     lua_source!("hold_seat");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
-        [vec![k.schedule_meta(self.schedule)], seat_state_keys(k, self.schedule)].concat()
+        let s = self.schedule;
+        [vec![k.schedule_meta(s)], seat_state_keys(k, s), vec![k.schedule_held_by(s)]].concat()
     }
 
     fn args(&self) -> Vec<String> {

@@ -48,9 +48,10 @@ use fred::prelude::*;
 use super::gate::Gate;
 use super::script::{LuaScript, Redis, Script};
 use super::{Keys, StoreResult};
-use crate::domain::forecast::{HoldOutlook, PAID_IN_SECONDS};
+use crate::domain::forecast::HoldOutlook;
 use crate::domain::ids::{ConcertId, ScheduleId};
 use crate::domain::queue::Inventory;
+use crate::domain::report::SecondsHistogram;
 
 pub struct BookingStore {
     redis: Redis,
@@ -131,31 +132,45 @@ impl BookingStore {
             return Ok(total);
         }
         let k = &self.redis.keys;
-        let fields: Vec<String> = ["lapsed", "sold"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain(PAID_IN_SECONDS.iter().map(|b| format!("paidIn:{b}")))
-            .chain(std::iter::once("paidIn:inf".to_owned()))
-            .collect();
         let pipe = self.redis.client().pipeline();
         for s in schedules {
             let limit = Some((0, HOLDS_FORECAST));
             pipe.zrangebyscore::<(), _, _, _>(k.schedule_holds(s), (now_ms + 1) as f64, f64::INFINITY, true, limit).await?;
-            pipe.hmget::<(), _, _>(k.schedule_meta(s), fields.clone()).await?;
+            pipe.hgetall::<(), _>(k.schedule_meta(s)).await?;
         }
         let answers: Vec<fred::types::Value> = pipe.all().await?;
         for chunk in answers.chunks(2) {
             let holds: Vec<(String, f64)> = chunk[0].clone().convert()?;
-            let counts: Vec<Option<u64>> = chunk[1].clone().convert()?;
-            let count = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
+            let meta: HashMap<String, String> = chunk[1].clone().convert()?;
+            let count = |name: &str| meta.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
             total.add(HoldOutlook {
                 expiries_ms: holds.into_iter().map(|(_, expiry)| expiry as u64).collect(),
-                lapsed: count(0),
-                sold: count(1),
-                paid_in: std::array::from_fn(|i| count(i + 2)),
+                lapsed: count("lapsed"),
+                sold: count("sold"),
+                paid_in: SecondsHistogram::from_fields(
+                    "paidIn:",
+                    meta.iter().filter_map(|(name, v)| Some((name.as_str(), v.parse().ok()?))),
+                ),
             });
         }
         Ok(total)
+    }
+
+    /// The fans who held a seat and the fans who bought one in `schedules`: each schedule counts
+    /// them in a HyperLogLog (within about 1 %), summed here, so a fan of two schedules counts in
+    /// both. One round trip.
+    pub async fn fans_who_held_and_bought(&self, schedules: &[ScheduleId]) -> StoreResult<(u64, u64)> {
+        if schedules.is_empty() {
+            return Ok((0, 0));
+        }
+        let k = &self.redis.keys;
+        let pipe = self.redis.client().pipeline();
+        for s in schedules {
+            pipe.pfcount::<(), _>(k.schedule_held_by(s)).await?;
+            pipe.pfcount::<(), _>(k.schedule_bought_by(s)).await?;
+        }
+        let counts: Vec<u64> = pipe.all().await?;
+        Ok(counts.chunks(2).fold((0, 0), |(held, bought), c| (held + c[0], bought + c[1])))
     }
 
     /// Seats sold per minute (epoch minute → seats) over `schedules`, as the payments' last step

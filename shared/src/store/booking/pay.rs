@@ -3,15 +3,16 @@
 
 use fred::prelude::*;
 
+use super::super::gate::Leaving;
 use super::super::outbox::OutboxEntry;
 use super::super::script::{from_json, lua_source, parse_id, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreError, StoreResult};
 use super::replies::{refusal, ReservationReply};
 use super::{seat_state_keys, BookingStore};
-use crate::domain::forecast::PAID_IN_SECONDS;
 use crate::domain::ids::{PaymentId, ReservationId, ScheduleId};
 use crate::domain::inputs::IdempotencyKey;
 use crate::domain::models::{rfc3339, Payment, ReservationRecord};
+use crate::domain::report::SECONDS_BUCKETS;
 use crate::domain::tokens::QueueTicket;
 
 /// A payment as the API reports it.
@@ -245,13 +246,15 @@ impl Script for SettlePayment<'_> {
         "meta_key",
         "refunds_key",
         "minutes_key",
+        "bought_by_key",
     ];
     const ARGS: &'static [&'static str] = &["reservation_id", "outcome", "paid_at_ms", "event_id", "paid_at_rfc3339", "paid_in_buckets"];
     lua_source!("settle_payment");
 
     fn keys(&self, k: &Keys) -> Vec<String> {
         let s = self.schedule;
-        [seat_state_keys(k, s), vec![k.schedule_outbox(s), k.schedule_meta(s), k.schedule_refunds(s), k.schedule_minutes(s)]].concat()
+        let report = vec![k.schedule_refunds(s), k.schedule_minutes(s), k.schedule_bought_by(s)];
+        [seat_state_keys(k, s), vec![k.schedule_outbox(s), k.schedule_meta(s)], report].concat()
     }
 
     fn args(&self) -> Vec<String> {
@@ -261,7 +264,7 @@ impl Script for SettlePayment<'_> {
             self.at_ms.to_string(),
             self.event_id.clone(),
             rfc3339(self.at_ms),
-            PAID_IN_SECONDS.map(|b| b.to_string()).join(","),
+            SECONDS_BUCKETS.map(|b| b.to_string()).join(","),
         ]
     }
 }
@@ -334,7 +337,7 @@ impl BookingStore {
         // Step 3 with the end of the ticket, concurrently (different tags).
         let end_ticket = async {
             match live_holds {
-                0 => self.gate.leave(ticket).await.map(drop),
+                0 => self.gate.leave(ticket, Leaving::Bought, now_ms).await.map(drop),
                 _ => Ok(()),
             }
         };

@@ -3,7 +3,7 @@
 
 use fred::prelude::*;
 
-use super::super::gate::Left;
+use super::super::gate::{Leaving, Left};
 use super::super::script::{lua_source, FromReply, Reply, Script};
 use super::super::{Keys, Rejection, StoreResult};
 use super::{line_ahead, QueueStore};
@@ -195,9 +195,9 @@ impl QueueStore {
         self.redis.run(&RoomStatus { ticket, now_ms }).await
     }
 
-    /// Leaves the room.
+    /// Leaves the room (counted for the report as a fan who left).
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
-        self.gate.leave(ticket).await
+        self.gate.leave(ticket, Leaving::ByChoice, crate::domain::now_ms()).await
     }
 }
 

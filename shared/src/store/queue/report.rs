@@ -1,5 +1,6 @@
 //! What the operator's report reads of a room beyond its live view: fans who took a place, the
-//! pre-queue's size and the queue-wait histogram the admission tick counts (`room_tick.lua`).
+//! pre-queue's size, the queue-wait histogram the admission tick counts (`room_tick.lua`), and
+//! the fans who left and the booking-path histogram `leave_room.lua` counts.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use fred::prelude::*;
 use super::super::StoreResult;
 use super::QueueStore;
 use crate::domain::ids::ConcertId;
-use crate::domain::report::WaitHistogram;
+use crate::domain::report::SecondsHistogram;
 
 /// A room's counters for the report.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,7 +19,12 @@ pub struct QueueFigures {
     /// Of those, in the pre-queue (the lottery's count of places).
     pub prequeue: u64,
     /// Join (or the opening) to admission, of every fan admitted.
-    pub waits: WaitHistogram,
+    pub waits: SecondsHistogram,
+    /// Admission to the payment that ended the fan's token.
+    pub booking_path: SecondsHistogram,
+    /// Fans who left the line, and who left once admitted.
+    pub left_waiting: u64,
+    pub left_active: u64,
 }
 
 impl QueueStore {
@@ -30,7 +36,15 @@ impl QueueStore {
         pipe.hget::<(), _, _>(k.room_settings(concert), "lotteryTickets").await?;
         pipe.hgetall::<(), _>(k.room_stats(concert)).await?;
         let (joined, prequeue, stats): (Option<u64>, Option<u64>, HashMap<String, String>) = pipe.all().await?;
-        let waits = WaitHistogram::from_fields(stats.iter().filter_map(|(name, v)| Some((name.as_str(), v.parse().ok()?))));
-        Ok(QueueFigures { joined: joined.unwrap_or(0), prequeue: prequeue.unwrap_or(0), waits })
+        let counts = || stats.iter().filter_map(|(name, v)| Some((name.as_str(), v.parse().ok()?)));
+        let count = |name: &str| stats.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(QueueFigures {
+            joined: joined.unwrap_or(0),
+            prequeue: prequeue.unwrap_or(0),
+            waits: SecondsHistogram::from_fields("wait:", counts()),
+            booking_path: SecondsHistogram::from_fields("path:", counts()),
+            left_waiting: count("leftWaiting"),
+            left_active: count("leftActive"),
+        })
     }
 }
