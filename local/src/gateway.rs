@@ -25,7 +25,7 @@ use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequestContext, ApiG
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::json;
-use ticketing::http::{respond, HttpResult};
+use ticketing::http::{answer, HttpResult};
 use ticketing::App;
 use tokio::net::TcpListener;
 
@@ -215,9 +215,9 @@ impl Gateway {
             .with_query_string_parameters(query)
             .with_request_context(context);
         let handler_started = Instant::now();
-        let result = (route.handler)(self.app, request).await;
+        let response = answer(self.app, (route.handler)(self.app, request)).await;
         let handler_time = handler_started.elapsed();
-        let (parts, body) = respond(result).into_parts();
+        let (parts, body) = response.into_parts();
         let bytes = match body {
             Body::Text(text) => Bytes::from(text),
             Body::Binary(bin) => Bytes::from(bin),

@@ -137,7 +137,10 @@ impl App {
         let token =
             header(req, QUEUE_TOKEN_HEADER).ok_or_else(|| ApiError::new(ErrorCode::MissingQueueToken, "send Queue-Token: <queueToken>"))?;
         match self.signer()?.verify_queue(token.trim()) {
-            Ok(ticket) if &ticket.user == user => Ok(ticket),
+            Ok(ticket) if &ticket.user == user => {
+                crate::http::note_room(&ticket.concert);
+                Ok(ticket)
+            }
             _ => Err(ApiError::new(ErrorCode::InvalidQueueToken, "the queue token is not valid for this user")),
         }
     }

@@ -19,7 +19,7 @@ use lambda_http::{Request, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::app::App;
-use crate::http::{respond, HttpResult};
+use crate::http::{answer, HttpResult};
 use crate::lifecycle;
 use crate::startup::StartupError;
 
@@ -60,7 +60,7 @@ impl Entry {
         let (app, handler) = (self.app, &handler);
         lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
             let (started, route) = (std::time::Instant::now(), crate::http::route_key(&req));
-            let resp = respond(handler(app, req).await);
+            let resp = answer(app, handler(app, req)).await;
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             crate::metrics::request(&route, resp.status().as_u16(), ms, crate::domain::now_ms()).emit();
             Ok::<Response<_>, Error>(resp)

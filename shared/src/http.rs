@@ -1,12 +1,49 @@
 //! What every HTTP handler does alike: read headers, path and query parameters, the
-//! `Idempotency-Key` and JSON bodies, and turn results into JSON or problem+json responses.
+//! `Idempotency-Key` and JSON bodies, and turn results into JSON or problem+json responses,
+//! counting the refusals of fans in their room for the operator's report ([`answer`]).
 
 use lambda_http::http::header::{self, AsHeaderName, HeaderValue};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
+use std::cell::RefCell;
+use std::future::Future;
+
+use crate::app::App;
+use crate::domain::ids::ConcertId;
 use crate::domain::inputs::IdempotencyKey;
 use crate::error::{ApiError, ErrorCode};
+
+tokio::task_local! {
+    /// The room of the request's verified queue token, once its handler read it ([`note_room`]).
+    static ROOM: RefCell<Option<ConcertId>>;
+}
+
+/// Notes the room a request is about, from its verified queue token (`App::queue_ticket`): a
+/// refusal of the request is then counted in that room's report. Only verified tokens name a
+/// room, so nobody can make counters for rooms that do not exist.
+pub fn note_room(concert: &ConcertId) {
+    let _ = ROOM.try_with(|room| *room.borrow_mut() = Some(concert.clone()));
+}
+
+/// Runs a handler to its response ([`respond`]). A refusal (4xx or 5xx) of a request whose queue
+/// token named a room is counted in that room by status and code, for the operator's report
+/// (`QueueStore::count_error`): one more write on a refused request, none on the others. Every
+/// function's entry (`entry.rs`) and the local gateway answer through this.
+pub async fn answer(app: &App, handler: impl Future<Output = HttpResult>) -> Response<Body> {
+    let (result, room) = ROOM
+        .scope(RefCell::new(None), async {
+            let result = handler.await;
+            (result, ROOM.with(|room| room.take()))
+        })
+        .await;
+    if let (Err(err), Some(room)) = (&result, room) {
+        if let Err(e) = app.store.queue.count_error(&room, err.status().as_u16(), err.code().as_str()).await {
+            tracing::warn!(error = %e, "a refusal was not counted in its room's report");
+        }
+    }
+    respond(result)
+}
 
 /// What every HTTP handler returns; [`respond`] turns it into the response.
 pub type HttpResult = Result<Response<Body>, ApiError>;

@@ -82,6 +82,14 @@ mod tests {
             app.store.booking.pay(ticket, &held.reservation_id, None, now_ms()).await.unwrap();
         }
         app.admit_waiting().await; // the tick that finds every seat sold
+                                   // A fan of the room refused twice on the booking path (its queue token named the room).
+        for _ in 0..2 {
+            let refused = async {
+                ticketing::http::note_room(&concert.concert_id);
+                Err(ticketing::error::ApiError::new(ticketing::error::ErrorCode::SeatTaken, "taken"))
+            };
+            assert_eq!(ticketing::http::answer(&app, refused).await.status(), 409);
+        }
 
         let (status, body) = read(handle(&app, get(c, Some("test-admin-key"), None)).await);
         assert_eq!(status, 200, "{body}");
@@ -96,6 +104,7 @@ mod tests {
         assert_eq!(body["bookingPath"]["p50SecondsAtMost"], 1);
         assert_eq!(body["holds"]["holdToPayment"]["count"], 2);
         assert_eq!(body["holds"]["lapsedSeats"], 0);
+        assert_eq!(body["errors"], serde_json::json!([{"status": 409, "code": "SEAT_TAKEN", "count": 2}]));
         assert_eq!(body["queueWait"]["admitted"], 3);
         assert_eq!(body["queueWait"]["p50SecondsAtMost"], 1, "admitted within a second of joining");
         let minutes = body["salesPerMinute"].as_array().unwrap();
@@ -111,6 +120,7 @@ mod tests {
         assert!(csv.contains("\r\nseats,sold,2\r\n"), "{csv}");
         assert!(csv.contains("\r\nfans,admitted,3\r\n"), "{csv}");
         assert!(csv.contains("\r\nbookingPath,count,2\r\n"), "{csv}");
+        assert!(csv.contains("\r\nerrors,409 SEAT_TAKEN,2\r\n"), "{csv}");
         assert!(csv.contains("\r\nconcert,title,\"Test Concert\"\r\n"), "{csv}");
     }
 

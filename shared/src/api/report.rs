@@ -31,6 +31,10 @@ pub struct SaleReportBody {
     pub booking_path: Spread,
     /// Seats whose hold lapsed (or whose payment was voided), and how long paid holds took.
     pub holds: Holds,
+    /// Refusals (4xx and 5xx) answered to fans holding a place in the room (their queue token
+    /// named it: the queue status, leaving, the booking path), by status and code, most first.
+    /// Refusals before a place (sign-up, the door, join limits) are per route in CloudWatch.
+    pub errors: Vec<ErrorCount>,
     /// The operator's changes (newest first, the last 50) and the autopilot's decisions (the last 100).
     pub changes: Vec<serde_json::Value>,
     pub autopilot_decisions: Vec<LoggedDecision>,
@@ -106,6 +110,14 @@ pub struct QueueWait {
     pub p90_seconds_at_most: Option<u64>,
     pub p99_seconds_at_most: Option<u64>,
     pub buckets: Vec<WaitBucket>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorCount {
+    pub status: u16,
+    pub code: String,
+    pub count: u64,
 }
 
 /// A time's spread, from a histogram (`domain::report`): each quantile is the upper bound of its
@@ -200,6 +212,7 @@ impl SaleReportBody {
             },
             booking_path: Spread::new(&queue.booking_path),
             holds: Holds { lapsed_seats: holds.lapsed, hold_to_payment: Spread::new(&holds.paid_in) },
+            errors: queue.errors.into_iter().map(|(status, code, count)| ErrorCount { status, code, count }).collect(),
             changes: s.changes.clone(),
             autopilot_decisions: s.decisions.clone(),
         }
@@ -256,6 +269,9 @@ impl SaleReportBody {
             row(section, "p99SecondsAtMost", opt(spread.p99_seconds_at_most));
         }
         row("holds", "lapsedSeats", self.holds.lapsed_seats.to_string());
+        for e in &self.errors {
+            row("errors", &format!("{} {}", e.status, e.code), e.count.to_string());
+        }
         let w = &self.queue_wait;
         row("queueWait", "admitted", w.admitted.to_string());
         row("queueWait", "p50SecondsAtMost", opt(w.p50_seconds_at_most));

@@ -74,6 +74,8 @@ keys! {
     room_changes(concert: &ConcertId) => ["{r:", concert, "}:changes"];
     room_seen(concert: &ConcertId) => ["{r:", concert, "}:seen"];
     room_decisions(concert: &ConcertId) => ["{r:", concert, "}:decisions"];
+    /// The refusals (4xx and 5xx) answered to fans of the room, by status and code (the report).
+    room_errors(concert: &ConcertId) => ["{r:", concert, "}:errors"];
     /// The challenge salts that took a place, scored by when each expires.
     room_solutions(concert: &ConcertId) => ["{r:", concert, "}:solutions"];
     /// The room's presale codes, each bound to the account that redeemed it ('' before).
@@ -188,6 +190,7 @@ mod tests {
             keys.room_changes(&c),
             keys.room_seen(&c),
             keys.room_decisions(&c),
+            keys.room_errors(&c),
             keys.room_solutions(&c),
             keys.room_codes(&c),
             keys.room_draw(&c),

@@ -1,6 +1,7 @@
 //! What the operator's report reads of a room beyond its live view: fans who took a place, the
 //! pre-queue's size, the queue-wait histogram the admission tick counts (`room_tick.lua`), and
-//! the fans who left and the booking-path histogram `leave_room.lua` counts.
+//! the fans who left and the booking-path histogram `leave_room.lua` counts, and the refusals
+//! answered to the room's fans (`http::answer`).
 
 use std::collections::HashMap;
 
@@ -25,6 +26,8 @@ pub struct QueueFigures {
     /// Fans who left the line, and who left once admitted.
     pub left_waiting: u64,
     pub left_active: u64,
+    /// Refusals answered to the room's fans: (status, code, count), most first.
+    pub errors: Vec<(u16, String, u64)>,
 }
 
 impl QueueStore {
@@ -35,7 +38,17 @@ impl QueueStore {
         pipe.get::<(), _>(k.room_seq(concert)).await?;
         pipe.hget::<(), _, _>(k.room_settings(concert), "lotteryTickets").await?;
         pipe.hgetall::<(), _>(k.room_stats(concert)).await?;
-        let (joined, prequeue, stats): (Option<u64>, Option<u64>, HashMap<String, String>) = pipe.all().await?;
+        pipe.hgetall::<(), _>(k.room_errors(concert)).await?;
+        type Answers = (Option<u64>, Option<u64>, HashMap<String, String>, HashMap<String, u64>);
+        let (joined, prequeue, stats, errors): Answers = pipe.all().await?;
+        let mut errors: Vec<(u16, String, u64)> = errors
+            .into_iter()
+            .filter_map(|(field, count)| {
+                let (status, code) = field.split_once(' ')?;
+                Some((status.parse().ok()?, code.to_owned(), count))
+            })
+            .collect();
+        errors.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)).then_with(|| a.1.cmp(&b.1)));
         let counts = || stats.iter().filter_map(|(name, v)| Some((name.as_str(), v.parse().ok()?)));
         let count = |name: &str| stats.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok(QueueFigures {
@@ -45,6 +58,13 @@ impl QueueStore {
             booking_path: SecondsHistogram::from_fields("path:", counts()),
             left_waiting: count("leftWaiting"),
             left_active: count("leftActive"),
+            errors,
         })
+    }
+
+    /// Counts a refusal answered to a fan of `concert`'s room (`http::answer`), by status and code.
+    pub async fn count_error(&self, concert: &ConcertId, status: u16, code: &str) -> StoreResult<()> {
+        self.redis.client().hincrby::<(), _, _>(self.redis.keys.room_errors(concert), format!("{status} {code}"), 1).await?;
+        Ok(())
     }
 }
