@@ -11,9 +11,7 @@
 //!
 //! - each live hold gives its seat back at its expiry with the chance that a hold still unpaid at
 //!   its age lapses ([`HoldOutlook::lapse_chance`]: from the share of held seats that lapse and how
-//!   long paid holds took to be paid, both counted by the scripts that end holds): the overbooking
-//!   factor's units for the seat, less one for each fan whose last hold it was (the bound counts
-//!   that fan as choosing again until it idles out or left: [`Outlook::seats_per_holder`]);
+//!   long paid holds took to be paid, both counted by the scripts that end holds);
 //! - a tick admits up to its limit, the ACTIVE cap's room and the inventory bound's room, as the
 //!   tick does, each fan taking one unit of room;
 //! - each ACTIVE fan not seen for [`ENGAGED_MS`] (the fan's page asks every 5 s) gives its unit back
@@ -158,9 +156,6 @@ pub struct Outlook {
     pub overbooking: f64,
     /// Seats sold per admitted fan (`domain::queue::SeatsAhead::per_fan`).
     pub per_fan: f64,
-    /// Live holds per fan holding: a lapse gives back a unit less for each fan whose last hold
-    /// lapses, one in this many seats.
-    pub seats_per_holder: f64,
     pub holds: HoldOutlook,
     pub idle: IdleOutlook,
 }
@@ -196,11 +191,10 @@ impl Forecast {
         // The bound's room each tick gives back, in its units (a seat is worth the overbooking
         // factor, a fan choosing one).
         let mut released = vec![0.0; ticks + 1];
-        let per_lapsed_seat = (o.overbooking - 1.0 / o.seats_per_holder.max(1.0)).max(0.0);
         for &expiry in &o.holds.expiries_ms {
             let age = o.hold_ms.saturating_sub(expiry.saturating_sub(o.now_ms));
             if let Some(k) = tick_of(expiry) {
-                released[k] += per_lapsed_seat * o.holds.lapse_chance(age);
+                released[k] += o.overbooking * o.holds.lapse_chance(age);
             }
         }
         for (deadlines, weight) in [(&o.idle.gone_ms, 1.0), (&o.idle.unseen_ms, o.idle.no_show_share)] {
@@ -217,7 +211,7 @@ impl Forecast {
         let choosing = o.choosing.max(0.0);
         let mut room = o.seat_room - choosing * (take - 1.0).max(0.0);
         if let Some(k) = tick_of(o.now_ms + o.hold_ms) {
-            released[k] += per_lapsed_seat * choosing * lapsing_per_fan;
+            released[k] += o.overbooking * choosing * lapsing_per_fan;
         }
         let (mut cap, mut left, mut through) = (o.cap_room, o.waiting as f64, o.head_place.saturating_sub(1));
         let mut forecast = Forecast { head: o.head_place, ..Forecast::default() };
@@ -251,7 +245,7 @@ impl Forecast {
             cap -= n;
             left -= n;
             if let Some(j) = tick_of(at + o.hold_ms) {
-                released[j] += per_lapsed_seat * n * lapsing_per_fan;
+                released[j] += o.overbooking * n * lapsing_per_fan;
             }
         }
         forecast.merge(o.now_ms, tick_ms);
@@ -357,22 +351,9 @@ mod tests {
             choosing: 0.0,
             overbooking: 1.5,
             per_fan: 1.0,
-            // Holders of many seats: a lapse gives back nearly its seats times the overbooking.
-            seats_per_holder: f64::INFINITY,
             holds: HoldOutlook::default(),
             idle: IdleOutlook::default(),
         }
-    }
-
-    #[test]
-    fn a_fan_whose_last_hold_lapses_counts_as_choosing_again() {
-        // Ten fans holding a seat each, past any paid hold's time: each lapse gives back 1.5 units
-        // for the seat less 1 for its fan, who counts as choosing until it idles out: 5 fans in.
-        let mut holds = HoldOutlook { lapsed: 1_000, sold: 0, ..Default::default() };
-        holds.paid_in.counts[1] = 10;
-        holds.expiries_ms = vec![NOW + 8_000; 10];
-        let f = Forecast::new(&Outlook { holds, seats_per_holder: 1.0, ..outlook() });
-        assert_eq!(f.runs[0], Run { to: 105, start_ms: NOW + 8_000, end_ms: NOW + 8_000 }, "{f:?}");
     }
 
     #[test]

@@ -162,10 +162,6 @@ impl Store {
         admission: Admission,
     ) -> StoreResult<(TickReport, u64)> {
         let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
-        // The concert's lapsed holds are released first (the sweeper's every-second round may not
-        // have reached them): a lapsed hold's fan then no longer counts as holding, so the seats
-        // the tick reads and the fans it counts as choosing agree, as the forecast assumes.
-        futures::future::try_join_all(schedules.iter().map(|s| self.booking.sweep_schedule(s, now_ms))).await?;
         let (inventory, holds, pilot) = tokio::try_join!(
             self.booking.inventory(&schedules, now_ms),
             self.booking.hold_outlook(&schedules, now_ms),

@@ -76,7 +76,6 @@ impl QueueStore {
                     choosing: report.active.saturating_sub(inventory.fans_holding) as f64 - gone.unwrap_or(0.0),
                     overbooking,
                     per_fan: per_fan.unwrap_or(SEATS_PER_FAN_PRIOR),
-                    seats_per_holder: inventory.held as f64 / inventory.fans_holding.max(1) as f64,
                     holds,
                     idle,
                 }))
