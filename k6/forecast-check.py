@@ -81,8 +81,8 @@ def main(path):
             if total == 0:
                 print(f"  {h:>3} s ahead: no places")
                 continue
-            print(f"  {h:>3} s ahead: error median {quantile(e, 0.5) or 0:.0f} %  p90 {quantile(e, 0.9) or 0:.0f} %  "
-                  f"({told[h]:,} place-samples told a time, {100 * nulls[h] / total:.0f} % told nothing)")
+            spread = f"error median {quantile(e, 0.5):.0f} %  p90 {quantile(e, 0.9):.0f} %" if e else "no error to measure"
+            print(f"  {h:>3} s ahead: {spread}  ({told[h]:,} place-samples told a time, {100 * nulls[h] / total:.0f} % told nothing)")
         if never:
             print(f"  places never let in: {never:,} place-samples, {100 * never_told / never:.0f} % told a time anyway")
 
