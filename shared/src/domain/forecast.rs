@@ -20,8 +20,11 @@
 //!   notices its turn at its next poll);
 //! - each fan admitted, and each already choosing, then holds what admitted fans hold on average
 //!   (the seats they buy, and the seats they hold and let lapse), taking the overbooking factor
-//!   times that; it is taken at once, which is early by the time a fan takes to choose but does not
-//!   change how many a burst lets in, and the lapsing share comes back a hold later.
+//!   times that; it is taken at once, which is early by the time a fan takes to choose: while fans
+//!   hold within a tick or two that does not change how many a burst lets in, but fans who notice
+//!   their admission late (a pre-queue polling every 30 s) count one unit each for longer, and the
+//!   tick then lets more in than forecast (`k6/RESULTS.md`, the longer drop). The lapsing share
+//!   comes back a hold later.
 //!
 //! What it leaves out, so it is early or late by them: fans who leave while choosing (their unit
 //! comes back sooner), a fan whose hold lapsed counting as choosing again until it idles,
