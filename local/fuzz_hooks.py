@@ -18,12 +18,14 @@ PREFIX = os.environ["KEY_PREFIX"].encode()
 # Keys that change without any request, or that count refused requests on purpose:
 #   room admission state (ticks move tickets from waiting to active and drop idle ones), the rate
 #   limits (every attempt counts), the booking path's health per second (every answer counts, for
-#   the autopilot) and the autopilot's decision log (written by the tick), the schedules' and
+#   the autopilot), a room's refusal counts (every refused fan's answer counts, for the report)
+#   and the autopilot's decision log (written by the tick), the schedules' and
 #   relay's work lists, the outbox and ledger (fed by the relay and the Kafka source), the
-#   sweeper's lists of live and finished holds; and the room settings' fields the tick sets
-#   (TICK_SETTINGS).
+#   sweeper's lists of live and finished holds; the room settings' fields the tick sets
+#   (TICK_SETTINGS) and the schedule meta's count of lapsed seats the sweeper keeps
+#   (SWEEPER_META).
 BACKGROUND = re.compile(
-    rb"\{r:[0-9a-f]+\}:(waiting|active|seen|joined|stats|decisions|health:[0-9]+)$"
+    rb"\{r:[0-9a-f]+\}:(waiting|active|seen|joined|stats|decisions|errors|health:[0-9]+)$"
     rb"|\{rooms\}:live$|\{rl:[^}]*\}:|\{work\}:"
     rb"|\{s:[0-9a-f]+\}:(outbox|ledger|ledger-events|holds|finished)$"
 )
@@ -31,6 +33,8 @@ BACKGROUND = re.compile(
 
 # Fields of a room's settings that admission's tick writes: the sale opened, the show sold out.
 TICK_SETTINGS = {b"opened", b"soldOut", b"soldOutAt"}
+# Fields of a schedule's meta that the sweeper writes: the seats whose holds lapsed.
+SWEEPER_META = {b"lapsed"}
 
 
 def _value(key):
@@ -41,6 +45,8 @@ def _value(key):
         fields = DB.hgetall(key).items()
         if key.endswith(b":settings"):
             fields = [(f, v) for f, v in fields if f not in TICK_SETTINGS]
+        if key.endswith(b":meta"):
+            fields = [(f, v) for f, v in fields if f not in SWEEPER_META]
         return sorted(fields)
     if kind == b"zset":
         return DB.zrange(key, 0, -1, withscores=True)
