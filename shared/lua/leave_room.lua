@@ -2,8 +2,8 @@
 -- tick. Leaving again changes nothing.
 -- KEYS: {r:C}:waiting, {r:C}:active, {r:C}:holder, {r:C}:seen, {r:C}:stats
 -- ARGV: fan (the token user's compact id), ticket, why ('LEFT': the fan left; 'BOUGHT': a payment
---       left it no live hold), nowMs, pathBuckets (the report's time buckets, seconds,
---       comma-separated)
+--       left it no live hold), nowMs (the payment's time, for BOUGHT), pathBuckets (the report's
+--       time buckets, seconds, comma-separated)
 -- For the operator's report: the stats count `leftWaiting` and `leftActive` (fans who left), and
 -- for a ticket that ends bought, its time in the booking path (admission, its ACTIVE expiry less
 -- the `activeTtlMs` the tick keeps, to now) in `path:<bound>`, the first bound it does not exceed,

@@ -15,6 +15,12 @@
 /// path, a hold to its payment); a time above the last counts as `None` (beyond it).
 pub const SECONDS_BUCKETS: [u64; 14] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
 
+/// [`SECONDS_BUCKETS`] as the scripts that count into them take them: comma-separated, made once.
+pub fn seconds_buckets_text() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| SECONDS_BUCKETS.map(|b| b.to_string()).join(","));
+    &TEXT
+}
+
 /// How many times fell up to each bound.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SecondsHistogram {

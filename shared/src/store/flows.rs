@@ -233,7 +233,7 @@ impl Store {
             self.queue.report_figures(concert),
             self.booking.sales_by_minute(&schedules),
             self.outbox.ledger_totals(&schedules),
-            self.booking.hold_outlook(&schedules, now_ms),
+            self.booking.hold_history(&schedules),
             self.booking.fans_who_held_and_bought(&schedules),
         )?;
         Ok(SaleReport { view, queue, minutes, ledger, holds, fans_held, fans_bought })
@@ -248,7 +248,7 @@ pub struct SaleReport {
     /// Epoch minute → seats sold in it.
     pub minutes: BTreeMap<u64, u64>,
     pub ledger: LedgerTotals,
-    /// Seats lapsed and how long paid holds took (the live holds' expiries are not used).
+    /// Seats lapsed and how long paid holds took (`BookingStore::hold_history`: no expiries).
     pub holds: HoldOutlook,
     /// Fans who held a seat and who bought one (see `BookingStore::fans_who_held_and_bought`).
     pub fans_held: u64,

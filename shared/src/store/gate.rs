@@ -7,7 +7,7 @@ use fred::prelude::*;
 
 use super::script::{lua_source, FromReply, LuaScript, Redis, Reply, Script};
 use super::{Keys, Rejection, StoreResult};
-use crate::domain::report::SECONDS_BUCKETS;
+use crate::domain::report::seconds_buckets_text;
 use crate::domain::tokens::QueueTicket;
 
 /// Where a ticket was when its holder left.
@@ -24,15 +24,15 @@ pub enum Left {
 pub enum Leaving {
     /// Its holder left.
     ByChoice,
-    /// A payment left its holder no live hold: its time in the booking path is counted.
-    Bought,
+    /// A payment made at `at_ms` left its holder no live hold: its time in the booking path, from
+    /// its admission to then, is counted.
+    Bought { at_ms: u64 },
 }
 
 /// `leave_room.lua`: takes a ticket out of its room, only while it is its user's latest.
 struct LeaveRoom<'a> {
     ticket: &'a QueueTicket,
     why: Leaving,
-    now_ms: u64,
 }
 
 impl Script for LeaveRoom<'_> {
@@ -47,16 +47,16 @@ impl Script for LeaveRoom<'_> {
     }
 
     fn args(&self) -> Vec<String> {
-        let why = match self.why {
-            Leaving::ByChoice => "LEFT",
-            Leaving::Bought => "BOUGHT",
+        let (why, at_ms) = match self.why {
+            Leaving::ByChoice => ("LEFT", 0),
+            Leaving::Bought { at_ms } => ("BOUGHT", at_ms),
         };
         vec![
             self.ticket.user.compact(),
             self.ticket.number.to_string(),
             why.to_owned(),
-            self.now_ms.to_string(),
-            SECONDS_BUCKETS.map(|b| b.to_string()).join(","),
+            at_ms.to_string(),
+            seconds_buckets_text().to_owned(),
         ]
     }
 }
@@ -132,8 +132,8 @@ impl Gate {
 
     /// Takes `ticket` out of its room (`leave_room.lua`): its place or its ACTIVE slot goes to the
     /// next in line. Only while it is its user's latest ticket: an older token ends nothing.
-    pub(crate) async fn leave(&self, ticket: &QueueTicket, why: Leaving, now_ms: u64) -> StoreResult<Left> {
-        self.redis.run(&LeaveRoom { ticket, why, now_ms }).await
+    pub(crate) async fn leave(&self, ticket: &QueueTicket, why: Leaving) -> StoreResult<Left> {
+        self.redis.run(&LeaveRoom { ticket, why }).await
     }
 }
 

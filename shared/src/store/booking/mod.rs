@@ -127,6 +127,17 @@ impl BookingStore {
     /// expiries of the earliest [`HOLDS_FORECAST`] live holds of each, the seats lapsed and sold,
     /// and how long paid holds took. One round trip.
     pub async fn hold_outlook(&self, schedules: &[ScheduleId], now_ms: u64) -> StoreResult<HoldOutlook> {
+        self.read_holds(schedules, Some(now_ms)).await
+    }
+
+    /// What the operator's report needs of `schedules`' holds: the seats lapsed and sold and how
+    /// long paid holds took, without the live holds' expiries. One round trip.
+    pub async fn hold_history(&self, schedules: &[ScheduleId]) -> StoreResult<HoldOutlook> {
+        self.read_holds(schedules, None).await
+    }
+
+    /// Each schedule's meta counters, and with `live_after_ms` its live holds' expiries.
+    async fn read_holds(&self, schedules: &[ScheduleId], live_after_ms: Option<u64>) -> StoreResult<HoldOutlook> {
         let mut total = HoldOutlook::default();
         if schedules.is_empty() {
             return Ok(total);
@@ -134,14 +145,19 @@ impl BookingStore {
         let k = &self.redis.keys;
         let pipe = self.redis.client().pipeline();
         for s in schedules {
-            let limit = Some((0, HOLDS_FORECAST));
-            pipe.zrangebyscore::<(), _, _, _>(k.schedule_holds(s), (now_ms + 1) as f64, f64::INFINITY, true, limit).await?;
             pipe.hgetall::<(), _>(k.schedule_meta(s)).await?;
+            if let Some(after) = live_after_ms {
+                let limit = Some((0, HOLDS_FORECAST));
+                pipe.zrangebyscore::<(), _, _, _>(k.schedule_holds(s), (after + 1) as f64, f64::INFINITY, true, limit).await?;
+            }
         }
         let answers: Vec<fred::types::Value> = pipe.all().await?;
-        for chunk in answers.chunks(2) {
-            let holds: Vec<(String, f64)> = chunk[0].clone().convert()?;
-            let meta: HashMap<String, String> = chunk[1].clone().convert()?;
+        for chunk in answers.chunks(if live_after_ms.is_some() { 2 } else { 1 }) {
+            let meta: HashMap<String, String> = chunk[0].clone().convert()?;
+            let holds: Vec<(String, f64)> = match chunk.get(1) {
+                Some(holds) => holds.clone().convert()?,
+                None => Vec::new(),
+            };
             let count = |name: &str| meta.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
             total.add(HoldOutlook {
                 expiries_ms: holds.into_iter().map(|(_, expiry)| expiry as u64).collect(),

@@ -12,7 +12,7 @@ use super::{seat_state_keys, BookingStore};
 use crate::domain::ids::{PaymentId, ReservationId, ScheduleId};
 use crate::domain::inputs::IdempotencyKey;
 use crate::domain::models::{rfc3339, Payment, ReservationRecord};
-use crate::domain::report::SECONDS_BUCKETS;
+use crate::domain::report::seconds_buckets_text;
 use crate::domain::tokens::QueueTicket;
 
 /// A payment as the API reports it.
@@ -264,7 +264,7 @@ impl Script for SettlePayment<'_> {
             self.at_ms.to_string(),
             self.event_id.clone(),
             rfc3339(self.at_ms),
-            SECONDS_BUCKETS.map(|b| b.to_string()).join(","),
+            seconds_buckets_text().to_owned(),
         ]
     }
 }
@@ -337,7 +337,7 @@ impl BookingStore {
         // Step 3 with the end of the ticket, concurrently (different tags).
         let end_ticket = async {
             match live_holds {
-                0 => self.gate.leave(ticket, Leaving::Bought, now_ms).await.map(drop),
+                0 => self.gate.leave(ticket, Leaving::Bought { at_ms: now_ms }).await.map(drop),
                 _ => Ok(()),
             }
         };

@@ -197,7 +197,7 @@ impl QueueStore {
 
     /// Leaves the room (counted for the report as a fan who left).
     pub async fn leave(&self, ticket: &QueueTicket) -> StoreResult<Left> {
-        self.gate.leave(ticket, Leaving::ByChoice, crate::domain::now_ms()).await
+        self.gate.leave(ticket, Leaving::ByChoice).await
     }
 }
 

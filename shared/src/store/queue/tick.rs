@@ -14,7 +14,7 @@ use crate::domain::queue::{admitted_seen_ms, Inventory, PRIOR_FANS, SEATS_PER_FA
 /// What ends the last-seen time a tick gives the tickets it admits (`room_tick.lua`): no sighting
 /// has it, so a ticket not seen since its admission is told apart from one seen and gone.
 pub(super) const NOT_SEEN_MARK: &str = ".5";
-use crate::domain::report::SECONDS_BUCKETS;
+use crate::domain::report::seconds_buckets_text;
 
 /// The environment's admission settings: the defaults of every room an operator has not tuned,
 /// and the lifetimes that apply to all.
@@ -163,7 +163,7 @@ impl Script for RoomTick<'_> {
             inventory.held.to_string(),
             SEATS_PER_FAN_PRIOR.to_string(),
             PRIOR_FANS.to_string(),
-            SECONDS_BUCKETS.map(|b| b.to_string()).join(","),
+            seconds_buckets_text().to_owned(),
             ENGAGED_MS.to_string(),
             NO_SHOW_SHARE_PRIOR.to_string(),
             NO_SHOW_PRIOR_FANS.to_string(),
