@@ -20,7 +20,9 @@
 --       many finished fans that start is worth), waitBuckets (the queue-wait histogram's upper
 --       bounds in seconds, comma-separated), engagedMs (an ACTIVE fan not seen this long is gone
 --       or not there yet), noShowPrior, noShowPriorFans (where the share of admitted fans who
---       never come starts, and how many finished fans that start is worth)
+--       never come starts, and how many finished fans that start is worth), holdsToSell (the
+--       seats the live holds are expected to sell, from the hold outlook: see measureLine; ''
+--       when not known)
 -- Returns {ran (1 | 0), admitted, expiredActive, droppedIdle, waiting, active, soldOutNow (1 | 0),
 --          more (1 | 0: call again with the same tick)} | {'DRAW'}.
 --
@@ -64,8 +66,8 @@
 -- (ARGV are strings as sent).
 local waiting_key, fans_key, active_key, holder_key, stats_key, settings_key, seq_key, seen_key, decisions_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms, sold_seats, held_seats, seats_per_fan_prior, prior_fans, wait_buckets, engaged_ms, no_show_prior, no_show_prior_fans =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23], ARGV[24], ARGV[25]
+local tick_start_ms, now_ms, default_admit_per_tick, default_active_cap, default_overbooking, active_ttl_ms, abandon_cutoff_ms, tick_ms, step_text, available_seats, fans_holding, sold_out, present_cutoff_ms, autopilot_limit, decision_json, active_idle_cutoff_ms, admitted_seen_ms, sold_seats, held_seats, seats_per_fan_prior, prior_fans, wait_buckets, engaged_ms, no_show_prior, no_show_prior_fans, holds_to_sell =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23], ARGV[24], ARGV[25], ARGV[26]
 local tick = tonumber(tick_start_ms)
 local now = tonumber(now_ms)
 local step = tonumber(step_text)
@@ -205,11 +207,16 @@ end
 
 -- What the line can count on, for each waiting fan's ETA and chance of a ticket
 -- (shared/src/domain/queue.rs `LineAhead`), written to the stats at the end of each tick:
--- - the seats per admitted fan (seats sold over the admitted fans who are done, starting from
---   the prior as if `priorFans` had bought that many each), and the seats left for the line
---   (neither sold nor held, less what the admitted fans still choosing will buy: not those gone,
---   see choosingGone) if every live hold is paid and if every one lapses, with the fans expected
---   not to buy (`choosingGone`) and the no-show share for the room's forecast
+-- - the seats per admitted fan: the seats sold and those the live holds are expected to sell
+--   (`holdsToSell`: a hold unpaid for longer than paid holds take is expected to lapse) over the
+--   admitted fans who are done or holding, starting from the prior as if `priorFans` had bought
+--   that many each. (Over the fans done alone, early in a sale with long holds it counted the
+--   fans who paid within seconds and not those holding until their holds lapse: twice the truth.)
+-- - the seats left for the line if every live hold is paid and if every one lapses: neither sold
+--   nor held, less what the admitted fans still choosing will buy (not those gone, see
+--   choosingGone), which is at most the seats there are for them now: a fan who finds none
+--   leaves or idles out long before a hold of minutes lapses;
+-- - the fans expected not to buy (`choosingGone`) and the no-show share for the room's forecast
 --   (shared/src/domain/forecast.rs);
 -- - while admitting: the pace (this tick's limit, per second), the headroom (how many more fans
 --   the ACTIVE cap and the inventory bound let in before anyone admitted finishes) and, over the ticks
@@ -223,9 +230,18 @@ local function measureLine(active, admitting)
   local stats = redis.call('HMGET', stats_key, 'admitted', 'tickRoom', 'tickLimit', 'tickAdmitted', 'boundAdmitted', 'boundMs',
                           'tickCapRoom', 'tickSeatRoom', 'tickOverbooking')
   local prior = tonumber(prior_fans)
-  local perFan = (tonumber(sold_seats) + tonumber(seats_per_fan_prior) * prior) / (math.max(0, tonumber(stats[1] or '0') - active) + prior)
+  local done = math.max(0, tonumber(stats[1] or '0') - active)
+  local perFan
+  if holds_to_sell == '' then
+    perFan = (tonumber(sold_seats) + tonumber(seats_per_fan_prior) * prior) / (done + prior)
+  else
+    perFan = (tonumber(sold_seats) + tonumber(holds_to_sell) + tonumber(seats_per_fan_prior) * prior)
+             / (done + tonumber(fans_holding) + prior)
+  end
   local gone, noShowShare = choosingGone(active)
-  local ifPaid = tonumber(available_seats) - math.max(0, active - tonumber(fans_holding) - gone) * perFan
+  local available = tonumber(available_seats)
+  local choosingBuy = math.min(math.max(0, active - tonumber(fans_holding) - gone) * perFan, available)
+  local ifPaid = available - choosingBuy
   local fields = {'seatsPerFan', string.format('%.3f', perFan), 'seatsIfHoldsPaid', string.format('%.1f', ifPaid),
                   'seatsIfHoldsLapse', string.format('%.1f', ifPaid + tonumber(held_seats)),
                   'choosingGone', string.format('%.2f', gone), 'noShowShare', string.format('%.4f', noShowShare)}

@@ -113,7 +113,7 @@ async fn admitted_fans_who_do_nothing_give_their_slots_back_and_busy_ones_keep_t
     let c = &concert.concert_id;
     let (idle, busy) = (app.waiting_user(0).await, app.waiting_user(0).await);
     let settings = by_hand(10_000);
-    let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
+    let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
     let t0 = now_ms();
     assert_eq!(app.store.queue.tick(c, 1, t0, settings, plenty, None).await.unwrap().admitted, 2);
 
@@ -139,7 +139,7 @@ async fn an_admitted_fan_who_never_shows_up_gives_the_slot_back_before_the_idle_
     let c = &concert.concert_id;
     let (gone, came) = (app.waiting_user(0).await, app.waiting_user(0).await);
     let settings = by_hand(120_000);
-    let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
+    let plenty = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
     let t0 = now_ms();
     assert_eq!(app.store.queue.tick(c, 1, t0, settings, plenty, None).await.unwrap().admitted, 2);
 

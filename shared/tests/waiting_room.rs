@@ -31,7 +31,7 @@ const SETTINGS: Admission = Admission {
 };
 
 /// Plenty of seats: admission limited by the room's own settings only.
-const PLENTY: Inventory = Inventory { seats: 100_000, sold: 0, held: 0, fans_holding: 0 };
+const PLENTY: Inventory = Inventory { seats: 100_000, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
 
 async fn line_up(app: &TestApp, concert: &ConcertId, n: usize, now: u64) -> Vec<QueueTicket> {
     let mut tickets = Vec::new();
@@ -418,7 +418,7 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     // 100 seats, none sold or held: 10 admitted and choosing, not seen since their admission, of
     // whom a quarter are expected never to come (the prior): the rest are expected to take 7.5
     // (the prior, one seat each): 92.5 left either way.
-    let fresh = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0 };
+    let fresh = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
     app.store.queue.tick(&c, 1, t0, ten, fresh, None).await.unwrap();
     let line = |p: QueuePosition| match p {
         QueuePosition::Waiting { line, .. } => line,
@@ -436,7 +436,7 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     for t in &tickets[..10] {
         app.store.queue.leave(t).await.unwrap();
     }
-    let later = Inventory { seats: 100, sold: 30, held: 20, fans_holding: 10 };
+    let later = Inventory { seats: 100, sold: 30, held: 20, fans_holding: 10, holds_to_sell: None };
     app.store.queue.tick(&c, 2, t0 + 1_000, ten, later, None).await.unwrap();
     let seats = line(position(&app, &tickets[30], t0 + 1_000).await).seats.unwrap();
     assert!((seats.per_fan - 50.0 / 30.0).abs() < 1e-3, "{seats:?}");
@@ -450,7 +450,7 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     // Every seat held or sold: the bound holds admission under the pace; the line's rate while
     // bound is told once 30 s of it were measured, as decayed (35 ticks); nothing moved: 0, and
     // no ETA.
-    let held = Inventory { seats: 100, sold: 30, held: 70, fans_holding: 30 };
+    let held = Inventory { seats: 100, sold: 30, held: 70, fans_holding: 30, holds_to_sell: None };
     for tick in 0..35 {
         app.store.queue.tick(&c, 3 + tick, t0 + 2_000 + tick * 1_000, ten, held, None).await.unwrap();
         let ahead = line(position(&app, &tickets[60], t0 + 2_000 + tick * 1_000).await);
@@ -462,6 +462,33 @@ async fn each_waiting_fan_is_told_its_chance_from_the_seats_left_and_what_fans_b
     let ahead = line(position(&app, &tickets[60], t0 + 12_000).await);
     let public = app.store.queue.line(&c).await.unwrap();
     assert_eq!(public.ahead, ahead);
+}
+
+/// Early in a sale with long holds, the fans done are those who paid within seconds: the seats per
+/// fan also count the fans holding, with the seats their holds are expected to sell. And fans
+/// still choosing are counted on to buy no more than the seats there are for them now, so a seat
+/// map emptied by holds does not tell the line it gets nothing even if they lapse.
+#[tokio::test]
+async fn fans_holding_count_in_the_seats_per_fan_and_fans_choosing_buy_at_most_the_seats_left() {
+    let app = TestApp::spawn().await;
+    let c = room(&app).await;
+    let t0 = now_ms();
+    let tickets = line_up(&app, &c, 100, t0).await;
+    let ten = Admission { admit_per_tick: 10, ..SETTINGS };
+    let fresh = Inventory { seats: 100, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
+    app.store.queue.tick(&c, 1, t0, ten, fresh, None).await.unwrap();
+    // 96 seats held by 5 of the 10 admitted, 48 of them expected to be paid: (48 + 20 x 1) / (5 +
+    // 20) = 2.72 seats a fan. The rest, less a quarter expected never to come, would buy more
+    // than the 4 seats left: they buy those 4.
+    let emptied = Inventory { seats: 100, sold: 0, held: 96, fans_holding: 5, holds_to_sell: Some(48) };
+    app.store.queue.tick(&c, 2, t0 + 1_000, ten, emptied, None).await.unwrap();
+    let seats = match position(&app, &tickets[50], t0 + 1_000).await {
+        QueuePosition::Waiting { line, .. } => line.seats.expect("measured by the tick"),
+        other => panic!("{other:?}"),
+    };
+    assert!((seats.per_fan - 2.72).abs() < 1e-3, "{seats:?}");
+    assert_eq!((seats.if_holds_paid, seats.if_holds_lapse), (0.0, 96.0));
+    assert_eq!(seats.unlikely_from(), 71, "2 x 96 / 2.72 fans, and one more");
 }
 
 /// The lottery anyone can check: the commitment is public from the start and the seed hidden
@@ -548,13 +575,18 @@ async fn admission_never_lets_idle_active_fans_outnumber_the_seats_left() {
     line_up(&app, &c, 100, t0).await;
     let a = Admission { admit_per_tick: 100, overbooking: 1.5, ..SETTINGS };
     // 10 seats left: at most 15 fans without a hold.
-    let report = app.store.queue.tick(&c, 1, t0, a, Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 }, None).await.unwrap();
+    let report = app
+        .store
+        .queue
+        .tick(&c, 1, t0, a, Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None }, None)
+        .await
+        .unwrap();
     assert_eq!(report.admitted, 15);
     // Eight of them hold one seat each: 2 seats left, room for 3 choosing fans; 7 still choose.
-    let inventory = Inventory { seats: 10, sold: 0, held: 8, fans_holding: 8 };
+    let inventory = Inventory { seats: 10, sold: 0, held: 8, fans_holding: 8, holds_to_sell: None };
     assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, inventory, None).await.unwrap().admitted, 0);
     // Holds lapse and give seats back: admission resumes.
-    let inventory = Inventory { seats: 10, sold: 2, held: 0, fans_holding: 0 };
+    let inventory = Inventory { seats: 10, sold: 2, held: 0, fans_holding: 0, holds_to_sell: None };
     assert_eq!(app.store.queue.tick(&c, 3, t0 + 2_000, a, inventory, None).await.unwrap().admitted, 0, "12 seats x1.5 = 12 < 15 idle");
     app.store.queue.update(&c, &RoomUpdateRequest { overbooking: Some(3.0), ..Default::default() }.validate().unwrap(), t0).await.unwrap();
     assert_eq!(app.store.queue.tick(&c, 4, t0 + 3_000, a, inventory, None).await.unwrap().admitted, 9, "8 x 3 = 24 - 15 idle");
@@ -568,7 +600,7 @@ async fn the_last_seat_is_offered_to_two_fans_so_one_who_vanishes_cannot_stall_i
     line_up(&app, &c, 10, t0).await;
     let a = Admission { admit_per_tick: 100, overbooking: 1.5, ..SETTINGS };
     // 1 seat left x 1.5, rounded up: two fans.
-    let last_seat = Inventory { seats: 10, sold: 9, held: 0, fans_holding: 0 };
+    let last_seat = Inventory { seats: 10, sold: 9, held: 0, fans_holding: 0, holds_to_sell: None };
     assert_eq!(app.store.queue.tick(&c, 1, t0, a, last_seat, None).await.unwrap().admitted, 2);
     assert_eq!(app.store.queue.tick(&c, 2, t0 + 1_000, a, last_seat, None).await.unwrap().admitted, 0, "and no more");
 }
@@ -895,7 +927,7 @@ async fn admitted_fans_gone_or_never_come_are_not_counted_on_to_buy() {
     let c = concert.concert_id.clone();
     let t0 = now_ms();
     let tickets = line_up(&app, &c, 10, t0).await;
-    let seats = Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 };
+    let seats = Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
     app.store.queue.tick(&c, 1, t0, Admission { admit_per_tick: 4, ..SETTINGS }, seats, None).await.unwrap();
     // One of the four comes, lists the seats and closes the tab; three are never seen.
     let page = ticketing::domain::inputs::SeatPage { from: 1, limit: 10 };

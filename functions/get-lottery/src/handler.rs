@@ -61,7 +61,7 @@ mod tests {
 
         // The opening, then its first tick draws.
         let admission = ticketing::store::queue::Admission { admit_per_tick: 0, ..app.admission() };
-        let plenty = Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0 };
+        let plenty = Inventory { seats: 10, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
         app.store.queue.tick(&concert, 1, now + 60_000, admission, plenty, None).await.unwrap();
         let resp = handle(&app, page(&concert, "10", "10")).await.unwrap();
         assert!(resp.headers()["cache-control"].to_str().unwrap().starts_with("public, max-age=3600,"));

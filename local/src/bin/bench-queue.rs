@@ -251,7 +251,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
 
-        let inventory = Inventory { seats: 10_000_000, sold: 0, held: 0, fans_holding: 0 };
+        let inventory = Inventory { seats: 10_000_000, sold: 0, held: 0, fans_holding: 0, holds_to_sell: None };
         let base = Admission {
             admit_per_tick: ADMIT_PER_TICK,
             active_cap: 100_000_000,

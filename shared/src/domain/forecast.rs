@@ -11,7 +11,9 @@
 //!
 //! - each live hold gives its seat back at its expiry with the chance that a hold still unpaid at
 //!   its age lapses ([`HoldOutlook::lapse_chance`]: from the share of held seats that lapse and how
-//!   long paid holds took to be paid, both counted by the scripts that end holds);
+//!   long paid holds took to be paid, both counted by the scripts that end holds, the share
+//!   counting the live holds unpaid for longer than paid holds take as lapsing: with holds of
+//!   minutes, the holds that ended early in a sale are nearly all paid ones);
 //! - a tick admits up to its limit, the ACTIVE cap's room and the inventory bound's room, as the
 //!   tick does, each fan taking one unit of room;
 //! - each ACTIVE fan not seen for [`ENGAGED_MS`] (the fan's page asks every 5 s) gives its unit back
@@ -80,11 +82,32 @@ impl HoldOutlook {
         }
     }
 
-    /// The share of held seats that lapse: lapsed over lapsed and sold, starting from
-    /// [`LAPSE_SHARE_PRIOR`] worth [`LAPSE_PRIOR_SEATS`].
-    pub fn lapse_share(&self) -> f64 {
+    /// The share of held seats that lapse, from the holds that ended: lapsed over lapsed and sold,
+    /// starting from [`LAPSE_SHARE_PRIOR`] worth [`LAPSE_PRIOR_SEATS`]. Early in a sale with long
+    /// holds it is low, as a paid hold ends within seconds and an unpaid one only at its expiry:
+    /// [`HoldOutlook::lapse_share`] counts the live holds too.
+    fn ended_lapse_share(&self) -> f64 {
         let (lapsed, sold) = (self.lapsed as f64, self.sold as f64);
         ((lapsed + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / (lapsed + sold + LAPSE_PRIOR_SEATS)).min(MAX_LAPSE_SHARE)
+    }
+
+    /// The share of held seats that lapse, counting each live hold (at `now_ms`, holds lasting
+    /// `hold_ms`) as lapsing with its [`HoldOutlook::lapse_chance`]: a hold unpaid for longer than
+    /// paid holds take is as good as lapsed. The chance rests on the share, so the share is the
+    /// point where the two agree, found by repeating from the ended holds' share (each round moves
+    /// it by at most the live holds' part of all holds, so a few rounds settle it).
+    pub fn lapse_share(&self, now_ms: u64, hold_ms: u64) -> f64 {
+        let mut share = self.ended_lapse_share();
+        if self.expiries_ms.is_empty() {
+            return share;
+        }
+        let unpaid: Vec<f64> = self.expiries_ms.iter().map(|&expiry| self.unpaid_at(age_ms(now_ms, hold_ms, expiry))).collect();
+        let seats = (self.lapsed + self.sold) as f64 + unpaid.len() as f64 + LAPSE_PRIOR_SEATS;
+        for _ in 0..SHARE_ROUNDS {
+            let live_lapsing: f64 = unpaid.iter().map(|&u| lapse_chance(share, u)).sum();
+            share = ((self.lapsed as f64 + live_lapsing + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / seats).min(MAX_LAPSE_SHARE);
+        }
+        share
     }
 
     /// The share of paid holds that were still unpaid at `age_ms` (1 before any was paid), linear
@@ -112,16 +135,36 @@ impl HoldOutlook {
         later / total as f64
     }
 
-    /// The chance that a hold still unpaid at `age_ms` lapses: of the holds that reach that age
-    /// unpaid, those that lapse (all of them) against those paid later.
-    pub fn lapse_chance(&self, age_ms: u64) -> f64 {
-        let lapse = self.lapse_share();
-        let unpaid = (1.0 - lapse) * self.unpaid_at(age_ms);
-        if lapse + unpaid <= 0.0 {
-            return 0.0;
-        }
-        lapse / (lapse + unpaid)
+    /// The chance that a hold still unpaid at `age_ms` lapses, where `share` of held seats lapse
+    /// ([`HoldOutlook::lapse_share`]): of the holds that reach that age unpaid, those that lapse
+    /// (all of them) against those paid later.
+    pub fn lapse_chance(&self, share: f64, age_ms: u64) -> f64 {
+        lapse_chance(share, self.unpaid_at(age_ms))
     }
+
+    /// The seats the live holds are expected to sell: each seat unless it lapses.
+    pub fn seats_to_sell(&self, now_ms: u64, hold_ms: u64) -> f64 {
+        let share = self.lapse_share(now_ms, hold_ms);
+        self.expiries_ms.iter().map(|&expiry| 1.0 - self.lapse_chance(share, age_ms(now_ms, hold_ms, expiry))).sum()
+    }
+}
+
+/// Rounds of [`HoldOutlook::lapse_share`].
+const SHARE_ROUNDS: usize = 8;
+
+/// How old a hold lasting `hold_ms` and lapsing at `expiry_ms` is at `now_ms`.
+fn age_ms(now_ms: u64, hold_ms: u64, expiry_ms: u64) -> u64 {
+    hold_ms.saturating_sub(expiry_ms.saturating_sub(now_ms))
+}
+
+/// Of holds of which `share` lapse, the share of those still unpaid that lapse, where `unpaid` of
+/// the paid ones are still unpaid.
+fn lapse_chance(share: f64, unpaid: f64) -> f64 {
+    let paid_later = (1.0 - share) * unpaid;
+    if share + paid_later <= 0.0 {
+        return 0.0;
+    }
+    share / (share + paid_later)
 }
 
 /// What the room knows of its ACTIVE fans not seen for [`ENGAGED_MS`]: when each idles out.
@@ -194,10 +237,10 @@ impl Forecast {
         // The bound's room each tick gives back, in its units (a seat is worth the overbooking
         // factor, a fan choosing one).
         let mut released = vec![0.0; ticks + 1];
+        let lapse = o.holds.lapse_share(o.now_ms, o.hold_ms);
         for &expiry in &o.holds.expiries_ms {
-            let age = o.hold_ms.saturating_sub(expiry.saturating_sub(o.now_ms));
             if let Some(k) = tick_of(expiry) {
-                released[k] += o.overbooking * o.holds.lapse_chance(age);
+                released[k] += o.overbooking * o.holds.lapse_chance(lapse, age_ms(o.now_ms, o.hold_ms, expiry));
             }
         }
         for (deadlines, weight) in [(&o.idle.gone_ms, 1.0), (&o.idle.unseen_ms, o.idle.no_show_share)] {
@@ -208,7 +251,6 @@ impl Forecast {
             }
         }
         // An admitted fan holds the seats it buys and the seats it lets lapse: per_fan / (1 - lapse).
-        let lapse = o.holds.lapse_share();
         let lapsing_per_fan = o.per_fan * lapse / (1.0 - lapse);
         let take = o.overbooking * (o.per_fan + lapsing_per_fan);
         let choosing = o.choosing.max(0.0);
@@ -389,7 +431,8 @@ mod tests {
         holds.paid_in.counts[2] = 20; // every paid hold was paid within 2-5 s
         holds.expiries_ms = vec![NOW + 8_000; 10];
         let o = Outlook { holds, ..outlook() };
-        assert!((o.holds.lapse_chance(12_000) - 1.0).abs() < 1e-9, "older than any paid hold");
+        let share = o.holds.lapse_share(NOW, o.hold_ms);
+        assert!((o.holds.lapse_chance(share, 12_000) - 1.0).abs() < 1e-9, "older than any paid hold");
         let f = Forecast::new(&o);
         assert_eq!(f.runs[0], Run { to: 115, start_ms: NOW + 8_000, end_ms: NOW + 8_000 });
         assert_eq!(f.at(101), Some(NOW + 8_000));
@@ -402,13 +445,30 @@ mod tests {
     fn a_young_hold_lapses_with_the_share_of_holds_that_lapse() {
         let mut holds = HoldOutlook { lapsed: 25, sold: 75, ..Default::default() };
         holds.paid_in.counts[4] = 75; // paid within 10-30 s
-        let share = holds.lapse_share();
-        assert!((share - (25.0 + 10.0) / 120.0).abs() < 1e-9);
-        assert!((holds.lapse_chance(0) - share).abs() < 1e-9, "no paid hold had been paid yet");
+        let share = holds.lapse_share(NOW, 60_000);
+        assert!((share - (25.0 + 10.0) / 120.0).abs() < 1e-9, "no live hold: the ended ones' share");
+        assert!((holds.lapse_chance(share, 0) - share).abs() < 1e-9, "no paid hold had been paid yet");
         assert!((holds.unpaid_at(20_000) - 0.5).abs() < 1e-9);
-        assert!(holds.lapse_chance(20_000) > share && holds.lapse_chance(20_000) < 1.0);
-        assert_eq!(holds.lapse_chance(35_000), 1.0);
-        assert_eq!(HoldOutlook::default().lapse_share(), LAPSE_SHARE_PRIOR);
+        assert!(holds.lapse_chance(share, 20_000) > share && holds.lapse_chance(share, 20_000) < 1.0);
+        assert_eq!(holds.lapse_chance(share, 35_000), 1.0);
+        assert_eq!(HoldOutlook::default().lapse_share(NOW, 60_000), LAPSE_SHARE_PRIOR);
+    }
+
+    #[test]
+    fn holds_unpaid_longer_than_paid_ones_take_count_as_lapsing_before_they_lapse() {
+        // Holds of 2 min, 40 s into the sale: 300 seats paid within 5-10 s, none lapsed yet, and
+        // 100 seats held 35 s unpaid. The ended holds alone say 3 % lapse; a quarter will.
+        let mut holds = HoldOutlook { sold: 300, expiries_ms: vec![NOW + 85_000; 100], ..Default::default() };
+        holds.paid_in.counts[3] = 300;
+        assert!(holds.ended_lapse_share() < 0.04);
+        let share = holds.lapse_share(NOW, 120_000);
+        assert!((share - (100.0 + 10.0) / 420.0).abs() < 1e-6, "{share}");
+        assert!(holds.seats_to_sell(NOW, 120_000) < 1e-9, "none of them will be paid");
+        // Had they just been held, they would sell as holds do.
+        holds.expiries_ms = vec![NOW + 120_000; 100];
+        let share = holds.lapse_share(NOW, 120_000);
+        assert!((share - holds.ended_lapse_share()).abs() < 1e-6, "young holds lapse at the share: {share}");
+        assert!((holds.seats_to_sell(NOW, 120_000) - 100.0 * (1.0 - share)).abs() < 1e-6);
     }
 
     #[test]

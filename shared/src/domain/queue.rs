@@ -115,6 +115,11 @@ pub struct Inventory {
     pub held: u64,
     /// Fans with at least one live hold (counted per schedule).
     pub fans_holding: u64,
+    /// The seats the live holds are expected to sell (`HoldOutlook::seats_to_sell`), where the
+    /// holds' outlook was read with the counts: the tick's seats per admitted fan then counts the
+    /// fans holding, not only those done.
+    #[serde(skip)]
+    pub holds_to_sell: Option<u64>,
 }
 
 impl Inventory {
@@ -336,9 +341,9 @@ mod tests {
 
     #[test]
     fn available_seats_are_neither_sold_nor_held() {
-        let i = Inventory { seats: 10, sold: 6, held: 3, fans_holding: 2 };
+        let i = Inventory { seats: 10, sold: 6, held: 3, fans_holding: 2, holds_to_sell: None };
         assert_eq!((i.available(), i.sold_out()), (1, false));
-        assert!(Inventory { seats: 10, sold: 10, held: 0, fans_holding: 0 }.sold_out());
+        assert!(Inventory { seats: 10, sold: 10, held: 0, fans_holding: 0, holds_to_sell: None }.sold_out());
         assert!(!Inventory::default().sold_out());
     }
 

@@ -121,6 +121,7 @@ impl Script for RoomTick<'_> {
         "engaged_ms",
         "no_show_prior",
         "no_show_prior_fans",
+        "holds_to_sell",
     ];
     lua_source!("room_tick");
 
@@ -167,6 +168,7 @@ impl Script for RoomTick<'_> {
             ENGAGED_MS.to_string(),
             NO_SHOW_SHARE_PRIOR.to_string(),
             NO_SHOW_PRIOR_FANS.to_string(),
+            inventory.holds_to_sell.map(|seats| seats.to_string()).unwrap_or_default(),
         ]
     }
 }
