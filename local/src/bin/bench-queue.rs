@@ -10,6 +10,9 @@
 //! threshold 0), and the token-status p50/p99/max through the gateway during the tick: what every
 //! other request on that Redis waits.
 //!
+//! Before the ticks, at rest, the same status with and without a forecast of the most runs it
+//! keeps in the room's stats, in turns: what the forecast costs every waiting fan's poll.
+//!
 //! `LOTTERY=1`: the fans join a pre-queue instead, and the opening's lottery is drawn before the
 //! ticks (`QueueStore::draw_lottery`): its wall time, its longest command inside Redis, and the
 //! token status during it.
@@ -25,6 +28,7 @@ use futures::future::join_all;
 use local_stack::gateway::Gateway;
 use ticketing::domain::admin::{NewConcertRequest, NewScheduleRequest, SaleTimes};
 use ticketing::domain::challenge::Door;
+use ticketing::domain::forecast::{Forecast, Run, MAX_RUNS};
 use ticketing::domain::ids::{ConcertId, UserId};
 use ticketing::domain::now_ms;
 use ticketing::domain::queue::Inventory;
@@ -146,6 +150,42 @@ async fn polled<T>(gateway: SocketAddr, request: &Arc<Vec<u8>>, during: impl std
     (out, times)
 }
 
+/// What the room's forecast costs every waiting fan's poll (`domain::forecast`): the status of the
+/// fan at `size`, the back of the line, at rest, with the most runs a forecast keeps in the room's
+/// stats (reaching that fan's place, so its ETA reads them all) and without, in turns of 300 ms
+/// (without, with, with, without, with, without).
+async fn forecast_cost(size: u64, id: &ConcertId, port: u16, gateway: SocketAddr, request: &Arc<Vec<u8>>, now: u64) {
+    let stats_key = format!("bench:{{r:{id}}}:stats");
+    let runs_kept = MAX_RUNS as u64;
+    let runs =
+        (1..=runs_kept).map(|i| Run { to: size * i / runs_kept, start_ms: now + i * 20_000, end_ms: now + i * 20_000 + 5_000 }).collect();
+    let field = Forecast { head: 1, runs, cap_bound: false }.to_field();
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    // Without, with, with, without, ...: neither always goes first.
+    for turn in 0..6 {
+        let forecast = turn % 4 == 1 || turn % 4 == 2;
+        if forecast {
+            redis_cli(port, &["hset", &stats_key, "forecast", &field]);
+        } else {
+            redis_cli(port, &["hdel", &stats_key, "forecast"]);
+        }
+        let times = polled(gateway, request, tokio::time::sleep(Duration::from_millis(300))).await.1;
+        if forecast { &mut with } else { &mut without }.extend(times);
+    }
+    redis_cli(port, &["hdel", &stats_key, "forecast"]);
+    with.sort();
+    without.sort();
+    println!(
+        "{size:>9} | token status with a forecast of {runs_kept} runs ({} bytes) / without: p50 {:.3} / {:.3} ms, answers {} / {} ({:.0} % as many)",
+        field.len(),
+        percentile(&with, 0.5),
+        percentile(&without, 0.5),
+        with.len(),
+        without.len(),
+        100.0 * with.len() as f64 / without.len().max(1) as f64
+    );
+}
+
 /// The request a fan's page sends for its status.
 fn status_request(app: &App, ticket: &QueueTicket) -> Arc<Vec<u8>> {
     let signer = app.signer().expect("AUTH_SECRET is set");
@@ -225,6 +265,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             percentile(&rest, 0.5),
             percentile(&rest, 0.99)
         );
+        if !lottery {
+            forecast_cost(size, &id, redis.1, gateway, &request, now).await;
+        }
         let sha = redis_cli(redis.1, &["script", "load", include_str!("../../../shared/lua/room_tick.lua")]).trim().to_owned();
         if lottery {
             redis_cli(redis.1, &["config", "set", "slowlog-log-slower-than", "0"]);

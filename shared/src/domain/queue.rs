@@ -165,12 +165,13 @@ pub struct LineAhead {
 /// The seats the waiting line can still count on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SeatsAhead {
-    /// Seats an admitted fan buys, on average: the seats sold over the admitted fans who are done
-    /// (no longer ACTIVE), starting from [`SEATS_PER_FAN_PRIOR`] as if [`PRIOR_FANS`] fans had
-    /// bought that many each, so the first few fans do not swing it.
+    /// Seats an admitted fan buys, on average: the seats sold and those the live holds are
+    /// expected to sell ([`Inventory::holds_to_sell`]) over the admitted fans who are done (no
+    /// longer ACTIVE) or holding, starting from [`SEATS_PER_FAN_PRIOR`] as if [`PRIOR_FANS`] fans
+    /// had bought that many each, so the first few fans do not swing it.
     pub per_fan: f64,
-    /// Seats neither sold nor held, less what the admitted fans still choosing are expected to buy:
-    /// what the line gets if every live hold is paid.
+    /// Seats neither sold nor held, less what the admitted fans still choosing are expected to buy
+    /// (at most those seats): what the line gets if every live hold is paid.
     pub if_holds_paid: f64,
     /// The same if every live hold lapses and its seats come back.
     pub if_holds_lapse: f64,
