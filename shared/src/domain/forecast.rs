@@ -22,11 +22,13 @@
 //!   notices its turn at its next poll);
 //! - each fan admitted, and each already choosing, then holds what admitted fans hold on average
 //!   (the seats they buy, and the seats they hold and let lapse), taking the overbooking factor
-//!   times that; it is taken at once, which is early by the time a fan takes to choose: while fans
-//!   hold within a tick or two that does not change how many a burst lets in, but fans who notice
-//!   their admission late (a pre-queue polling every 30 s) count one unit each for longer, and the
-//!   tick then lets more in than forecast (`k6/RESULTS.md`, the longer drop). The lapsing share
-//!   comes back a hold later.
+//!   times that, [`hold_delay_ms`] after its admission (measured: the time in the booking path of
+//!   the fans who bought, less the time their holds took to be paid; a fan choosing now halfway
+//!   there): until then it counts one unit, as the tick counts it, and the tick lets more in. Fans
+//!   who notice their admission late (a line told a long wait asks every 30 s) hold late: taking
+//!   each hold at once forecast 380 fans let in at the opening of a drop with holds of 2 minutes
+//!   where the tick let 559 in within 12 s (`k6/RESULTS.md`, the longer drop). The lapsing share
+//!   comes back a hold after the hold.
 //!
 //! What it leaves out, so it is early or late by them: fans who leave while choosing (their unit
 //! comes back sooner), a fan whose hold lapsed counting as choosing again until it idles,
@@ -202,8 +204,23 @@ pub struct Outlook {
     pub overbooking: f64,
     /// Seats sold per admitted fan (`domain::queue::SeatsAhead::per_fan`).
     pub per_fan: f64,
+    /// How long after its admission an admitted fan holds its seats, on average (see
+    /// [`hold_delay_ms`]): until then it takes one unit of the bound's room, as the tick counts it.
+    pub hold_delay_ms: u64,
     pub holds: HoldOutlook,
     pub idle: IdleOutlook,
+}
+
+/// How long after its admission an admitted fan holds its seats, on average: the mean time in the
+/// booking path of the fans who bought (admission to the payment that ended their token, the
+/// room's `path:` counts) less the mean time their holds took to be paid (`paidIn:`); 0 before
+/// anyone bought. Fans who notice their admission late (a line told a long wait asks every 30 s)
+/// hold late, and meanwhile the tick lets more in.
+pub fn hold_delay_ms(booking_path: &SecondsHistogram, paid_in: &SecondsHistogram) -> u64 {
+    match (booking_path.mean_seconds(), paid_in.mean_seconds()) {
+        (Some(path), paid) => ((path - paid.unwrap_or(0.0)).max(0.0) * 1000.0) as u64,
+        (None, _) => 0,
+    }
 }
 
 /// Places `from..=to` are let in evenly from `start_ms` to `end_ms` (a burst when equal).
@@ -250,12 +267,19 @@ impl Forecast {
                 }
             }
         }
-        // An admitted fan holds the seats it buys and the seats it lets lapse: per_fan / (1 - lapse).
+        // An admitted fan holds the seats it buys and the seats it lets lapse: per_fan / (1 - lapse),
+        // `hold_delay_ms` after its admission; until then it takes one unit. The fans choosing now
+        // are taken as halfway there.
         let lapsing_per_fan = o.per_fan * lapse / (1.0 - lapse);
         let take = o.overbooking * (o.per_fan + lapsing_per_fan);
+        let extra = (take - 1.0).max(0.0);
         let choosing = o.choosing.max(0.0);
-        let mut room = o.seat_room - choosing * (take - 1.0).max(0.0);
-        if let Some(k) = tick_of(o.now_ms + o.hold_ms) {
+        let mut room = o.seat_room;
+        let choosing_hold = o.now_ms + o.hold_delay_ms / 2;
+        if let Some(k) = tick_of(choosing_hold) {
+            released[k] -= choosing * extra;
+        }
+        if let Some(k) = tick_of(choosing_hold + o.hold_ms) {
             released[k] += o.overbooking * choosing * lapsing_per_fan;
         }
         let (mut cap, mut left, mut through) = (o.cap_room, o.waiting as f64, o.head_place.saturating_sub(1));
@@ -286,10 +310,15 @@ impl Forecast {
                 _ => forecast.runs.push(Run { to: through, start_ms: at, end_ms: at }),
             }
             last_n = n;
-            room -= n * take;
+            room -= n;
+            match tick_of(at + o.hold_delay_ms) {
+                Some(j) if j > k => released[j] -= n * extra,
+                Some(_) => room -= n * extra,
+                None => {}
+            }
             cap -= n;
             left -= n;
-            if let Some(j) = tick_of(at + o.hold_ms) {
+            if let Some(j) = tick_of(at + o.hold_delay_ms + o.hold_ms) {
                 released[j] += o.overbooking * n * lapsing_per_fan;
             }
         }
@@ -396,6 +425,7 @@ mod tests {
             choosing: 0.0,
             overbooking: 1.5,
             per_fan: 1.0,
+            hold_delay_ms: 0,
             holds: HoldOutlook::default(),
             idle: IdleOutlook::default(),
         }
@@ -480,6 +510,34 @@ mod tests {
         assert!(f.runs.is_empty(), "{f:?}");
         let f = Forecast::new(&Outlook { choosing: 0.0, ..o });
         assert_eq!(f.runs[0], Run { to: 130, start_ms: NOW + 1_000, end_ms: NOW + 1_000 });
+    }
+
+    #[test]
+    fn fans_let_in_count_one_unit_until_they_hold() {
+        // 30 units; each fan takes 1.5 x 2 = 3 once it holds, 5 s after its admission: the tick
+        // lets 10 in a tick for three ticks (one unit each), and nobody more once they hold.
+        let holds = HoldOutlook { sold: 1_000_000_000, ..Default::default() };
+        let o = Outlook { seat_room: 30.0, per_tick: 10.0, per_fan: 2.0, hold_delay_ms: 5_000, holds, ..outlook() };
+        let f = Forecast::new(&o);
+        assert_eq!(f.runs, vec![Run { to: 130, start_ms: NOW + 1_000, end_ms: NOW + 3_000 }], "{f:?}");
+        // Held at once, the 30 units were 10 fans'.
+        assert_eq!(Forecast::new(&Outlook { hold_delay_ms: 0, ..o.clone() }).last(), Some((110, NOW + 1_000)));
+        // 3 fans choosing now, halfway there, hold in 2.5 s and take 6 units more (and a hair for
+        // the holds expected to lapse): the third tick lets in 3 of the 4 units left.
+        let f = Forecast::new(&Outlook { choosing: 3.0, ..o });
+        let runs =
+            vec![Run { to: 120, start_ms: NOW + 1_000, end_ms: NOW + 2_000 }, Run { to: 123, start_ms: NOW + 3_000, end_ms: NOW + 3_000 }];
+        assert_eq!(f.runs, runs);
+    }
+
+    #[test]
+    fn the_hold_delay_is_the_booking_path_less_the_time_to_pay() {
+        let path = SecondsHistogram::from_fields("path:", [("path:10", 10)]); // 7.5 s each
+        let paid = SecondsHistogram::from_fields("paidIn:", [("paidIn:2", 10)]); // 1.5 s each
+        assert_eq!(hold_delay_ms(&path, &paid), 6_000);
+        assert_eq!(hold_delay_ms(&path, &SecondsHistogram::default()), 7_500);
+        assert_eq!(hold_delay_ms(&SecondsHistogram::default(), &paid), 0, "nobody bought yet");
+        assert_eq!(hold_delay_ms(&paid, &path), 0, "never negative");
     }
 
     #[test]

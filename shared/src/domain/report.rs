@@ -49,6 +49,26 @@ impl SecondsHistogram {
         self.counts.iter().sum()
     }
 
+    /// The mean, each time taken at the middle of its bucket (those beyond the last bound at the
+    /// last bound): `None` when nothing was counted.
+    pub fn mean_seconds(&self) -> Option<f64> {
+        let total = self.total();
+        if total == 0 {
+            return None;
+        }
+        let mut lower = 0.0;
+        let mut sum = 0.0;
+        for (slot, &count) in self.counts.iter().enumerate() {
+            let middle = match SECONDS_BUCKETS.get(slot) {
+                Some(&upper) => (lower + upper as f64) / 2.0,
+                None => lower,
+            };
+            sum += count as f64 * middle;
+            lower = SECONDS_BUCKETS.get(slot).map_or(lower, |&upper| upper as f64);
+        }
+        Some(sum / total as f64)
+    }
+
     /// The `q` quantile as the upper bound of its bucket, in seconds: `None` when nobody was
     /// admitted, `Some(None)` beyond the last bound.
     pub fn quantile(&self, q: f64) -> Option<Option<u64>> {
@@ -77,6 +97,10 @@ mod tests {
         let h = SecondsHistogram::from_fields("wait:", [("wait:5", 50), ("wait:60", 40), ("wait:inf", 10), ("rate", 7), ("wait:7", 3)]);
         assert_eq!(h.total(), 100, "an unknown bound and other fields are not counted");
         assert_eq!(h.quantile(0.5), Some(Some(5)));
+        // 50 at 3.5 s (2-5), 40 at 45 s (30-60), 10 at the last bound.
+        let mean = (50.0 * 3.5 + 40.0 * 45.0 + 10.0 * 14_400.0) / 100.0;
+        assert!((h.mean_seconds().unwrap() - mean).abs() < 1e-9);
+        assert_eq!(SecondsHistogram::default().mean_seconds(), None);
         assert_eq!(h.quantile(0.51), Some(Some(60)));
         assert_eq!(h.quantile(0.9), Some(Some(60)));
         assert_eq!(h.quantile(0.99), Some(None), "beyond the last bound");
