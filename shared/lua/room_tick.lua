@@ -211,7 +211,9 @@ end
 --   (`holdsToSell`: a hold unpaid for longer than paid holds take is expected to lapse) over the
 --   admitted fans who are done or holding, starting from the prior as if `priorFans` had bought
 --   that many each. (Over the fans done alone, early in a sale with long holds it counted the
---   fans who paid within seconds and not those holding until their holds lapse: twice the truth.)
+--   fans who paid within seconds and not those holding until their holds lapse: 1.25 seats a fan
+--   where 0.72 was the truth.) A fan who left the room with a live hold counts among the fans
+--   done and the fans holding: the fans holding counted are at most the ACTIVE ones.
 -- - the seats left for the line if every live hold is paid and if every one lapses: neither sold
 --   nor held, less what the admitted fans still choosing will buy (not those gone, see
 --   choosingGone), which is at most the seats there are for them now: a fan who finds none
@@ -236,7 +238,7 @@ local function measureLine(active, admitting)
     perFan = (tonumber(sold_seats) + tonumber(seats_per_fan_prior) * prior) / (done + prior)
   else
     perFan = (tonumber(sold_seats) + tonumber(holds_to_sell) + tonumber(seats_per_fan_prior) * prior)
-             / (done + tonumber(fans_holding) + prior)
+             / (done + math.min(tonumber(fans_holding), active) + prior)
   end
   local gone, noShowShare = choosingGone(active)
   local available = tonumber(available_seats)

@@ -11,7 +11,8 @@
 //! other request on that Redis waits.
 //!
 //! Before the ticks, at rest, the same status with and without a forecast of the most runs it
-//! keeps in the room's stats, in turns: what the forecast costs every waiting fan's poll.
+//! keeps in the room's stats, in turns: what the forecast costs every waiting fan's poll (not
+//! with `LOTTERY=1`, whose fans are in the pre-queue).
 //!
 //! `LOTTERY=1`: the fans join a pre-queue instead, and the opening's lottery is drawn before the
 //! ticks (`QueueStore::draw_lottery`): its wall time, its longest command inside Redis, and the
@@ -153,7 +154,7 @@ async fn polled<T>(gateway: SocketAddr, request: &Arc<Vec<u8>>, during: impl std
 /// What the room's forecast costs every waiting fan's poll (`domain::forecast`): the status of the
 /// fan at `size`, the back of the line, at rest, with the most runs a forecast keeps in the room's
 /// stats (reaching that fan's place, so its ETA reads them all) and without, in turns of 300 ms
-/// (without, with, with, without, with, without).
+/// (without, with, with, without, without, with).
 async fn forecast_cost(size: u64, id: &ConcertId, port: u16, gateway: SocketAddr, request: &Arc<Vec<u8>>, now: u64) {
     let stats_key = format!("bench:{{r:{id}}}:stats");
     let runs_kept = MAX_RUNS as u64;

@@ -110,8 +110,8 @@ struct ChanceBasis {
 impl ChanceBasis {
     fn new(seats: &SeatsAhead, position: u64) -> Self {
         ChanceBasis {
-            seats_left_if_holds_lapse: seats.if_holds_lapse.floor() as i64,
-            seats_left_if_holds_paid: seats.if_holds_paid.floor() as i64,
+            seats_left_if_holds_lapse: seats.if_holds_lapse.max(0.0).floor() as i64,
+            seats_left_if_holds_paid: seats.if_holds_paid.max(0.0).floor() as i64,
             seats_per_fan: (seats.per_fan * 100.0).round() / 100.0,
             seats_wanted: seats.wanted_through(position).round() as u64,
         }
@@ -137,8 +137,8 @@ impl PublicChance {
         PublicChance {
             likely_through: seats.likely_through(),
             unlikely_from: seats.unlikely_from(),
-            seats_left_if_holds_paid: seats.if_holds_paid.floor() as i64,
-            seats_left_if_holds_lapse: seats.if_holds_lapse.floor() as i64,
+            seats_left_if_holds_paid: seats.if_holds_paid.max(0.0).floor() as i64,
+            seats_left_if_holds_lapse: seats.if_holds_lapse.max(0.0).floor() as i64,
             seats_per_fan: (seats.per_fan * 100.0).round() / 100.0,
         }
     }
@@ -341,8 +341,8 @@ mod tests {
                     body["chance"] = serde_json::to_value(seats.chance(*position)).unwrap();
                     body["chanceBasis"] = json!({
                         "seatsWanted": (seats.wanted_through(*position)).round() as u64,
-                        "seatsLeftIfHoldsPaid": seats.if_holds_paid.floor() as i64,
-                        "seatsLeftIfHoldsLapse": seats.if_holds_lapse.floor() as i64,
+                        "seatsLeftIfHoldsPaid": seats.if_holds_paid.max(0.0).floor() as i64,
+                        "seatsLeftIfHoldsLapse": seats.if_holds_lapse.max(0.0).floor() as i64,
                         "seatsPerFan": (seats.per_fan * 100.0).round() / 100.0,
                     });
                 }

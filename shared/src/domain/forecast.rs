@@ -64,6 +64,8 @@ pub const MAX_RUNS: usize = 16;
 pub struct HoldOutlook {
     /// The expiry of each live hold (one seat each), earliest first, as many as were read.
     pub expiries_ms: Vec<u64>,
+    /// Live holds beyond those read (each schedule's first `HOLDS_FORECAST`): the youngest.
+    pub unread: u64,
     /// Seats whose hold lapsed or whose payment was voided.
     pub lapsed: u64,
     /// Seats sold.
@@ -77,6 +79,7 @@ impl HoldOutlook {
     pub fn add(&mut self, other: HoldOutlook) {
         self.expiries_ms.extend(other.expiries_ms);
         self.expiries_ms.sort_unstable();
+        self.unread += other.unread;
         self.lapsed += other.lapsed;
         self.sold += other.sold;
         for (mine, theirs) in self.paid_in.counts.iter_mut().zip(other.paid_in.counts) {
@@ -95,21 +98,33 @@ impl HoldOutlook {
 
     /// The share of held seats that lapse, counting each live hold (at `now_ms`, holds lasting
     /// `hold_ms`) as lapsing with its [`HoldOutlook::lapse_chance`]: a hold unpaid for longer than
-    /// paid holds take is as good as lapsed. The chance rests on the share, so the share is the
-    /// point where the two agree, found by repeating from the ended holds' share (each round moves
-    /// it by at most the live holds' part of all holds, so a few rounds settle it).
+    /// paid holds take is as good as lapsed; the live holds not read (`unread`, the youngest)
+    /// lapse at the share. The chance rests on the share, so the share is the point where the two
+    /// agree: where the share the holds give at a share is that share. Above the ended holds'
+    /// share the holds give at least as much, and at [`MAX_LAPSE_SHARE`] at most as much, and what
+    /// they give is concave in the share, so there is one such point between: found by halving.
     pub fn lapse_share(&self, now_ms: u64, hold_ms: u64) -> f64 {
-        let mut share = self.ended_lapse_share();
-        if self.expiries_ms.is_empty() {
-            return share;
+        let ended = self.ended_lapse_share();
+        if self.expiries_ms.is_empty() && self.unread == 0 {
+            return ended;
         }
         let unpaid: Vec<f64> = self.expiries_ms.iter().map(|&expiry| self.unpaid_at(age_ms(now_ms, hold_ms, expiry))).collect();
-        let seats = (self.lapsed + self.sold) as f64 + unpaid.len() as f64 + LAPSE_PRIOR_SEATS;
-        for _ in 0..SHARE_ROUNDS {
-            let live_lapsing: f64 = unpaid.iter().map(|&u| lapse_chance(share, u)).sum();
-            share = ((self.lapsed as f64 + live_lapsing + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / seats).min(MAX_LAPSE_SHARE);
+        let unread = self.unread as f64;
+        let seats = (self.lapsed + self.sold) as f64 + unpaid.len() as f64 + unread + LAPSE_PRIOR_SEATS;
+        let given = |share: f64| {
+            let live_lapsing: f64 = unpaid.iter().map(|&u| lapse_chance(share, u)).sum::<f64>() + unread * share;
+            ((self.lapsed as f64 + live_lapsing + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / seats).min(MAX_LAPSE_SHARE)
+        };
+        let (mut low, mut high) = (ended, MAX_LAPSE_SHARE);
+        for _ in 0..SHARE_HALVINGS {
+            let middle = (low + high) / 2.0;
+            if given(middle) >= middle {
+                low = middle;
+            } else {
+                high = middle;
+            }
         }
-        share
+        low
     }
 
     /// The share of paid holds that were still unpaid at `age_ms` (1 before any was paid), linear
@@ -144,15 +159,17 @@ impl HoldOutlook {
         lapse_chance(share, self.unpaid_at(age_ms))
     }
 
-    /// The seats the live holds are expected to sell: each seat unless it lapses.
+    /// The seats the live holds are expected to sell: each seat unless it lapses (those not read
+    /// at the share).
     pub fn seats_to_sell(&self, now_ms: u64, hold_ms: u64) -> f64 {
         let share = self.lapse_share(now_ms, hold_ms);
-        self.expiries_ms.iter().map(|&expiry| 1.0 - self.lapse_chance(share, age_ms(now_ms, hold_ms, expiry))).sum()
+        let read: f64 = self.expiries_ms.iter().map(|&expiry| 1.0 - self.lapse_chance(share, age_ms(now_ms, hold_ms, expiry))).sum();
+        read + self.unread as f64 * (1.0 - share)
     }
 }
 
-/// Rounds of [`HoldOutlook::lapse_share`].
-const SHARE_ROUNDS: usize = 8;
+/// Halvings of [`HoldOutlook::lapse_share`]'s interval: to within a billionth.
+const SHARE_HALVINGS: usize = 30;
 
 /// How old a hold lasting `hold_ms` and lapsing at `expiry_ms` is at `now_ms`.
 fn age_ms(now_ms: u64, hold_ms: u64, expiry_ms: u64) -> u64 {
@@ -202,7 +219,8 @@ pub struct Outlook {
     /// never to come (`choosingGone` of the tick).
     pub choosing: f64,
     pub overbooking: f64,
-    /// Seats sold per admitted fan (`domain::queue::SeatsAhead::per_fan`).
+    /// Seats an admitted fan buys (`domain::queue::SeatsAhead::per_fan`: those sold and those the
+    /// live holds are expected to sell, per fan done or holding).
     pub per_fan: f64,
     /// How long after its admission an admitted fan holds its seats, on average (see
     /// [`hold_delay_ms`]): until then it takes one unit of the bound's room, as the tick counts it.
@@ -502,6 +520,24 @@ mod tests {
     }
 
     #[test]
+    fn the_lapse_share_is_the_one_the_holds_give_at_it() {
+        // Early in a sale: 50 seats paid within 5-10 s, 500 holds of 0-20 s, 300 more not read
+        // (younger). Repeating from the ended holds' share settles slowly here; the share found
+        // must give itself back.
+        let mut holds = HoldOutlook { sold: 50, unread: 300, ..Default::default() };
+        holds.paid_in.counts[3] = 50;
+        holds.expiries_ms = (0..500).map(|i| NOW + 120_000 - i * 40).collect();
+        let share = holds.lapse_share(NOW, 120_000);
+        let lapsing: f64 =
+            holds.expiries_ms.iter().map(|&e| holds.lapse_chance(share, age_ms(NOW, 120_000, e))).sum::<f64>() + 300.0 * share;
+        let given = (lapsing + LAPSE_SHARE_PRIOR * LAPSE_PRIOR_SEATS) / (50.0 + 800.0 + LAPSE_PRIOR_SEATS);
+        assert!((given - share).abs() < 1e-6, "{share} gives {given}");
+        assert!(share > holds.ended_lapse_share() + 0.1, "{share}");
+        let to_sell = holds.seats_to_sell(NOW, 120_000);
+        assert!((to_sell - (800.0 - lapsing)).abs() < 1e-6, "{to_sell}");
+    }
+
+    #[test]
     fn choosing_fans_take_their_seats_before_the_line_moves() {
         // 30 units of room, but 20 fans choosing will each take about 1.5 x 2 - 1 more: nobody else.
         let holds = HoldOutlook { sold: 1_000, ..Default::default() };
@@ -522,11 +558,12 @@ mod tests {
         assert_eq!(f.runs, vec![Run { to: 130, start_ms: NOW + 1_000, end_ms: NOW + 3_000 }], "{f:?}");
         // Held at once, the 30 units were 10 fans'.
         assert_eq!(Forecast::new(&Outlook { hold_delay_ms: 0, ..o.clone() }).last(), Some((110, NOW + 1_000)));
-        // 3 fans choosing now, halfway there, hold in 2.5 s and take 6 units more (and a hair for
-        // the holds expected to lapse): the third tick lets in 3 of the 4 units left.
-        let f = Forecast::new(&Outlook { choosing: 3.0, ..o });
+        // 2.5 fans choosing now (one expected never to come counts half), halfway there, hold in
+        // 2.5 s and take 5 units more: the third tick lets in 4 of the 5 units left (a hair less
+        // for the holds expected to lapse).
+        let f = Forecast::new(&Outlook { choosing: 2.5, ..o });
         let runs =
-            vec![Run { to: 120, start_ms: NOW + 1_000, end_ms: NOW + 2_000 }, Run { to: 123, start_ms: NOW + 3_000, end_ms: NOW + 3_000 }];
+            vec![Run { to: 120, start_ms: NOW + 1_000, end_ms: NOW + 2_000 }, Run { to: 124, start_ms: NOW + 3_000, end_ms: NOW + 3_000 }];
         assert_eq!(f.runs, runs);
     }
 

@@ -162,11 +162,12 @@ impl Store {
         admission: Admission,
     ) -> StoreResult<(TickReport, u64)> {
         let schedules: Vec<ScheduleId> = self.catalog.concert(concert).await?.schedules.into_iter().map(|s| s.schedule_id).collect();
-        let (mut inventory, holds, pilot) = tokio::try_join!(
+        let (mut inventory, mut holds, pilot) = tokio::try_join!(
             self.booking.inventory(&schedules, now_ms),
             self.booking.hold_outlook(&schedules, now_ms),
             self.queue.autopilot_inputs(concert, now_ms)
         )?;
+        holds.unread = inventory.held.saturating_sub(holds.expiries_ms.len() as u64);
         inventory.holds_to_sell = Some(holds.seats_to_sell(now_ms, admission.hold_ms).round() as u64);
         let decision = pilot.decide(&admission, now_ms);
         let report = self.queue.tick(concert, tick, now_ms, admission, inventory, decision.as_ref()).await?;

@@ -167,6 +167,8 @@ impl BookingStore {
                     "paidIn:",
                     meta.iter().filter_map(|(name, v)| Some((name.as_str(), v.parse().ok()?))),
                 ),
+                // Set by the caller, who knows every live hold (`Inventory::held`).
+                unread: 0,
             });
         }
         Ok(total)

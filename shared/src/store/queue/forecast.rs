@@ -1,7 +1,7 @@
 //! The room's forecast (`domain::forecast`): made after each tick from what the tick left in the
 //! stats, when the ACTIVE fans not seen lately idle out, how long admitted fans took to buy, and
-//! what the seats' side knows of its holds, and kept in the stats' `forecast` field, which every waiting fan's status and the
-//! public room state read.
+//! what the seats' side knows of its holds, and kept in the stats' `forecast` field, which every
+//! waiting fan's status and the public room state read.
 
 use std::sync::LazyLock;
 
